@@ -1,0 +1,3 @@
+"""Version of the cobra_metalign package."""
+
+__version__ = "0.1.0"
