@@ -1,0 +1,283 @@
+"""The ``metalign`` command line.
+
+A thin click layer over the library: every command calls public functions,
+turns :class:`~cobra_metalign.errors.MetalignError` into one clear message on
+stderr with exit code 1 (bad input), and leaves usage errors to click (exit 2).
+``--debug`` shows the traceback instead. Logging is configured here only.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cobra_metalign._version import __version__
+from cobra_metalign.errors import EXIT_BAD_INPUT, MetalignError
+
+logger = logging.getLogger(__name__)
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbose == 1:
+        level = logging.INFO
+    elif verbose >= 2:
+        level = logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    package_logger = logging.getLogger("cobra_metalign")
+    package_logger.handlers[:] = [handler]
+    package_logger.setLevel(level)
+    package_logger.propagate = False
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn MetalignError (and OSError) into a one-line message and exit code 1.
+
+    With ``--debug`` on the group, the original traceback is shown instead.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        debug = bool(ctx.find_root().obj and ctx.find_root().obj.get("debug"))
+        try:
+            return func(*args, **kwargs)
+        except (MetalignError, OSError) as error:
+            if debug:
+                raise
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+    return wrapper
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="metalign")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of short error messages.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
+    """Align metabolite identifiers of genome-scale metabolic models to BiGG.
+
+    Exit codes: 0 success, 1 bad input (unreadable model, invalid audit,
+    failed download), 2 usage error.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    _configure_logging(verbose, quiet)
+
+
+# ---------------------------------------------------------------- catalog
+@main.group(context_settings=CONTEXT_SETTINGS)
+def catalog() -> None:
+    """Inspect or update the BiGG catalogue."""
+
+
+@catalog.command("info", context_settings=CONTEXT_SETTINGS)
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A catalogue file instead of the default.",
+)
+@handle_errors
+def catalog_info(as_json: bool, catalog_path: Path | None) -> None:
+    """Version, source and counts of the catalogue in use."""
+    from cobra_metalign.catalog import load_catalog
+
+    info = load_catalog(catalog_path).info()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"version:       {info['version']}")
+    click.echo(f"source:        {info['source']}")
+    click.echo(f"file:          {info['path']}")
+    click.echo(f"universal ids: {info['universal_ids']}")
+    click.echo(f"with formula:  {info['with_formula']}")
+    click.echo(f"with charge:   {info['with_charge']}")
+    click.echo(f"synonyms:      {info['synonyms']}")
+    click.echo(f"old ids:       {info['old_ids']}")
+    click.echo(f"equivalent-id groups: {info['equivalence_groups']}")
+    click.echo("ids with cross-references per namespace:")
+    for namespace, count in info["with_xrefs"].items():
+        click.echo(f"  {namespace:<18} {count}")
+
+
+@catalog.command("update", context_settings=CONTEXT_SETTINGS)
+@click.option("--url", help="URL of BiGG's bulk metabolite file (default: BiGG's own).")
+@click.option(
+    "--file",
+    "file_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Use a bulk file already on disk instead of downloading.",
+)
+@click.option("--timeout", type=float, default=30.0, help="Seconds of silence before giving up.")
+@click.option("--retries", type=int, default=3, help="Retries on connection errors and HTTP 5xx.")
+@handle_errors
+def catalog_update(url: str | None, file_path: Path | None, timeout: float, retries: int) -> None:
+    """Build a fresh catalogue from BiGG's bulk file into the user cache.
+
+    The previous catalogue stays in place and working if anything fails.
+    """
+    from cobra_metalign.bigg_update import update
+
+    catalog_ = update(url=url, file=file_path, timeout=timeout, retries=retries)
+    info = catalog_.info()
+    click.echo(
+        f"catalogue {info['version']}: {info['universal_ids']} universal ids, "
+        f"{info['old_ids']} old ids -> {catalog_.path}"
+    )
+
+
+# --------------------------------------------------------------- validate
+@main.command(context_settings=CONTEXT_SETTINGS)
+@click.argument(
+    "model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@handle_errors
+def validate(model_path: Path) -> None:
+    """Read MODEL and list what is wrong with it (exit 1 when it cannot be read)."""
+    from cobra_metalign.io import validate as validate_model
+
+    model, errors = validate_model(model_path)
+    for row in errors.itertuples(index=False):
+        click.echo(" | ".join(str(value) for value in row))
+    if model is None:
+        click.echo(
+            f"Error: {model_path}: the model cannot be read ({len(errors)} errors).", err=True
+        )
+        click.get_current_context().exit(EXIT_BAD_INPUT)
+    click.echo(
+        f"{model_path}: {len(model.metabolites)} metabolites, {len(model.reactions)} reactions, "
+        f"{len(errors)} messages"
+    )
+
+
+# ------------------------------------------------------------------ match
+@main.command("match", context_settings=CONTEXT_SETTINGS)
+@click.argument(
+    "model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the table as TSV.",
+)
+@click.option(
+    "--catalog", "catalog_path", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--encoder", "encoder_name", help="'minilm' or a local encoder folder (default: none)."
+)
+@click.option("--adapter", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@handle_errors
+def match_command(
+    model_path: Path,
+    output: Path | None,
+    catalog_path: Path | None,
+    encoder_name: str | None,
+    adapter: Path | None,
+) -> None:
+    """Map every metabolite of MODEL to BiGG and print (or write) the match table."""
+    from cobra_metalign.cache import atomic_path
+    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.io import read_model
+    from cobra_metalign.matcher import match
+
+    model = read_model(model_path)
+    encoder = make_encoder(encoder_name, adapter)
+    table = match(model, load_catalog(catalog_path), encoder)
+    if output is None:
+        click.echo(table.drop(columns=["candidates"]).to_string())
+    else:
+        with atomic_path(output) as tmp:
+            table.to_csv(tmp, sep="\t")
+        click.echo(f"wrote {output}")
+    counts = table["decision"].value_counts()
+    click.echo(
+        ", ".join(
+            f"{decision}: {counts.get(decision, 0)}" for decision in ("accept", "review", "none")
+        ),
+        err=True,
+    )
+
+
+def make_encoder(name: str | None, adapter: Path | None):
+    """Build the encoder the options name (None when neither is given)."""
+    if name is None and adapter is None:
+        return None
+    from cobra_metalign.encoder import NameEncoder
+
+    if name in (None, "minilm"):
+        return NameEncoder.minilm(adapter=adapter)
+    return NameEncoder.from_pretrained(name, adapter=adapter)
+
+
+# -------------------------------------------------------------- benchmark
+@main.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The model the gold ids refer to (else one is built from the table).",
+)
+@click.option("--no-xrefs", is_flag=True, help="Names, formulas and charges only.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the results as JSON.",
+)
+@click.option(
+    "--catalog", "catalog_path", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--encoder", "encoder_name", help="'minilm' or a local encoder folder (default: none)."
+)
+@click.option("--adapter", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--no-ablations", is_flag=True, help="Skip the per-source ablations.")
+@handle_errors
+def benchmark(
+    gold: Path,
+    model_path: Path | None,
+    no_xrefs: bool,
+    json_path: Path | None,
+    catalog_path: Path | None,
+    encoder_name: str | None,
+    adapter: Path | None,
+    no_ablations: bool,
+) -> None:
+    """Score the matcher and the baselines on a GOLD table of source_id -> gold_bigg."""
+    from cobra_metalign.benchmark import format_results, run_benchmark
+    from cobra_metalign.cache import atomic_path
+    from cobra_metalign.catalog import load_catalog
+
+    results = run_benchmark(
+        gold,
+        model_path,
+        use_xrefs=not no_xrefs,
+        catalog=load_catalog(catalog_path),
+        encoder=make_encoder(encoder_name, adapter),
+        ablations=not no_ablations,
+    )
+    click.echo(f"{gold}{' (no xrefs)' if no_xrefs else ''}")
+    click.echo(format_results(results))
+    if json_path is not None:
+        with atomic_path(json_path) as tmp:
+            tmp.write_text(results.reset_index().to_json(orient="records", indent=2))

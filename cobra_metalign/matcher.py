@@ -1,0 +1,629 @@
+"""Map every metabolite of a model to a universal BiGG id, with evidence and a decision.
+
+Evidence for a (model metabolite, catalogue entry) pair, strongest first:
+
+``id``
+    The model id without compartment equals a BiGG id (``id=exact``), an old
+    BiGG id (``id=old``) or an id-style variant of one (``id=variant``:
+    ``glc_DASH_D``, ``12ppd_R``).
+``xref``
+    An annotation equals a catalogue cross-reference in the same namespace; an id
+    that is itself a cross-reference (``cpd00027``, ``C00031``, ``MNXM99``) counts
+    too. An annotation ``bigg.metabolite`` is read as an id.
+``inchikey``
+    The full InChIKey is strong; its first block alone (``inchikey=skeleton``)
+    means same skeleton, different stereo or charge.
+``name``
+    Normalized equality with a catalogue name or synonym.
+``tfidf`` / ``encoder``
+    Character n-gram TF-IDF and (when an encoder is given) encoder cosine
+    nearest names.
+
+Each kind gives a strength in [0, 1]; strengths of different kinds combine as a
+noisy-or. Guards then act on the combined score: formulas that agree once
+hydrogens are set aside (the charge explaining the difference) raise it, a
+heavy-atom mismatch cuts it, a clash of distinguishing name tokens (numbers,
+positions, stereo descriptors) or a generic-vs-specific difference forbids
+automatic acceptance. Candidates that are equivalent BiGG ids (``mevR`` and
+``mev__R``) are pooled; the canonical id is proposed unless the model already
+uses one of them.
+
+Decisions: ``accept`` (applied by :func:`cobra_metalign.align`), ``review``
+(proposed, not applied), ``none``. A false merge is worse than a missed one, so
+only a hard source of evidence (id, cross-reference, InChIKey, exact name) that
+passes every guard with a clear margin is accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cobra_metalign.annotations import id_as_xref
+from cobra_metalign.catalog import Catalog, load_catalog
+from cobra_metalign.chem import compare_formulas, distinguishing_clash, specificity_difference
+from cobra_metalign.normalize import normalize_bigg_id, normalize_name
+from cobra_metalign.similarity import TfidfNameIndex
+
+if TYPE_CHECKING:  # pragma: no cover
+    import cobra
+
+    from cobra_metalign.encoder import NameEncoder
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SOURCES", "MATCH_COLUMNS", "Matcher", "match", "tfidf_index"]
+
+#: Evidence sources the matcher can use (ablations switch them off one by one).
+SOURCES: tuple[str, ...] = ("id", "xref", "inchikey", "name", "tfidf", "encoder")
+#: Sources whose evidence may lead to automatic acceptance.
+HARD_SOURCES = frozenset({"id", "xref", "inchikey", "name"})
+
+#: Columns of the frame :func:`match` returns.
+MATCH_COLUMNS: tuple[str, ...] = (
+    "base_id",
+    "compartment",
+    "name",
+    "formula",
+    "charge",
+    "bigg_id",
+    "bigg_name",
+    "decision",
+    "conflict",
+    "score",
+    "evidence",
+    "candidates",
+    "equivalents",
+    "duplicate_of",
+)
+
+_FORMULA_RANK = {"equal": 0, "ok": 1, "h_only": 2, "generic": 3, "missing": 4, "mismatch": 5}
+
+_TFIDF: weakref.WeakKeyDictionary[Catalog, TfidfNameIndex] = weakref.WeakKeyDictionary()
+
+
+def tfidf_index(catalog: Catalog) -> TfidfNameIndex:
+    """The TF-IDF index of a catalogue's names, built once per catalogue object."""
+    index = _TFIDF.get(catalog)
+    if index is None:
+        table = catalog.name_table
+        index = TfidfNameIndex().fit(table["name"].tolist(), table["bigg_id"].tolist())
+        _TFIDF[catalog] = index
+    return index
+
+
+@dataclass
+class _Candidate:
+    """Evidence gathered for one catalogue id."""
+
+    strengths: dict[str, float] = field(default_factory=dict)
+    labels: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, kind: str, strength: float, label: str) -> None:
+        if strength > self.strengths.get(kind, 0.0):
+            self.strengths[kind] = strength
+        if label not in self.labels[kind]:
+            self.labels[kind].append(label)
+
+    def combined(self) -> float:
+        miss = 1.0
+        for strength in self.strengths.values():
+            miss *= 1.0 - strength
+        return 1.0 - miss
+
+
+@dataclass
+class _Group:
+    """Pooled evidence of equivalent catalogue ids, after guards."""
+
+    key: str
+    proposed: str
+    score: float
+    kinds: set[str]
+    labels: list[str]
+    formula: str
+    clash: list[str]
+    specificity: list[str]
+    name_exact: bool
+
+
+class Matcher:
+    """Map metabolites to universal BiGG ids.
+
+    Parameters
+    ----------
+    catalog : Catalog, optional
+        The BiGG catalogue; :func:`~cobra_metalign.catalog.load_catalog` by default.
+    encoder : NameEncoder or str, optional
+        A :class:`~cobra_metalign.encoder.NameEncoder`, or ``"minilm"`` for the
+        packaged default. None (the default) uses no encoder.
+    sources : collection of str, optional
+        Evidence sources to use (subset of :data:`SOURCES`).
+    guards : bool, optional
+        Apply the chemistry guards (formula, distinguishing tokens, specificity).
+    accept_threshold : float, optional
+        Minimum score to accept.
+    review_threshold : float, optional
+        Minimum score to propose for review.
+    margin : float, optional
+        Minimum lead of the best candidate over the next (non-equivalent) one to accept.
+    top_k : int, optional
+        Nearest names taken from each similarity source.
+    n_candidates : int, optional
+        How many candidates the ``candidates`` column lists.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        encoder: NameEncoder | str | None = None,
+        *,
+        sources: Collection[str] = SOURCES,
+        guards: bool = True,
+        accept_threshold: float = 0.9,
+        review_threshold: float = 0.5,
+        margin: float = 0.05,
+        top_k: int = 5,
+        n_candidates: int = 3,
+    ) -> None:
+        unknown = set(sources) - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown evidence sources {sorted(unknown)}; known: {SOURCES}")
+        self.catalog = catalog if catalog is not None else load_catalog()
+        self.encoder = encoder
+        self.sources = frozenset(sources)
+        self.guards = guards
+        self.accept_threshold = accept_threshold
+        self.review_threshold = review_threshold
+        self.margin = margin
+        self.top_k = top_k
+        self.n_candidates = n_candidates
+
+    # ------------------------------------------------------------------ API
+    def match_model(self, model: cobra.Model) -> pd.DataFrame:
+        """Match every metabolite of ``model`` (which is not changed).
+
+        Parameters
+        ----------
+        model : cobra.Model
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by metabolite id, with the columns of :data:`MATCH_COLUMNS`.
+        """
+        from cobra_metalign.io import metabolite_table
+
+        return self.match_table(metabolite_table(model))
+
+    def match_table(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Match a metabolite table (see :func:`cobra_metalign.io.metabolite_table`).
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            Indexed by metabolite id with ``base_id``, ``compartment``, ``name``,
+            ``clean_name``, ``formula``, ``charge``, ``annotations`` and
+            ``n_reactions``.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        records = table.to_dict("index")
+        candidates = {met_id: self._hard_evidence(row) for met_id, row in records.items()}
+        self._similarity_evidence(records, candidates)
+        rows = []
+        for met_id, row in records.items():
+            rows.append(self._decide(met_id, row, candidates[met_id]))
+        result = pd.DataFrame(rows, columns=["metabolite_id", *MATCH_COLUMNS])
+        result = result.set_index("metabolite_id")
+        n_reactions = table["n_reactions"] if "n_reactions" in table else None
+        self._mark_duplicates(result, records, n_reactions)
+        return result
+
+    # ------------------------------------------------------------- evidence
+    def _hard_evidence(self, row: dict[str, Any]) -> dict[str, _Candidate]:
+        catalog = self.catalog
+        found: dict[str, _Candidate] = defaultdict(_Candidate)
+        base_id = str(row.get("base_id") or "")
+        if "id" in self.sources and base_id:
+            for position, variant in enumerate(normalize_bigg_id(base_id)):
+                hit = catalog.lookup_id(variant)
+                if hit is None:
+                    continue
+                if position == 0 and hit == base_id:
+                    found[hit].add("id", 0.97, "id=exact")
+                elif hit != variant:
+                    found[hit].add("id", 0.93, f"id=old:{variant}")
+                else:
+                    found[hit].add("id", 0.9, f"id=variant:{variant}")
+        annotations = list(row.get("annotations") or ())
+        if "xref" in self.sources:
+            own = id_as_xref(base_id) if base_id else None
+            pairs = [(pair, "xref") for pair in annotations if pair[0] != "inchikey"]
+            if own is not None:
+                pairs.append((own, "idxref"))
+            for (namespace, value), tag in pairs:
+                if namespace == "bigg.metabolite":
+                    for variant in normalize_bigg_id(value):
+                        hit = catalog.lookup_id(variant)
+                        if hit is not None:
+                            found[hit].add("xref", 0.95, f"{tag}:bigg.metabolite={value}")
+                            break
+                    continue
+                hits = catalog.by_xref(namespace, value)
+                if not hits:
+                    continue
+                groups = {catalog.canonical(h) for h in hits}
+                strength = {1: 0.9, 2: 0.8, 3: 0.7}.get(len(groups), 0.55)
+                for hit in hits:
+                    found[hit].add("xref", strength, f"{tag}:{namespace}={value}")
+        if "inchikey" in self.sources:
+            for namespace, value in annotations:
+                if namespace != "inchikey":
+                    continue
+                full = self.catalog.by_inchikey(value)
+                for hit in full:
+                    found[hit].add("inchikey", 0.95 if len(full) == 1 else 0.85, "inchikey=full")
+                for hit in self.catalog.by_inchikey_block(value):
+                    if hit not in full:
+                        found[hit].add("inchikey", 0.5, "inchikey=skeleton")
+        if "name" in self.sources:
+            key = normalize_name(str(row.get("clean_name") or row.get("name") or ""))
+            hits = catalog.by_name(key) if key else ()
+            groups = {catalog.canonical(h) for h in hits}
+            strength = {1: 0.85, 2: 0.75}.get(len(groups), 0.6)
+            for hit in hits:
+                found[hit].add("name", strength, "name=exact")
+        return found
+
+    def _needs_similarity(self, found: dict[str, _Candidate]) -> bool:
+        return not any(
+            strength >= 0.9 and kind in {"id", "xref", "inchikey"}
+            for cand in found.values()
+            for kind, strength in cand.strengths.items()
+        )
+
+    def _similarity_evidence(
+        self, records: dict[str, dict[str, Any]], candidates: dict[str, dict[str, _Candidate]]
+    ) -> None:
+        pending = [
+            met_id
+            for met_id, found in candidates.items()
+            if self._needs_similarity(found)
+            and str(records[met_id].get("clean_name") or records[met_id].get("name") or "")
+        ]
+        if not pending:
+            return
+        names = [str(records[m].get("clean_name") or records[m].get("name")) for m in pending]
+        if "tfidf" in self.sources:
+            for met_id, hits in zip(
+                pending, tfidf_index(self.catalog).search(names, k=self.top_k), strict=True
+            ):
+                for bigg_id, similarity in hits:
+                    candidates[met_id][bigg_id].add(
+                        "tfidf", 0.8 * similarity, f"tfidf={similarity:.2f}"
+                    )
+        if "encoder" in self.sources and self.encoder is not None:
+            index = self._encoder_index()
+            vectors = self._encoder().encode(names)
+            for met_id, hits in zip(pending, index.search(vectors, k=self.top_k), strict=True):
+                for bigg_id, similarity in hits:
+                    strength = 0.75 * max(0.0, float(similarity))
+                    candidates[met_id][bigg_id].add(
+                        "encoder", strength, f"encoder={similarity:.2f}"
+                    )
+
+    def _encoder(self) -> NameEncoder:
+        from cobra_metalign.encoder import NameEncoder
+
+        if isinstance(self.encoder, str):
+            if self.encoder != "minilm":
+                self.encoder = NameEncoder.from_pretrained(self.encoder)
+            else:
+                self.encoder = NameEncoder.minilm()
+        return self.encoder  # type: ignore[return-value]
+
+    def _encoder_index(self):
+        from cobra_metalign.encoder import EmbeddingIndex
+
+        encoder = self._encoder()
+        cached = getattr(self, "_embedding_index", None)
+        if cached is not None:
+            return cached
+        table = self.catalog.name_table
+        key = f"{encoder.fingerprint}|{self.catalog.version}|{len(table)}"
+        self._embedding_index = EmbeddingIndex.build(
+            encoder, table["name"].tolist(), table["bigg_id"].tolist(), cache_key=key
+        )
+        return self._embedding_index
+
+    # ------------------------------------------------------------- decision
+    def _group(
+        self, met_name: str, row: dict[str, Any], found: dict[str, _Candidate]
+    ) -> list[_Group]:
+        catalog = self.catalog
+        pooled: dict[str, list[str]] = defaultdict(list)
+        for bigg_id in found:
+            pooled[catalog.canonical(bigg_id)].append(bigg_id)
+        formula = str(row.get("formula") or "")
+        charge = row.get("charge")
+        charge = (
+            None if charge is None or (isinstance(charge, float) and np.isnan(charge)) else charge
+        )
+        groups: list[_Group] = []
+        for key, members in pooled.items():
+            strengths: dict[str, float] = {}
+            labels: list[str] = []
+            for member in members:
+                for kind, strength in found[member].strengths.items():
+                    strengths[kind] = max(strengths.get(kind, 0.0), strength)
+                for kind_labels in found[member].labels.values():
+                    labels.extend(label for label in kind_labels if label not in labels)
+            exact_members = [m for m in members if "id=exact" in found[m].labels.get("id", ())]
+            proposed = exact_members[0] if exact_members else key
+            miss = 1.0
+            for strength in strengths.values():
+                miss *= 1.0 - strength
+            score = 1.0 - miss
+            entry = catalog[proposed]
+            verdict = "missing"
+            clash: list[str] = []
+            specificity: list[str] = []
+            name_exact = "name" in strengths and strengths["name"] >= 0.6
+            if self.guards:
+                verdict = self._formula_verdict(formula, charge, members)
+                if verdict in {"equal", "ok"}:
+                    score = 1.0 - (1.0 - score) * 0.6
+                    labels.append(f"formula={verdict}")
+                elif verdict == "mismatch":
+                    score *= 0.5
+                    labels.append("formula=mismatch")
+                elif verdict == "h_only":
+                    labels.append("formula=h_only")
+                elif verdict == "generic":
+                    labels.append("formula=generic")
+                if met_name and not name_exact:
+                    clash = self._least_clash(met_name, entry.names)
+                    if clash:
+                        score *= 0.6
+                        labels.append("clash:" + ",".join(clash))
+                    else:
+                        specificity = self._least_specificity(met_name, entry.names)
+                        if specificity:
+                            labels.append("specificity:" + ",".join(specificity))
+            groups.append(
+                _Group(
+                    key=key,
+                    proposed=proposed,
+                    score=score,
+                    kinds=set(strengths),
+                    labels=labels,
+                    formula=verdict,
+                    clash=clash,
+                    specificity=specificity,
+                    name_exact=name_exact,
+                )
+            )
+        groups.sort(key=lambda g: (-g.score, g.proposed))
+        return groups
+
+    def _formula_verdict(self, formula: str, charge: Any, members: Iterable[str]) -> str:
+        best = "missing"
+        for member in members:
+            entry = self.catalog[member]
+            charges = list(entry.charges) or [None]
+            for index, candidate in enumerate(entry.formulas or ()):
+                candidate_charge = charges[index] if index < len(charges) else charges[0]
+                verdict = compare_formulas(formula, candidate, charge, candidate_charge)
+                if _FORMULA_RANK[verdict] < _FORMULA_RANK[best]:
+                    best = verdict
+                    if best == "equal":
+                        return best
+        if not formula:
+            return "missing"
+        if best == "missing" and not any(self.catalog[m].formulas for m in members):
+            return "missing"
+        return best
+
+    @staticmethod
+    def _least_clash(name: str, names: tuple[str, ...]) -> list[str]:
+        least: list[str] | None = None
+        for other in names[:12]:
+            clash = distinguishing_clash(name, other)
+            if not clash:
+                return []
+            if least is None or len(clash) < len(least):
+                least = clash
+        return least or []
+
+    @staticmethod
+    def _least_specificity(name: str, names: tuple[str, ...]) -> list[str]:
+        least: list[str] | None = None
+        for other in names[:12]:
+            difference = specificity_difference(name, other)
+            if not difference:
+                return []
+            if least is None or len(difference) < len(least):
+                least = difference
+        return least or []
+
+    def _decide(self, met_id: str, row: dict[str, Any], found: dict[str, _Candidate]) -> dict:
+        met_name = str(row.get("clean_name") or row.get("name") or "")
+        charge = row.get("charge")
+        result: dict[str, Any] = {
+            "metabolite_id": met_id,
+            "base_id": row.get("base_id", ""),
+            "compartment": row.get("compartment", ""),
+            "name": row.get("name", ""),
+            "formula": row.get("formula", ""),
+            "charge": charge,
+            "bigg_id": "",
+            "bigg_name": "",
+            "decision": "none",
+            "conflict": False,
+            "score": 0.0,
+            "evidence": "",
+            "candidates": "",
+            "equivalents": "",
+            "duplicate_of": "",
+        }
+        groups = self._group(met_name, row, found)
+        if not groups:
+            return result
+        best = groups[0]
+        runner_up = groups[1].score if len(groups) > 1 else 0.0
+        entry = self.catalog[best.proposed]
+        result["bigg_id"] = best.proposed
+        result["bigg_name"] = entry.name
+        result["score"] = round(float(best.score), 4)
+        result["candidates"] = "; ".join(
+            f"{g.proposed}:{g.score:.2f}" for g in groups[: self.n_candidates]
+        )
+        result["equivalents"] = ";".join(
+            e for e in self.catalog.equivalents(best.proposed) if e != best.proposed
+        )
+        evidence = list(best.labels)
+        strong_elsewhere = [
+            g
+            for g in groups[1:]
+            if g.kinds & {"id", "xref", "inchikey"} and g.score >= 0.9 and g.formula != "mismatch"
+        ]
+        guard_ok = best.formula != "mismatch" and not best.clash and not best.specificity
+        hard = bool(best.kinds & HARD_SOURCES)
+        exact_id = any(label == "id=exact" for label in best.labels)
+        if exact_id and guard_ok:
+            decision = "accept"
+        elif (
+            hard
+            and guard_ok
+            and best.score >= self.accept_threshold
+            and best.score - runner_up >= self.margin
+            and not strong_elsewhere
+        ):
+            decision = "accept"
+        elif best.score >= self.review_threshold:
+            decision = "review"
+        else:
+            decision = "none"
+        if decision != "accept" and hard and (strong_elsewhere or best.formula == "mismatch"):
+            if best.score >= self.review_threshold or strong_elsewhere:
+                result["conflict"] = True
+                decision = "review"
+                others = ",".join(g.proposed for g in strong_elsewhere)
+                evidence.append(f"conflict:{others or 'formula'}")
+        if decision == "none":
+            result["bigg_id"] = ""
+            result["bigg_name"] = ""
+        result["decision"] = decision
+        result["evidence"] = "; ".join(evidence)
+        return result
+
+    # ----------------------------------------------------------- duplicates
+    def _mark_duplicates(
+        self,
+        result: pd.DataFrame,
+        records: dict[str, dict[str, Any]],
+        n_reactions: pd.Series | None,
+    ) -> None:
+        """Fill ``duplicate_of``: same compartment and the same (or an equivalent) accepted id,
+        or, without an accepted id, the same full InChIKey or the same name, formula and a
+        shared cross-reference."""
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for met_id, row in result.iterrows():
+            if row["decision"] == "accept" and row["bigg_id"]:
+                groups[row["compartment"], self.catalog.canonical(row["bigg_id"])].append(met_id)
+            elif row["decision"] != "accept":
+                for key in self._unmapped_keys(records[met_id]):
+                    groups[(row["compartment"], *key)].append(met_id)  # type: ignore[arg-type]
+
+        def reactions(met_id: str) -> int:
+            if n_reactions is None:
+                return 0
+            return int(n_reactions.get(met_id, 0))
+
+        assigned: set[str] = set()
+        for key, members in sorted(groups.items(), key=lambda item: str(item[0])):
+            members = [m for m in dict.fromkeys(members) if m not in assigned]
+            if len(members) < 2:
+                continue
+            target = key[1] if len(key) == 2 else ""
+
+            def order(met_id: str, target: str = target) -> tuple:
+                row = result.loc[met_id]
+                base = records[met_id].get("base_id", "")
+                return (
+                    base != target,
+                    base != row["bigg_id"] or not row["bigg_id"],
+                    -reactions(met_id),
+                    met_id,
+                )
+
+            ranked = sorted(members, key=order)
+            survivor = ranked[0]
+            for other in ranked[1:]:
+                result.loc[other, "duplicate_of"] = survivor
+                assigned.add(other)
+            assigned.add(survivor)
+
+    @staticmethod
+    def _unmapped_keys(row: dict[str, Any]) -> list[tuple[str, str]]:
+        keys: list[tuple[str, str]] = []
+        annotations = list(row.get("annotations") or ())
+        for namespace, value in annotations:
+            if namespace == "inchikey":
+                keys.append(("inchikey", value))
+        name = normalize_name(str(row.get("clean_name") or row.get("name") or ""))
+        formula = str(row.get("formula") or "")
+        if name and formula:
+            for namespace, value in annotations:
+                if namespace not in {"inchikey", "bigg.metabolite"}:
+                    keys.append(("namexref", f"{name}|{formula}|{namespace}:{value}"))
+        return keys
+
+
+def match(
+    model: cobra.Model,
+    catalog: Catalog | str | None = None,
+    encoder: NameEncoder | str | None = None,
+    **options: Any,
+) -> pd.DataFrame:
+    """Map every metabolite of ``model`` to a universal BiGG id. The model is not changed.
+
+    Parameters
+    ----------
+    model : cobra.Model
+    catalog : Catalog or path, optional
+        The BiGG catalogue (default: :func:`~cobra_metalign.catalog.load_catalog`).
+    encoder : NameEncoder or str, optional
+        A name encoder, ``"minilm"`` for the packaged one, or a model folder.
+        None (default) uses the identifiers, cross-references, chemistry,
+        names and TF-IDF only.
+    **options
+        Passed to :class:`Matcher` (``sources``, ``guards``, thresholds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by metabolite id with the columns :data:`MATCH_COLUMNS`:
+        ``bigg_id``, ``bigg_name``, ``decision`` (accept/review/none), ``score``,
+        ``evidence``, ``candidates`` (top 3), ``equivalents``, ``duplicate_of``...
+
+    Examples
+    --------
+    >>> from cobra.io import load_model
+    >>> table = match(load_model("textbook"))
+    >>> table.loc["glc__D_e", ["bigg_id", "decision"]].tolist()
+    ['glc__D', 'accept']
+    """
+    if isinstance(catalog, str) or hasattr(catalog, "__fspath__"):
+        catalog = load_catalog(catalog)
+    return Matcher(catalog, encoder, **options).match_model(model)

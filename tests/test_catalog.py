@@ -1,0 +1,158 @@
+"""Tests of the BiGG catalogue structure, its file format and the packaged default."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+
+import pandas as pd
+import pytest
+
+from cobra_metalign.cache import cache_dir
+from cobra_metalign.catalog import (
+    Catalog,
+    CatalogEntry,
+    load_catalog,
+    packaged_catalog_path,
+)
+from cobra_metalign.errors import CatalogError
+
+
+@pytest.fixture()
+def tiny() -> Catalog:
+    entries = [
+        CatalogEntry(
+            id="glc__D",
+            name="D-Glucose",
+            synonyms=("D-glucopyranose", "Glucose"),
+            formulas=("C6H12O6",),
+            charges=(0,),
+            xrefs={
+                "kegg.compound": ("C00031",),
+                "chebi": ("CHEBI:4167",),
+                "inchikey": ("WQZGKKKJIJFFOK-GASJEMHNSA-N",),
+            },
+            old_ids=("glc_DASH_D", "glc_D"),
+            models=80,
+        ),
+        CatalogEntry(
+            id="glc__aD",
+            name="alpha-D-Glucose",
+            formulas=("C6H12O6",),
+            xrefs={"inchikey": ("WQZGKKKJIJFFOK-DVKNGEFBSA-N",)},
+        ),
+        CatalogEntry(id="mev__R", name="(R)-Mevalonate", models=30, equivalents=("mevR",)),
+        CatalogEntry(id="mevR", name="(R)-mevalonate", models=5),
+        CatalogEntry(id="pyr", name="Pyruvate", xrefs={"kegg.compound": ("C00022",)}),
+    ]
+    return Catalog(entries, version="test-1", source="unit test")
+
+
+def test_indexes(tiny: Catalog) -> None:
+    assert len(tiny) == 5
+    assert "glc__D" in tiny and "glc" not in tiny
+    assert tiny.lookup_id("glc__D") == "glc__D"
+    assert tiny.lookup_id("glc_DASH_D") == "glc__D"
+    assert tiny.lookup_id("nothing") is None
+    assert tiny.by_xref("kegg.compound", "C00031") == ("glc__D",)
+    assert tiny.by_xref("kegg.compound", "C99999") == ()
+    assert tiny.by_name("pyruvate") == ("pyr",)
+    assert tiny.by_inchikey("WQZGKKKJIJFFOK-GASJEMHNSA-N") == ("glc__D",)
+    # the first block alone: same skeleton, both glucoses
+    assert set(tiny.by_inchikey_block("WQZGKKKJIJFFOK-XXXXXXXXSA-N")) == {"glc__D", "glc__aD"}
+
+
+def test_equivalents_prefer_the_id_most_models_use(tiny: Catalog) -> None:
+    assert tiny.canonical("mevR") == "mev__R"
+    assert tiny.canonical("mev__R") == "mev__R"
+    assert tiny.equivalents("mevR") == ("mev__R", "mevR")
+    assert tiny.equivalents("pyr") == ("pyr",)
+
+
+def test_duplicate_ids_refused() -> None:
+    with pytest.raises(CatalogError, match="duplicate"):
+        Catalog([CatalogEntry(id="a"), CatalogEntry(id="a")], version="x", source="x")
+
+
+def test_round_trip_is_deterministic(tiny: Catalog, tmp_path) -> None:
+    first = tiny.save(tmp_path / "a.json.gz")
+    second = tiny.save(tmp_path / "b.json.gz")
+    assert first.read_bytes() == second.read_bytes()
+    loaded = Catalog.load(first)
+    assert loaded.ids == tiny.ids
+    assert loaded["glc__D"] == tiny["glc__D"]
+    assert loaded.info()["universal_ids"] == 5
+
+
+def test_corrupted_file_detected(tiny: Catalog, tmp_path) -> None:
+    path = tiny.save(tmp_path / "c.json.gz")
+    document = json.loads(gzip.decompress(path.read_bytes()))
+    document["metabolites"][0]["name"] = "Tampered"
+    path.write_bytes(gzip.compress(json.dumps(document).encode()))
+    with pytest.raises(CatalogError, match="checksum"):
+        Catalog.load(path)
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(CatalogError, match="not a readable catalogue"):
+        Catalog.load(path)
+    path.write_bytes(gzip.compress(b'{"format": "other"}'))
+    with pytest.raises(CatalogError, match="not a cobra_metalign catalogue"):
+        Catalog.load(path)
+    with pytest.raises(CatalogError, match="not found"):
+        Catalog.load(tmp_path / "missing.json.gz")
+
+
+def test_corrupted_cache_falls_back_to_packaged(tmp_path, caplog) -> None:
+    cached = cache_dir() / "catalog.json.gz"
+    cached.write_bytes(b"\x1f\x8b garbage")
+    with caplog.at_level(logging.WARNING, logger="cobra_metalign.catalog"):
+        catalog = load_catalog()
+    assert catalog.path == packaged_catalog_path()
+    assert "Ignoring the cached catalogue" in caplog.text
+
+
+def test_updated_cache_is_preferred(tiny: Catalog) -> None:
+    tiny.save(cache_dir() / "catalog.json.gz")
+    assert load_catalog().version == "test-1"
+
+
+def test_info_and_frame(tiny: Catalog) -> None:
+    info = tiny.info()
+    assert info["with_formula"] == 2
+    assert info["with_charge"] == 1
+    assert info["with_xrefs"] == {"chebi": 1, "inchikey": 2, "kegg.compound": 2}
+    assert info["synonyms"] == 2
+    assert info["old_ids"] == 2
+    assert info["equivalence_groups"] == 1
+    frame = tiny.to_frame()
+    assert frame.loc["mevR", "canonical"] == "mev__R"
+    names = tiny.name_table
+    assert set(names.columns) == {"name", "bigg_id"}
+    assert (names["bigg_id"] == "glc__D").sum() == 3
+
+
+# ------------------------------------------------------------ packaged default
+@pytest.fixture(scope="module")
+def packaged() -> Catalog:
+    return Catalog.load(packaged_catalog_path())
+
+
+def test_packaged_catalog_basics(packaged: Catalog) -> None:
+    info = packaged.info()
+    assert info["universal_ids"] > 9000
+    assert packaged.lookup_id("glc__D") == "glc__D"
+    assert "glc__D" in packaged.by_xref("kegg.compound", "C00031")
+    assert "glc__D" in packaged.by_xref("seed.compound", "cpd00027")
+    assert "atp" in packaged.by_name("atp")
+    assert "h2o" in packaged.by_xref("chebi", "CHEBI:15377")
+    assert packaged["h2o"].formulas[0] == "H2O"
+    assert packaged.canonical("mevR") == packaged.canonical("mev__R")
+
+
+def test_packaged_catalog_covers_bigg_16(packaged: Catalog, shared_data) -> None:
+    reference = pd.read_csv(
+        shared_data / "reference" / "bigg_1.6_universal_names_obo.tsv", sep="\t", dtype=str
+    )
+    ids = reference["universal_bigg_id"].dropna().unique()
+    present = sum(1 for i in ids if i in packaged)
+    assert present / len(ids) >= 0.99
