@@ -31,6 +31,7 @@ from typing import TextIO
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
 from cobra_metalign.annotations import normalize_xref, parse_uri
@@ -219,12 +220,22 @@ def _fetch(
                     f"Download of {url} failed: truncated body ({wire} of {expected} bytes)"
                 )
     except requests.HTTPError as error:
-        status = error.response.status_code if error.response is not None else "?"
+        status = error.response.status_code if error.response is not None else None
+        retried = f" after {retries} retries" if status in _RETRY_STATUS and retries else ""
         raise DownloadError(
-            f"Download of {url} failed: HTTP {status} (after up to {retries} retries): {error}"
+            f"Download of {url} failed: HTTP {status}{retried} ({error})"
+        ) from error
+    except (requests.exceptions.ChunkedEncodingError, ProtocolError) as error:
+        raise DownloadError(
+            f"Download of {url} failed: truncated body, the connection closed before "
+            f"the end ({error})"
         ) from error
     except requests.RequestException as error:
-        raise DownloadError(f"Download of {url} failed: {type(error).__name__}: {error}") from error
+        if isinstance(error, requests.Timeout) or "timed out" in str(error).lower():
+            reason = f"the server sent nothing for {timeout:g} s (timed out)"
+        else:
+            reason = type(error).__name__
+        raise DownloadError(f"Download of {url} failed: {reason}: {error}") from error
     finally:
         session.close()
     _check_header(target, url, DownloadError)
@@ -376,8 +387,12 @@ def parse_bulk_file(path: str | os.PathLike[str]) -> list[CatalogEntry]:
         When the file cannot be read, has no BiGG metabolites header, or has
         no valid row.
     """
-    path = Path(path)
-    columns, width = _check_header(path, str(path), CatalogError)
+    return _parse_bulk(Path(path), str(path))
+
+
+def _parse_bulk(path: Path, label: str) -> list[CatalogEntry]:
+    """Do the work of :func:`parse_bulk_file`, naming the file ``label`` in messages and logs."""
+    columns, width = _check_header(path, label, CatalogError)
     aggregates: dict[str, _Aggregate] = {}
     rows = skipped = 0
     try:
@@ -392,17 +407,17 @@ def parse_bulk_file(path: str | os.PathLike[str]) -> list[CatalogEntry]:
                 reason = _row_problem(cells, width, columns)
                 if reason:
                     skipped += 1
-                    logger.debug("%s line %d: skipped malformed row (%s).", path, number, reason)
+                    logger.debug("%s line %d: skipped malformed row (%s).", label, number, reason)
                     continue
                 cells += [""] * (width - len(cells))
                 _add_row(aggregates, cells, columns)
     except (OSError, EOFError) as error:
-        raise CatalogError(f"{path}: cannot read ({error})") from error
+        raise CatalogError(f"{label}: cannot read ({error})") from error
     if not aggregates:
-        raise CatalogError(f"{path}: no valid row in the BiGG metabolites file ({rows} rows)")
+        raise CatalogError(f"{label}: no valid row in the BiGG metabolites file ({rows} rows)")
     logger.info(
         "%s: %d rows, %d universal ids, %d malformed rows skipped.",
-        path,
+        label,
         rows,
         len(aggregates),
         skipped,
@@ -527,7 +542,7 @@ def build_from_bulk(
     """
     path = Path(path)
     source = source or str(path)
-    entries = parse_bulk_file(path)
+    entries = _parse_bulk(path, source)
     if base is None:
         base = _default_base()
     today = _dt.date.today().isoformat()

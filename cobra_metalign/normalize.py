@@ -17,7 +17,7 @@ compound compare equal. The rules, in the order they apply:
    name: compartment tags (``[c]``, ``[c0]``, ``[cytosol]``, ``(in cytosol)``,
    ``(extracellular)``, ``_c0``, ``-e0``, ``_c``), a lone compartment letter
    after a space as in BiGG's ``Ebastine c`` (``c e g l p r`` only, and not
-   after ``vitamin`` or ``coenzyme``), and a trailing molecular formula as in
+   after ``vitamin``, ``coenzyme``, ``...cytochrome``...), and a trailing molecular formula as in
    BiGG's ``Maltose C12H22O11`` (Hill-style, starting with ``C``, at least two
    element symbols and a digit).
 4. **Small ions** (a single element, or a case-correct formula, followed by a
@@ -266,13 +266,13 @@ _CODE_LETTERS = "cefghiklmnoprstuvwxyz"
 _CODE_2 = "im|cx|um|cm|mm|ce|en|ex|gm|lm|mi|om|pm|rm|vm|xm"
 _BRACKET_CODE = re.compile(rf"(?:[{_CODE_LETTERS}]|{_CODE_2})\d{{0,2}}", re.IGNORECASE)
 _PAREN_CODE = re.compile(rf"(?:[{_CODE_LETTERS}]|{_CODE_2})\d{{0,2}}")
-# "_c0", "-e0", "_im1" and the bare underscore form "_c" (lower case only).
-_SUFFIX_CODE = re.compile(
-    rf"(?:[_-](?:[{_CODE_LETTERS}]|{_CODE_2})\d{{1,2}}|_(?:[{_CODE_LETTERS}]|{_CODE_2}))$"
-)
+# "_c0", "_c", "_im1" and "-e0" (ModelSEED/gapseq); lower case only. A hyphen
+# takes the digit 0 only: "prostaglandin-c2" is not in compartment c2.
+_SUFFIX_CODE = re.compile(rf"(?:-(?:[{_CODE_LETTERS}]|{_CODE_2})0|_(?:[{_CODE_LETTERS}]|{_CODE_2})\d{{0,2}})$")
 # A lone compartment letter after a space (BiGG's "Ebastine c").
 _SPACE_LETTERS = frozenset("ceglpr")
-_SPACE_LETTER_GUARD = frozenset({"vitamin", "coenzyme", "cytochrome", "factor", "complex"})
+# Not after these words, whatever comes before them ("Ferricytochrome c", "vitamin e").
+_SPACE_LETTER_GUARD = ("vitamin", "coenzyme", "cytochrome", "factor", "complex", "protein")
 
 # Trailing formula ("Maltose C12H22O11", "L-Glutamate C5H8NO4R").
 _FORMULA_TOKEN = re.compile(r"C(?:[A-Z][a-z]?\d*|\d+)+")
@@ -379,7 +379,7 @@ def _strip_decoration(text: str) -> str:
             return text[: match.start()].rstrip(" _")
     if last in _SPACE_LETTERS and len(text) > 2 and text[-2] == " ":
         head = text[:-2].rstrip()
-        if head and head.rsplit(None, 1)[-1].lower() not in _SPACE_LETTER_GUARD:
+        if head and not head.rsplit(None, 1)[-1].lower().endswith(_SPACE_LETTER_GUARD):
             return head
     if last.isdigit() or last in "RX":
         space = text.rfind(" ")

@@ -183,7 +183,7 @@ def server(monkeypatch):
     handler = type("Handler", (_Handler,), {"stop": stop, "hits": hits})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
@@ -478,11 +478,11 @@ def test_update_from_file(bulk_file, isolated_cache):
     ("route", "error", "message"),
     [
         ("/error500", DownloadError, "HTTP 500"),
-        ("/truncated", DownloadError, "/truncated"),
+        ("/truncated", DownloadError, "truncated body"),
         ("/stall", DownloadError, "timed out"),
         ("/stall_body", DownloadError, "timed out"),
         ("/html", DownloadError, "not a BiGG metabolites file"),
-        ("/only_malformed", CatalogError, "no valid row"),
+        ("/only_malformed", CatalogError, r"/only_malformed: no valid row"),
         ("/missing", DownloadError, "HTTP 404"),
     ],
 )
