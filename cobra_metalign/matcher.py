@@ -84,7 +84,15 @@ MATCH_COLUMNS: tuple[str, ...] = (
     "duplicate_of",
 )
 
-_FORMULA_RANK = {"equal": 0, "ok": 1, "h_only": 2, "generic": 3, "missing": 4, "mismatch": 5}
+_FORMULA_RANK = {
+    "equal": 0,
+    "ok": 1,
+    "h_only": 2,
+    "charge": 3,
+    "generic": 4,
+    "missing": 5,
+    "mismatch": 6,
+}
 
 _TFIDF: weakref.WeakKeyDictionary[Catalog, TfidfNameIndex] = weakref.WeakKeyDictionary()
 
@@ -387,10 +395,8 @@ class Matcher:
                 elif verdict == "mismatch":
                     score *= 0.5
                     labels.append("formula=mismatch")
-                elif verdict == "h_only":
-                    labels.append("formula=h_only")
-                elif verdict == "generic":
-                    labels.append("formula=generic")
+                elif verdict in {"h_only", "charge", "generic"}:
+                    labels.append(f"formula={verdict}")
                 if met_name and not name_exact:
                     clash = self._least_clash(met_name, entry.names)
                     if clash:
@@ -417,22 +423,21 @@ class Matcher:
         return groups
 
     def _formula_verdict(self, formula: str, charge: Any, members: Iterable[str]) -> str:
-        best = "missing"
+        """Best agreement between the model formula and any formula of the members."""
+        if not formula:
+            return "missing"
+        best: str | None = None
         for member in members:
             entry = self.catalog[member]
             charges = list(entry.charges) or [None]
-            for index, candidate in enumerate(entry.formulas or ()):
+            for index, candidate in enumerate(entry.formulas):
                 candidate_charge = charges[index] if index < len(charges) else charges[0]
                 verdict = compare_formulas(formula, candidate, charge, candidate_charge)
-                if _FORMULA_RANK[verdict] < _FORMULA_RANK[best]:
+                if best is None or _FORMULA_RANK[verdict] < _FORMULA_RANK[best]:
                     best = verdict
                     if best == "equal":
                         return best
-        if not formula:
-            return "missing"
-        if best == "missing" and not any(self.catalog[m].formulas for m in members):
-            return "missing"
-        return best
+        return best or "missing"
 
     @staticmethod
     def _least_clash(name: str, names: tuple[str, ...]) -> list[str]:
@@ -505,6 +510,7 @@ class Matcher:
         elif (
             hard
             and guard_ok
+            and best.formula != "charge"
             and best.score >= self.accept_threshold
             and best.score - runner_up >= self.margin
             and not strong_elsewhere
@@ -515,11 +521,11 @@ class Matcher:
         else:
             decision = "none"
         if decision != "accept" and hard and (strong_elsewhere or best.formula == "mismatch"):
-            if best.score >= self.review_threshold or strong_elsewhere:
-                result["conflict"] = True
-                decision = "review"
-                others = ",".join(g.proposed for g in strong_elsewhere)
-                evidence.append(f"conflict:{others or 'formula'}")
+            # strong evidence that disagrees with itself or with the chemistry: a curator decides
+            result["conflict"] = True
+            decision = "review"
+            others = ",".join(g.proposed for g in strong_elsewhere)
+            evidence.append(f"conflict:{others or 'formula'}")
         if decision == "none":
             result["bigg_id"] = ""
             result["bigg_name"] = ""

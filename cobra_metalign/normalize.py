@@ -268,7 +268,9 @@ _BRACKET_CODE = re.compile(rf"(?:[{_CODE_LETTERS}]|{_CODE_2})\d{{0,2}}", re.IGNO
 _PAREN_CODE = re.compile(rf"(?:[{_CODE_LETTERS}]|{_CODE_2})\d{{0,2}}")
 # "_c0", "_c", "_im1" and "-e0" (ModelSEED/gapseq); lower case only. A hyphen
 # takes the digit 0 only: "prostaglandin-c2" is not in compartment c2.
-_SUFFIX_CODE = re.compile(rf"(?:-(?:[{_CODE_LETTERS}]|{_CODE_2})0|_(?:[{_CODE_LETTERS}]|{_CODE_2})\d{{0,2}})$")
+_SUFFIX_CODE = re.compile(
+    rf"(?:-(?:[{_CODE_LETTERS}]|{_CODE_2})0|_(?:[{_CODE_LETTERS}]|{_CODE_2})\d{{0,2}})$"
+)
 # A lone compartment letter after a space (BiGG's "Ebastine c").
 _SPACE_LETTERS = frozenset("ceglpr")
 # Not after these words, whatever comes before them ("Ferricytochrome c", "vitamin e").
@@ -381,7 +383,7 @@ def _strip_decoration(text: str) -> str:
         head = text[:-2].rstrip()
         if head and not head.rsplit(None, 1)[-1].lower().endswith(_SPACE_LETTER_GUARD):
             return head
-    if last.isdigit() or last in "RX":
+    if last.isdigit() or last.isupper():
         space = text.rfind(" ")
         if space > 0 and _is_trailing_formula(text[space + 1 :]):
             return text[:space].rstrip(" _")
@@ -489,7 +491,7 @@ def prepare_name(name: str) -> str:
     >>> prepare_name("Pyruvic acid [c]")
     'pyruvate'
     >>> prepare_name("α-D-Glucose")
-    ' alpha -d-glucose'
+    'alpha -d-glucose'
     """
     if not isinstance(name, str) or not name:
         return ""
@@ -623,6 +625,7 @@ def name_tokens(name: str) -> list[str]:
 
 _ID_ESCAPE_WORDS = frozenset(_ESCAPE_CHARS)
 _SBML_CODE = re.compile(r"__(\d{2,3})__")
+_SBML_PUNCTUATION = frozenset(" !\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~")
 _NON_ID_CHARS = re.compile(r"[^A-Za-z0-9_]+")
 _STEREO_SUFFIX = re.compile(r"(?<=[A-Za-z0-9])_([A-Z]|[ab][DL])$")
 _LOWER_STEREO_SUFFIX = re.compile(r"(?<=[A-Za-z0-9])__?([ldrs])$")
@@ -633,9 +636,8 @@ def _decode_sbml_codes(text: str) -> str:
     """Decode SBML character codes such as ``__45__`` (``-``) for punctuation only."""
 
     def decode(match: re.Match[str]) -> str:
-        code = int(match.group(1))
-        char = chr(code) if code < 128 else ""
-        return char if char and not char.isalnum() and char != "_" else match.group(0)
+        char = chr(int(match.group(1)))
+        return char if char in _SBML_PUNCTUATION else match.group(0)
 
     return _SBML_CODE.sub(decode, text)
 
@@ -689,15 +691,16 @@ def normalize_bigg_id(base_id: str) -> list[str]:
     candidates = [base_id]
 
     decoded = _decode_sbml_codes(base_id)
-    parts = [
-        part
-        for part in _NON_ID_CHARS.sub("_", decoded).split("_")
-        if part and part not in _ID_ESCAPE_WORDS
-    ]
-    collapsed = "_".join(parts)
-    if collapsed:
-        candidates.append(_STEREO_SUFFIX.sub(r"__\1", collapsed))
-        candidates.append(collapsed)
+    for text in (decoded, base_id) if decoded != base_id else (base_id,):
+        parts = [
+            part
+            for part in _NON_ID_CHARS.sub("_", text).split("_")
+            if part and part not in _ID_ESCAPE_WORDS
+        ]
+        collapsed = "_".join(parts)
+        if collapsed:
+            candidates.append(_STEREO_SUFFIX.sub(r"__\1", collapsed))
+            candidates.append(collapsed)
     if "_DASH_" in base_id:
         candidates.append(_DASH_ESCAPE.sub("__", base_id))
     for candidate in list(candidates):

@@ -50,7 +50,7 @@ VERSION = "offline-bigg1.6-2026.11.1"
 SOURCES = [
     "carveme 1.6.6 (Apache-2.0): BiGG universe model, mnx_compounds.tsv, model_specific_data.csv",
     "mergem 1.1.0 (GPL-3.0): metaboliteInfo cross-reference clusters",
-    "cobra (LGPL/GPL): bundled BiGG models iJO1366, salmonella, textbook, mini",
+    "cobra (LGPL/GPL): bundled BiGG models iJO1366, salmonella, textbook",
     "BiGG Models 1.6 content (free for research and non-profit use), as carried by the above",
 ]
 
@@ -216,7 +216,7 @@ def read_cobra_models(builder: Builder, ids: set[str]) -> None:
     """Names, formulas, charges and annotations from cobra's bundled BiGG models."""
     from cobra.io import load_model
 
-    for name in ("iJO1366", "salmonella", "textbook", "mini_cobra"):
+    for name in ("iJO1366", "salmonella", "textbook"):
         try:
             model = load_model(name)
         except Exception as error:  # noqa: BLE001 - a bundled model may be absent

@@ -1,0 +1,645 @@
+"""The main job: align a model's metabolites to BiGG, and bring several models into one namespace.
+
+* :func:`align` matches every metabolite (:func:`cobra_metalign.matcher.match`)
+  and rewrites the model (:func:`cobra_metalign.rewrite.apply_matches`): an
+  :class:`AlignmentResult` with the aligned model, the audit table and the flagged
+  reactions.
+* :func:`premerge` aligns copies of several template models (AGORA, CarveMe,
+  gapseq, ModelSEED...) so that the same compound has the same id in all of them;
+  optionally it first harmonizes compartment ids (``c0`` -> ``c``).
+* :func:`merge_models` premerges, then merges with cobra's ``Model.merge``, and
+  reports how many metabolites a plain cobra merge duplicates and how many
+  remain after premerge.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from cobra_metalign.audit import (
+    ANNOTATED,
+    KEPT,
+    MERGED,
+    METABOLITE_STATUSES,
+    REACTION_STATUSES,
+    RENAMED,
+    STATUSES,
+    empty_reactions,
+    model_fingerprint,
+)
+from cobra_metalign.rewrite import apply_matches
+
+if TYPE_CHECKING:  # pragma: no cover
+    import cobra
+
+    from cobra_metalign.catalog import Catalog
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AlignmentResult",
+    "PremergeResult",
+    "MergeResult",
+    "align",
+    "premerge",
+    "merge_models",
+    "harmonize_compartments",
+    "standard_compartment",
+]
+
+#: Statuses of metabolites that carry an applied BiGG id.
+MAPPED_STATUSES = frozenset({KEPT, RENAMED, ANNOTATED, MERGED})
+
+
+def _count_statuses(audit: pd.DataFrame, reactions: pd.DataFrame) -> pd.Series:
+    counts = audit["status"].value_counts() if len(audit) else pd.Series(dtype=int)
+    reaction_counts = reactions["status"].value_counts() if len(reactions) else pd.Series(dtype=int)
+    values = [int(counts.get(s, 0)) for s in METABOLITE_STATUSES]
+    values += [int(reaction_counts.get(s, 0)) for s in REACTION_STATUSES]
+    return pd.Series(values, index=pd.Index(STATUSES, name="status"), name="count", dtype="int64")
+
+
+def _html_table(frame: pd.DataFrame | pd.Series) -> str:
+    return frame.to_frame().to_html() if isinstance(frame, pd.Series) else frame.to_html()
+
+
+@dataclass
+class AlignmentResult:
+    """What :func:`align` returns.
+
+    Attributes
+    ----------
+    model : cobra.Model
+        The aligned model (a copy, unless ``inplace=True``).
+    audit : pandas.DataFrame
+        One row per original metabolite (see :mod:`cobra_metalign.audit`).
+    reactions : pandas.DataFrame
+        Flagged reactions (``REACTION_EMPTIED``, ``REACTION_DUPLICATE``).
+    matches : pandas.DataFrame
+        The matcher's frame the rewrite was made from.
+    """
+
+    model: cobra.Model
+    audit: pd.DataFrame
+    reactions: pd.DataFrame
+    matches: pd.DataFrame
+
+    def summary(self) -> pd.Series:
+        """Number of metabolites per status, then of flagged reactions per status.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by status (every status, zeros included), named ``count``.
+        """
+        return _count_statuses(self.audit, self.reactions)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The audit table (one row per original metabolite)."""
+        return self.audit
+
+    @property
+    def n_merged(self) -> int:
+        """Number of metabolites merged into a survivor."""
+        return int((self.audit["status"] == MERGED).sum())
+
+    @property
+    def n_renamed(self) -> int:
+        """Number of metabolites renamed to their BiGG id."""
+        return int((self.audit["status"] == RENAMED).sum())
+
+    def __repr__(self) -> str:
+        counts = self.summary()
+        shown = ", ".join(f"{status} {count}" for status, count in counts.items() if count)
+        return (
+            f"<AlignmentResult {self.model.id!r}: {len(self.audit)} metabolites"
+            f"{'; ' + shown if shown else ''}>"
+        )
+
+    def _repr_html_(self) -> str:
+        counts = self.summary()
+        counts = counts[counts > 0]
+        return (
+            f"<p><strong>Alignment of {html.escape(str(self.model.id))}</strong>: "
+            f"{len(self.audit)} metabolites, {self.n_merged} merged, "
+            f"{len(self.reactions)} reactions flagged</p>" + _html_table(counts)
+        )
+
+
+def _resolve_xrefs(add_xrefs: Any, catalog: Any) -> Any:
+    if add_xrefs is None or add_xrefs is False:
+        return None
+    if add_xrefs is True:
+        from cobra_metalign.catalog import Catalog, load_catalog
+
+        return catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    return add_xrefs
+
+
+def align(
+    model: cobra.Model,
+    catalog: Catalog | str | None = None,
+    encoder: Any = None,
+    *,
+    inplace: bool = False,
+    rename: bool = True,
+    accept_review: bool = False,
+    matches: pd.DataFrame | None = None,
+    add_xrefs: bool | Any = False,
+    **match_options: Any,
+) -> AlignmentResult:
+    """Map every metabolite to a BiGG universal id, merge duplicates, and report.
+
+    Parameters
+    ----------
+    model : cobra.Model
+        The model; left untouched unless ``inplace=True``.
+    catalog : Catalog or path, optional
+        The BiGG catalogue (default: :func:`~cobra_metalign.catalog.load_catalog`).
+    encoder : NameEncoder or str, optional
+        A name encoder, ``"minilm"``, or a model folder; None uses identifiers,
+        cross-references, chemistry, names and TF-IDF only.
+    inplace : bool, optional
+        Change ``model`` itself; inside ``with model:`` the change is reverted on
+        exit. Default: align a copy.
+    rename : bool, optional
+        Rename accepted metabolites to ``{bigg_id}_{compartment}`` (default), or
+        only annotate them.
+    accept_review : bool, optional
+        Also apply the matcher's ``review`` proposals (never its conflicts).
+    matches : pandas.DataFrame, optional
+        A match frame to apply instead of running the matcher.
+    add_xrefs : bool or Catalog, optional
+        Also annotate accepted metabolites with the catalogue's cross-references.
+    **match_options
+        Passed to :func:`cobra_metalign.matcher.match` (``sources``, ``guards``,
+        thresholds...).
+
+    Returns
+    -------
+    AlignmentResult
+
+    Examples
+    --------
+    >>> from cobra.io import load_model
+    >>> result = align(load_model("textbook"))
+    >>> result.summary()["KEPT"]
+    72
+    """
+    if matches is None:
+        from cobra_metalign.matcher import match
+
+        matches = match(model, catalog=catalog, encoder=encoder, **match_options)
+    elif match_options:
+        raise TypeError(f"matcher options {sorted(match_options)} given with ready matches")
+    aligned, audit, reactions = apply_matches(
+        model,
+        matches,
+        rename=rename,
+        inplace=inplace,
+        accept_review=accept_review,
+        add_xrefs=_resolve_xrefs(add_xrefs, catalog),
+    )
+    return AlignmentResult(model=aligned, audit=audit, reactions=reactions, matches=matches)
+
+
+# ------------------------------------------------------------------ compartments
+_INDEXED = re.compile(r"^(?:C_)?([a-z]{1,2})(\d?)$")
+
+
+def standard_compartment(compartment: str, name: str | None = None) -> str:
+    """The BiGG-style id of a compartment: ``c0`` -> ``c``, ``C_e`` -> ``e``, ``Cytosol`` -> ``c``.
+
+    Only the ModelSEED index ``0`` is dropped (``c1`` stays ``c1``). An id that
+    does not look like a compartment code is looked up by its name; without a
+    match it is returned unchanged.
+
+    Parameters
+    ----------
+    compartment : str
+        The compartment id.
+    name : str, optional
+        Its name (``"cytosol"``, ``"Extracellular"``...).
+
+    Returns
+    -------
+    str
+    """
+    from cobra_metalign.compartments import compartment_code
+
+    text = str(compartment or "").strip()
+    match = _INDEXED.match(text)
+    if match:
+        code, index = match.groups()
+        return code if index in ("", "0") else code + index
+    for candidate in (text, name):
+        code = compartment_code(candidate) if candidate else None
+        if code:
+            return code[:-1] if code.endswith("0") and len(code) > 1 else code
+    return text
+
+
+def harmonize_compartments(
+    model: cobra.Model, mapping: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Rename compartment ids to BiGG style in place (``c0`` -> ``c``, ``e0`` -> ``e``).
+
+    Metabolite ids are not changed here (renaming is :func:`align`'s job). A
+    compartment whose standard id another compartment of the model already uses
+    keeps its id, so two compartments are never joined.
+
+    Parameters
+    ----------
+    model : cobra.Model
+        Changed in place.
+    mapping : mapping, optional
+        Explicit ``{old: new}`` ids; default :func:`standard_compartment` of each.
+
+    Returns
+    -------
+    dict
+        The ``{old: new}`` ids applied (unchanged compartments left out).
+    """
+    names = dict(model.compartments)
+    if mapping is None:
+        mapping = {cid: standard_compartment(cid, names.get(cid)) for cid in sorted(names)}
+    applied: dict[str, str] = {}
+    taken = {cid for cid in names if mapping.get(cid, cid) == cid}
+    for cid in sorted(names):
+        new = mapping.get(cid, cid)
+        if new == cid:
+            continue
+        if new in taken:
+            logger.warning(
+                "Compartment %s of %s kept: %s is already used by another compartment",
+                cid,
+                model.id,
+                new,
+            )
+            continue
+        taken.add(new)
+        applied[cid] = new
+    if not applied:
+        return applied
+    for met in model.metabolites:
+        if met.compartment in applied:
+            met.compartment = applied[met.compartment]
+    model.compartments = {new: names.get(old, "") for old, new in applied.items()}
+    logger.info("Harmonized compartments of %s: %s", model.id, applied)
+    return applied
+
+
+#: Alias used where a keyword argument shadows the function's name.
+_harmonize = harmonize_compartments
+
+
+# ---------------------------------------------------------------------- premerge
+@dataclass
+class PremergeResult:
+    """What :func:`premerge` returns.
+
+    Attributes
+    ----------
+    models : dict
+        ``{name: aligned copy}``, in input order.
+    audit : pandas.DataFrame
+        All audits, indexed by ``(model, metabolite_id)``.
+    reactions : pandas.DataFrame
+        All flagged reactions, indexed by ``(model, reaction_id)``.
+    results : dict
+        ``{name: AlignmentResult}``.
+    compartments : dict
+        ``{name: {old compartment: new}}`` applied by the harmonization.
+    """
+
+    models: dict[str, cobra.Model]
+    audit: pd.DataFrame
+    reactions: pd.DataFrame
+    results: dict[str, AlignmentResult]
+    compartments: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """Counts per status (rows) and model (columns).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        frame = pd.DataFrame({name: result.summary() for name, result in self.results.items()})
+        frame.index.name = "status"
+        return frame
+
+    def to_frame(self) -> pd.DataFrame:
+        """The joint audit table."""
+        return self.audit
+
+    def __repr__(self) -> str:
+        return f"<PremergeResult of {len(self.models)} models: {', '.join(self.models)}>"
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p><strong>Pre-merge of {len(self.models)} models</strong></p>"
+            + self.summary().to_html()
+        )
+
+
+def _model_names(models: Sequence[cobra.Model] | Mapping[str, cobra.Model]) -> list[tuple]:
+    if isinstance(models, Mapping):
+        return [(str(name), model) for name, model in models.items()]
+    pairs: list[tuple] = []
+    seen: dict[str, int] = defaultdict(int)
+    for number, model in enumerate(models):
+        base = str(model.id or f"model{number + 1}")
+        seen[base] += 1
+        name = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        pairs.append((name, model))
+    return pairs
+
+
+def _resolve_encoder(encoder: Any) -> Any:
+    """Load an encoder named by a string once, not once per model."""
+    if not isinstance(encoder, str):
+        return encoder
+    from cobra_metalign.encoder import NameEncoder
+
+    return NameEncoder.minilm() if encoder == "minilm" else NameEncoder.from_pretrained(encoder)
+
+
+def _with_model_level(frame: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
+    flat = frame.reset_index()
+    flat.insert(0, "model", name)
+    return flat.set_index(["model", key])
+
+
+def premerge(
+    models: Sequence[cobra.Model] | Mapping[str, cobra.Model],
+    catalog: Catalog | str | None = None,
+    encoder: Any = None,
+    *,
+    harmonize_compartments: bool = False,
+    rename: bool = True,
+    accept_review: bool = False,
+    matches: Mapping[str, pd.DataFrame] | None = None,
+    add_xrefs: bool | Any = False,
+    **match_options: Any,
+) -> PremergeResult:
+    """Align copies of several models into one namespace, ready to be merged.
+
+    Parameters
+    ----------
+    models : sequence of cobra.Model, or mapping name -> cobra.Model
+        Names default to the model ids (made unique with ``#2``...).
+    catalog, encoder :
+        As for :func:`align`; loaded once for all models.
+    harmonize_compartments : bool, optional
+        First rename compartment ids to BiGG style (``c0`` -> ``c``, ``C_e`` ->
+        ``e``; :func:`harmonize_compartments`), so that the same compartment has
+        one id in every model. The audits then refer to the harmonized copies.
+    rename, accept_review, add_xrefs :
+        As for :func:`align`.
+    matches : mapping, optional
+        ``{name: match frame}`` to apply instead of running the matcher (for the
+        models named; the others are matched). Frames must be made on harmonized
+        copies when ``harmonize_compartments`` is set.
+    **match_options
+        Passed to the matcher.
+
+    Returns
+    -------
+    PremergeResult
+        The input models are never changed.
+    """
+    from cobra_metalign.catalog import Catalog, load_catalog
+
+    pairs = _model_names(models)
+    given = dict(matches or {})
+    if any(name not in given for name, _ in pairs):
+        if not isinstance(catalog, Catalog):
+            catalog = load_catalog(catalog)
+        encoder = _resolve_encoder(encoder)
+    xrefs = _resolve_xrefs(add_xrefs, catalog)
+    aligned: dict[str, cobra.Model] = {}
+    results: dict[str, AlignmentResult] = {}
+    applied: dict[str, dict[str, str]] = {}
+    audits, flagged, fingerprints = [], [], {}
+    for name, model in pairs:
+        work = model.copy()
+        applied[name] = _harmonize(work) if harmonize_compartments else {}
+        if name in given:
+            result = align(
+                work,
+                inplace=True,
+                rename=rename,
+                accept_review=accept_review,
+                matches=given[name],
+                add_xrefs=xrefs or False,
+            )
+        else:
+            result = align(
+                work,
+                catalog,
+                encoder,
+                inplace=True,
+                rename=rename,
+                accept_review=accept_review,
+                add_xrefs=xrefs or False,
+                **match_options,
+            )
+        aligned[name], results[name] = result.model, result
+        fingerprints[name] = result.audit.attrs.get("model_fingerprint", "")
+        audits.append(_with_model_level(result.audit, name, "metabolite_id"))
+        reactions = result.reactions if len(result.reactions) else empty_reactions()
+        flagged.append(_with_model_level(reactions, name, "reaction_id"))
+        logger.info("Pre-merge: aligned %s (%s)", name, result)
+    audit = pd.concat(audits) if audits else pd.DataFrame()
+    audit.attrs = {
+        "model_fingerprints": fingerprints,
+        "rename": bool(rename),
+        "accept_review": bool(accept_review),
+    }
+    reactions = pd.concat(flagged) if flagged else empty_reactions()
+    return PremergeResult(
+        models=aligned, audit=audit, reactions=reactions, results=results, compartments=applied
+    )
+
+
+# ------------------------------------------------------------------------- merge
+@dataclass
+class MergeResult:
+    """What :func:`merge_models` returns.
+
+    Attributes
+    ----------
+    model : cobra.Model
+        The merged model (premerged inputs joined by cobra).
+    premerge : PremergeResult
+        The aligned copies and their joint audit.
+    report : pandas.DataFrame
+        Rows ``plain`` (cobra's merge of the inputs as they are) and
+        ``premerged``; columns ``metabolites``, ``reactions``,
+        ``duplicated_metabolites`` (metabolites beyond the first of each
+        compound and compartment), ``duplicate_groups``.
+    """
+
+    model: cobra.Model
+    premerge: PremergeResult
+    report: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        """The duplicate report (see :attr:`report`)."""
+        return self.report
+
+    def to_frame(self) -> pd.DataFrame:
+        """The joint audit table of the premerge."""
+        return self.premerge.audit
+
+    def __repr__(self) -> str:
+        plain = self.report.loc["plain", "duplicated_metabolites"]
+        after = self.report.loc["premerged", "duplicated_metabolites"]
+        return (
+            f"<MergeResult {self.model.id!r}: {len(self.model.metabolites)} metabolites; "
+            f"duplicated: {plain} by a plain merge, {after} after premerge>"
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p><strong>Merged model {html.escape(str(self.model.id))}</strong></p>"
+            + self.report.to_html()
+        )
+
+
+def _cobra_merge(models: Iterable[cobra.Model], model_id: str, prefix_existing: str | None):
+    models = list(models)
+    merged = models[0].copy()
+    merged.id = model_id
+    names = dict(merged.compartments)
+    for other in models[1:]:
+        merged.merge(other, prefix_existing=prefix_existing, inplace=True, objective="left")
+        for cid, cname in other.compartments.items():
+            names.setdefault(cid, cname)
+    merged.compartments = names
+    return merged
+
+
+def _compound_keys(
+    premerged: PremergeResult, originals: Sequence[tuple[str, cobra.Model]]
+) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
+    """{id in a plain merge: (compartment, BiGG id)} and the same for premerged ids."""
+    plain: dict[str, tuple[str, str]] = {}
+    after: dict[str, tuple[str, str]] = {}
+    for name, model in originals:
+        audit = premerged.audit.xs(name, level="model")
+        original_compartment = {met.id: met.compartment or "" for met in model.metabolites}
+        names = dict(model.compartments)
+        for met_id, row in audit.iterrows():
+            if row["status"] not in MAPPED_STATUSES or not row["bigg_id"]:
+                continue
+            compartment = standard_compartment(
+                original_compartment.get(met_id, row["compartment"]),
+                names.get(original_compartment.get(met_id, "")),
+            )
+            key = (compartment, str(row["bigg_id"]))
+            plain.setdefault(str(met_id), key)
+            after.setdefault(str(row["new_id"]), key)
+    return plain, after
+
+
+def _duplicates(model: cobra.Model, keys: Mapping[str, tuple[str, str]]) -> tuple[int, int]:
+    groups: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for met in model.metabolites:
+        key = keys.get(met.id)
+        if key is not None:
+            groups[key].add(met.id)
+    sizes = [len(ids) for ids in groups.values() if len(ids) > 1]
+    return sum(size - 1 for size in sizes), len(sizes)
+
+
+def merge_models(
+    models: Sequence[cobra.Model] | Mapping[str, cobra.Model],
+    catalog: Catalog | str | None = None,
+    encoder: Any = None,
+    *,
+    harmonize_compartments: bool = False,
+    rename: bool = True,
+    accept_review: bool = False,
+    add_xrefs: bool | Any = False,
+    premerged: PremergeResult | None = None,
+    model_id: str | None = None,
+    prefix_existing: str | None = None,
+    **match_options: Any,
+) -> MergeResult:
+    """Premerge several models, then merge them with cobra; report duplicated metabolites.
+
+    cobra's ``Model.merge`` joins metabolites by id and adds the reactions of
+    the right model whose ids the left one lacks (with ``prefix_existing``, the
+    others too, renamed). The report counts, among metabolites with an applied
+    BiGG id, those that share compound and (BiGG-style) compartment with another
+    metabolite of a different id: the duplicates a merge leaves behind.
+
+    Parameters
+    ----------
+    models : sequence of cobra.Model, or mapping name -> cobra.Model
+        At least two models; never changed.
+    catalog, encoder, harmonize_compartments, rename, accept_review, add_xrefs :
+        As for :func:`premerge`.
+    premerged : PremergeResult, optional
+        Reuse a premerge of the same models instead of running one.
+    model_id : str, optional
+        Id of the merged model (default: the ids joined by ``_``).
+    prefix_existing : str, optional
+        Passed to ``cobra.Model.merge``.
+    **match_options
+        Passed to the matcher.
+
+    Returns
+    -------
+    MergeResult
+    """
+    pairs = _model_names(models)
+    if len(pairs) < 2:
+        raise ValueError("merge_models needs at least two models")
+    if premerged is None:
+        premerged = premerge(
+            dict(pairs),
+            catalog,
+            encoder,
+            harmonize_compartments=harmonize_compartments,
+            rename=rename,
+            accept_review=accept_review,
+            add_xrefs=add_xrefs,
+            **match_options,
+        )
+    model_id = model_id or "_".join(name for name, _ in pairs)
+    plain = _cobra_merge((m for _, m in pairs), model_id, prefix_existing)
+    merged = _cobra_merge(premerged.models.values(), model_id, prefix_existing)
+    plain_keys, after_keys = _compound_keys(premerged, pairs)
+    rows = {}
+    for label, model, keys in (("plain", plain, plain_keys), ("premerged", merged, after_keys)):
+        duplicated, groups = _duplicates(model, keys)
+        rows[label] = {
+            "metabolites": len(model.metabolites),
+            "reactions": len(model.reactions),
+            "duplicated_metabolites": duplicated,
+            "duplicate_groups": groups,
+        }
+    report = pd.DataFrame.from_dict(rows, orient="index")
+    report.index.name = "merge"
+    logger.info(
+        "Merged %s: %d duplicated metabolites by a plain merge, %d after premerge",
+        ", ".join(name for name, _ in pairs),
+        rows["plain"]["duplicated_metabolites"],
+        rows["premerged"]["duplicated_metabolites"],
+    )
+    merged.notes = {
+        **merged.notes,
+        "metalign_merged_from": "; ".join(f"{name} ({model_fingerprint(m)})" for name, m in pairs),
+    }
+    return MergeResult(model=merged, premerge=premerged, report=report)

@@ -1,0 +1,765 @@
+"""The audit table: what happened to every metabolite, on disk as TSV, and the review round-trip.
+
+An audit holds one row per metabolite of the input model (a
+:class:`pandas.DataFrame` indexed by ``metabolite_id``; a pre-merge audit is
+indexed by ``(model, metabolite_id)``). Its ``status`` says what the rewriter
+did:
+
+==============  ==================================================================
+``KEPT``        mapped, and the id already is ``{bigg_id}_{compartment}``
+``RENAMED``     mapped and renamed to ``new_id``
+``ANNOTATED``   mapped, id kept (``rename=False`` or no compartment): annotation only
+``MERGED``      a duplicate merged into ``new_id`` (the survivor's final id)
+``REVIEW``      a mapping or merge was proposed but not applied
+``CONFLICT``    the evidence disagrees, or the target id is held by another metabolite
+``UNMATCHED``   no BiGG id found (or rejected by a curator)
+==============  ==================================================================
+
+Flagged reactions go to a second table with ``REACTION_EMPTIED`` (all
+coefficients summed to zero) or ``REACTION_DUPLICATE`` (same stoichiometry and
+direction as another reaction). Neither is ever dropped from the model.
+
+File format (``write_audit``/``read_audit``): UTF-8, tab-separated, one header row
+and one row per metabolite, preceded by ``# key: value`` comment lines that
+record the format, the model id and a fingerprint of the model's metabolites
+(sha256 over the sorted ``id<TAB>compartment`` lines), and the rewrite options.
+The ``decision`` column is the one a curator edits: ``accept`` applies the row's
+``bigg_id`` (which may be edited too), ``reject`` leaves the metabolite as it
+was, an empty cell (or ``review``) leaves a proposal unapplied. ``apply_audit``
+(``metalign apply MODEL AUDIT``) then rewrites the *original* model
+accordingly, refusing an audit whose ids or fingerprint do not fit it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from cobra_metalign.cache import atomic_path
+from cobra_metalign.errors import AuditError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import cobra
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AUDIT_FORMAT",
+    "AUDIT_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "REACTION_COLUMNS",
+    "METABOLITE_STATUSES",
+    "REACTION_STATUSES",
+    "STATUSES",
+    "DECISIONS",
+    "KEPT",
+    "RENAMED",
+    "ANNOTATED",
+    "MERGED",
+    "REVIEW",
+    "CONFLICT",
+    "UNMATCHED",
+    "REACTION_EMPTIED",
+    "REACTION_DUPLICATE",
+    "model_fingerprint",
+    "empty_audit",
+    "empty_reactions",
+    "default_reactions_path",
+    "write_audit",
+    "read_audit",
+    "write_reactions",
+    "read_reactions",
+    "apply_audit",
+]
+
+#: Format tag written in the first comment line of every audit file.
+AUDIT_FORMAT = "cobra_metalign.audit/1"
+
+KEPT = "KEPT"
+RENAMED = "RENAMED"
+ANNOTATED = "ANNOTATED"
+MERGED = "MERGED"
+REVIEW = "REVIEW"
+CONFLICT = "CONFLICT"
+UNMATCHED = "UNMATCHED"
+REACTION_EMPTIED = "REACTION_EMPTIED"
+REACTION_DUPLICATE = "REACTION_DUPLICATE"
+
+#: Metabolite statuses, in the order summaries list them.
+METABOLITE_STATUSES: tuple[str, ...] = (
+    KEPT,
+    RENAMED,
+    ANNOTATED,
+    MERGED,
+    REVIEW,
+    CONFLICT,
+    UNMATCHED,
+)
+#: Reaction statuses (the flagged-reactions table).
+REACTION_STATUSES: tuple[str, ...] = (REACTION_EMPTIED, REACTION_DUPLICATE)
+#: Every status.
+STATUSES: tuple[str, ...] = METABOLITE_STATUSES + REACTION_STATUSES
+
+#: Values of the ``decision`` column: applied, refused, or left for review.
+DECISIONS: tuple[str, ...] = ("accept", "reject", "")
+_DECISION_ALIASES = {"review": ""}
+
+#: Columns of an audit file, in order (``metabolite_id`` is the frame's index).
+AUDIT_COLUMNS: tuple[str, ...] = (
+    "metabolite_id",
+    "name",
+    "compartment",
+    "status",
+    "new_id",
+    "bigg_id",
+    "bigg_name",
+    "score",
+    "decision",
+    "evidence",
+    "candidates",
+    "equivalents",
+    "duplicate_of",
+    "conflict",
+    "formula",
+    "charge",
+    "comment",
+)
+#: Columns an audit file must have to be read back.
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "metabolite_id",
+    "name",
+    "compartment",
+    "status",
+    "new_id",
+    "bigg_id",
+    "bigg_name",
+    "score",
+    "evidence",
+    "candidates",
+    "decision",
+)
+_OPTIONAL_DEFAULTS: dict[str, Any] = {
+    "equivalents": "",
+    "duplicate_of": "",
+    "conflict": False,
+    "formula": "",
+    "charge": "",
+    "comment": "",
+}
+
+#: Columns of the flagged-reactions table (``reaction_id`` is the frame's index).
+REACTION_COLUMNS: tuple[str, ...] = (
+    "reaction_id",
+    "name",
+    "status",
+    "reaction",
+    "original",
+    "duplicate_of",
+    "merged_metabolites",
+)
+
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+# --------------------------------------------------------------------- helpers
+def model_fingerprint(model: cobra.Model) -> str:
+    """Fingerprint of a model's metabolites, stored in audits to detect a changed model.
+
+    Parameters
+    ----------
+    model : cobra.Model
+
+    Returns
+    -------
+    str
+        ``sha256:<hex>`` over the sorted ``id<TAB>compartment`` lines.
+    """
+    lines = sorted(f"{met.id}\t{met.compartment or ''}" for met in model.metabolites)
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    return f"sha256:{digest}"
+
+
+def empty_audit() -> pd.DataFrame:
+    """An audit with no rows (the right columns and index name)."""
+    frame = pd.DataFrame(columns=list(AUDIT_COLUMNS)).set_index("metabolite_id")
+    return frame
+
+
+def empty_reactions() -> pd.DataFrame:
+    """A flagged-reactions table with no rows."""
+    return pd.DataFrame(columns=list(REACTION_COLUMNS)).set_index("reaction_id")
+
+
+def default_reactions_path(audit_path: str | os.PathLike[str]) -> Path:
+    """Where the flagged-reactions table goes beside ``audit_path``.
+
+    ``model.audit.tsv`` -> ``model.reactions.tsv``; any other name gets
+    ``.reactions.tsv`` in place of its last suffix.
+
+    Parameters
+    ----------
+    audit_path : path-like
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(audit_path)
+    name = path.name
+    if name.endswith(".audit.tsv"):
+        return path.with_name(name[: -len(".audit.tsv")] + ".reactions.tsv")
+    return path.with_name(f"{path.stem}.reactions.tsv")
+
+
+def _clean_text(value: Any) -> str:
+    """A cell as one line of text (tabs and line breaks would break the TSV)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    text = str(value)
+    if "\t" in text or "\n" in text or "\r" in text:
+        text = " ".join(text.replace("\t", " ").splitlines())
+    return text
+
+
+def _format_cell(column: str, value: Any) -> str:
+    if column == "score":
+        if value is None or value == "" or (isinstance(value, float) and value != value):
+            return ""
+        return f"{float(value):.4f}"
+    if column == "conflict":
+        return "true" if _as_bool(value) else "false"
+    return _clean_text(value)
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, float) and value != value:
+        return False
+    if isinstance(value, (int, float)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _header_lines(attrs: Mapping[str, Any]) -> list[str]:
+    lines = [f"# format: {AUDIT_FORMAT}"]
+    if attrs.get("model_id") is not None:
+        lines.append(f"# model_id: {_clean_text(attrs['model_id'])}")
+    if attrs.get("model_fingerprint"):
+        lines.append(f"# model_fingerprint: {attrs['model_fingerprint']}")
+    for key, value in sorted((attrs.get("model_fingerprints") or {}).items()):
+        lines.append(f"# model_fingerprint[{_clean_text(key)}]: {value}")
+    for key in ("rename", "accept_review"):
+        if key in attrs:
+            lines.append(f"# {key}: {'true' if attrs[key] else 'false'}")
+    lines.append(
+        "# Edit the decision column (accept / reject / empty), then run: metalign apply MODEL AUDIT"
+    )
+    return lines
+
+
+def _frame_lines(frame: pd.DataFrame, columns: Iterable[str]) -> list[str]:
+    columns = list(columns)
+    flat = frame.reset_index()
+    missing = [c for c in columns if c not in flat.columns]
+    if missing:
+        raise ValueError(f"table lacks columns {missing}")
+    lines = ["\t".join(columns)]
+    for record in flat[columns].itertuples(index=False, name=None):
+        lines.append("\t".join(_format_cell(c, v) for c, v in zip(columns, record, strict=True)))
+    return lines
+
+
+def _write_lines(lines: list[str], path: str | os.PathLike[str]) -> Path:
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8", newline="")
+    return path
+
+
+# ------------------------------------------------------------------------ write
+def write_audit(
+    audit: pd.DataFrame,
+    path: str | os.PathLike[str],
+    reactions: pd.DataFrame | None = None,
+    reactions_path: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write an audit table as TSV, atomically; optionally its flagged reactions beside it.
+
+    The output is a pure function of the table, so two identical audits give
+    byte-identical files.
+
+    Parameters
+    ----------
+    audit : pandas.DataFrame
+        An audit from :func:`cobra_metalign.rewrite.apply_matches` or
+        :func:`cobra_metalign.align` (index ``metabolite_id``, or ``(model,
+        metabolite_id)``). Its ``attrs`` (model id, fingerprint, options) become
+        the ``# key: value`` header lines.
+    path : path-like
+        The audit file.
+    reactions : pandas.DataFrame, optional
+        Flagged reactions, written to ``reactions_path``.
+    reactions_path : path-like, optional
+        Default: :func:`default_reactions_path` of ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        The audit file.
+    """
+    columns = list(AUDIT_COLUMNS)
+    if "model" in audit.columns or "model" in (audit.index.names or []):
+        columns.insert(0, "model")
+    lines = _header_lines(audit.attrs) + _frame_lines(audit, columns)
+    written = _write_lines(lines, path)
+    logger.info("Wrote the audit of %d metabolites to %s", len(audit), written)
+    if reactions is not None:
+        write_reactions(reactions, reactions_path or default_reactions_path(path))
+    return written
+
+
+def write_reactions(reactions: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the flagged-reactions table as TSV, atomically.
+
+    Parameters
+    ----------
+    reactions : pandas.DataFrame
+        Indexed by ``reaction_id`` (or ``(model, reaction_id)``) with
+        :data:`REACTION_COLUMNS`.
+    path : path-like
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    columns = list(REACTION_COLUMNS)
+    if "model" in reactions.columns or "model" in (reactions.index.names or []):
+        columns.insert(0, "model")
+    lines = [f"# format: {AUDIT_FORMAT} (flagged reactions)"] + _frame_lines(reactions, columns)
+    written = _write_lines(lines, path)
+    logger.info("Wrote %d flagged reactions to %s", len(reactions), written)
+    return written
+
+
+# ------------------------------------------------------------------------- read
+def _split_header(text: str, path: Path) -> tuple[dict[str, Any], list[str]]:
+    attrs: dict[str, Any] = {}
+    fingerprints: dict[str, str] = {}
+    lines = text.splitlines()
+    body_start = 0
+    for number, raw in enumerate(lines):
+        # A spreadsheet may pad comment lines with tabs or quote them.
+        line = raw.rstrip("\t ").strip('"')
+        if not line.strip():
+            body_start = number + 1
+            continue
+        if not line.startswith("#"):
+            body_start = number
+            break
+        body_start = number + 1
+        content = line.lstrip("#").strip()
+        if ":" not in content:
+            continue
+        key, _, value = content.partition(":")
+        key, value = key.strip(), value.strip()
+        if key.startswith("model_fingerprint[") and key.endswith("]"):
+            fingerprints[key[len("model_fingerprint[") : -1]] = value
+        elif key in ("rename", "accept_review"):
+            try:
+                attrs[key] = _as_bool(value)
+            except ValueError as error:
+                raise AuditError(
+                    f"{path}: header line {number + 1}: {key} must be true or false"
+                ) from error
+        elif key in ("format", "model_id", "model_fingerprint"):
+            attrs[key] = value
+    if fingerprints:
+        attrs["model_fingerprints"] = fingerprints
+    if "format" in attrs and not str(attrs["format"]).startswith("cobra_metalign.audit/"):
+        raise AuditError(f"{path}: not a cobra_metalign audit (format {attrs['format']!r})")
+    return attrs, lines[body_start:]
+
+
+def _read_table(path: Path, body: list[str]) -> pd.DataFrame:
+    import io
+
+    if not body:
+        raise AuditError(f"{path}: no header row; an audit needs columns {list(REQUIRED_COLUMNS)}")
+    try:
+        frame = pd.read_csv(
+            io.StringIO("\n".join(body) + "\n"),
+            sep="\t",
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+        )
+    except (pd.errors.ParserError, ValueError) as error:
+        raise AuditError(f"{path}: cannot parse the table: {error}") from error
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def read_audit(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read and validate an audit file written by :func:`write_audit` (possibly curator-edited).
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``metabolite_id`` (or ``(model, metabolite_id)`` for a
+        pre-merge audit), with ``score`` as float, ``conflict`` as bool and
+        ``decision`` normalized to ``accept``, ``reject`` or ``""``. The header
+        lines are in ``attrs``.
+
+    Raises
+    ------
+    AuditError
+        When the file is unreadable, lacks required columns, has an invalid
+        decision, status, score or conflict value, or repeats a metabolite id.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise AuditError(f"cannot read the audit {path}: {error}") from error
+    attrs, body = _split_header(text, path)
+    frame = _read_table(path, body)
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise AuditError(
+            f"{path}: missing audit columns {missing} (found {list(frame.columns)}); "
+            "write it with metalign fix or cobra_metalign.write_audit"
+        )
+    for column, default in _OPTIONAL_DEFAULTS.items():
+        if column not in frame.columns:
+            frame[column] = "false" if column == "conflict" else default
+    for column in frame.columns:
+        frame[column] = frame[column].astype(str).str.strip()
+
+    problems: list[str] = []
+
+    def line_of(position: int) -> str:
+        return f"row {position + 1}"
+
+    decisions = frame["decision"].str.lower().replace(_DECISION_ALIASES)
+    bad = [
+        f"{line_of(i)} ({frame['metabolite_id'].iat[i]}): {frame['decision'].iat[i]!r}"
+        for i in range(len(frame))
+        if decisions.iat[i] not in DECISIONS
+    ]
+    if bad:
+        problems.append(
+            f"invalid decisions (use accept, reject or leave empty): {', '.join(bad[:10])}"
+            + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        )
+    frame["decision"] = decisions
+
+    bad_status = [
+        f"{line_of(i)}: {s!r}"
+        for i, s in enumerate(frame["status"])
+        if s not in METABOLITE_STATUSES
+    ]
+    if bad_status:
+        problems.append(
+            f"invalid statuses {', '.join(bad_status[:10])} (known: {', '.join(METABOLITE_STATUSES)})"
+        )
+
+    scores: list[float] = []
+    bad_scores: list[str] = []
+    for i, value in enumerate(frame["score"]):
+        try:
+            scores.append(float(value) if value else float("nan"))
+        except ValueError:
+            bad_scores.append(f"{line_of(i)}: {value!r}")
+            scores.append(float("nan"))
+    if bad_scores:
+        problems.append(f"invalid scores {', '.join(bad_scores[:10])}")
+    conflicts: list[bool] = []
+    bad_conflicts: list[str] = []
+    for i, value in enumerate(frame["conflict"]):
+        try:
+            conflicts.append(_as_bool(value))
+        except ValueError:
+            bad_conflicts.append(f"{line_of(i)}: {value!r}")
+            conflicts.append(False)
+    if bad_conflicts:
+        problems.append(f"invalid conflict values {', '.join(bad_conflicts[:10])}")
+
+    empty_ids = [line_of(i) for i, v in enumerate(frame["metabolite_id"]) if not v]
+    if empty_ids:
+        problems.append(f"empty metabolite_id in {', '.join(empty_ids[:10])}")
+    keys = ["model", "metabolite_id"] if "model" in frame.columns else ["metabolite_id"]
+    repeated = frame[frame.duplicated(keys, keep=False)]
+    if len(repeated):
+        ids = sorted(set(map(str, repeated["metabolite_id"])))
+        problems.append(f"duplicate metabolite ids: {', '.join(ids[:10])}")
+    if problems:
+        raise AuditError(f"invalid audit {path}: " + "; ".join(problems))
+
+    frame["score"] = scores
+    frame["conflict"] = conflicts
+    columns = [c for c in AUDIT_COLUMNS if c in frame.columns]
+    extra = [c for c in frame.columns if c not in columns and c != "model"]
+    if "model" in frame.columns:
+        columns = ["model", *columns]
+    frame = frame[columns + extra].set_index(keys)
+    frame.attrs.update(attrs)
+    frame.attrs["path"] = str(path)
+    return frame
+
+
+def read_reactions(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a flagged-reactions table written by :func:`write_reactions`.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``reaction_id`` (or ``(model, reaction_id)``).
+
+    Raises
+    ------
+    AuditError
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise AuditError(f"cannot read the reactions table {path}: {error}") from error
+    _, body = _split_header(text, path)
+    frame = _read_table(path, body)
+    missing = [c for c in REACTION_COLUMNS if c not in frame.columns]
+    if missing:
+        raise AuditError(f"{path}: missing reaction-table columns {missing}")
+    bad = sorted(set(frame["status"]) - set(REACTION_STATUSES))
+    if bad:
+        raise AuditError(f"{path}: invalid reaction statuses {bad}")
+    keys = ["model", "reaction_id"] if "model" in frame.columns else ["reaction_id"]
+    return frame.set_index(keys)
+
+
+# ------------------------------------------------------------------- round-trip
+def _select_model_rows(audit: pd.DataFrame, model: cobra.Model, source: str) -> pd.DataFrame:
+    """The rows of a (possibly pre-merge) audit that belong to ``model``."""
+    if "model" in (audit.index.names or []):
+        audit = audit.reset_index("model")
+    if "model" not in audit.columns:
+        return audit
+    keys = sorted(set(map(str, audit["model"])))
+    if len(keys) == 1:
+        chosen = keys[0]
+    elif str(model.id) in keys:
+        chosen = str(model.id)
+    else:
+        raise AuditError(
+            f"{source} is a pre-merge audit of models {keys}; none is {model.id!r}. "
+            "Keep the rows of one model (and its model column) to apply it."
+        )
+    rows = audit[audit["model"].astype(str) == chosen].drop(columns="model")
+    fingerprints = audit.attrs.get("model_fingerprints") or {}
+    rows.attrs = {k: v for k, v in audit.attrs.items() if k != "model_fingerprints"}
+    if chosen in fingerprints:
+        rows.attrs["model_fingerprint"] = fingerprints[chosen]
+    return rows
+
+
+def _check_fit(audit: pd.DataFrame, model: cobra.Model, source: str) -> None:
+    model_ids = [met.id for met in model.metabolites]
+    audit_ids = [str(i) for i in audit.index]
+    unknown = sorted(set(audit_ids) - set(model_ids))
+    missing = sorted(set(model_ids) - set(audit_ids))
+
+    def sample(ids: list[str]) -> str:
+        return ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+
+    problems = []
+    if unknown:
+        problems.append(f"{len(unknown)} ids not in the model ({sample(unknown)})")
+    if missing:
+        problems.append(
+            f"{len(missing)} model metabolites missing from the audit ({sample(missing)})"
+        )
+    expected = audit.attrs.get("model_fingerprint")
+    actual = model_fingerprint(model)
+    if problems:
+        hint = (
+            " Apply an audit to the model it was written for: the input of "
+            "`metalign fix`, not its output."
+        )
+        raise AuditError(f"{source} does not fit model {model.id!r}: " + "; ".join(problems) + hint)
+    if expected and expected != actual:
+        raise AuditError(
+            f"{source} does not fit model {model.id!r}: the model changed since the audit was "
+            f"written (metabolite fingerprint {actual} differs from the audit's {expected}; "
+            "compartments differ). Run metalign fix again."
+        )
+    if not expected:
+        logger.warning(
+            "%s has no model fingerprint; checked its ids against the model only.", source
+        )
+
+
+def _matches_from_audit(audit: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The match frame that reproduces a curated audit in the rewriter."""
+    records = []
+    problems: list[str] = []
+    ids = {str(i) for i in audit.index}
+    for met_id, row in audit.iterrows():
+        decision = str(row["decision"])
+        bigg_id = str(row["bigg_id"]).strip()
+        duplicate_of = str(row.get("duplicate_of", "") or "").strip()
+        conflict = bool(row.get("conflict", False))
+        if bigg_id and any(ch.isspace() for ch in bigg_id):
+            problems.append(f"{met_id}: bigg_id {bigg_id!r} contains white space")
+        if duplicate_of and duplicate_of not in ids:
+            problems.append(
+                f"{met_id}: duplicate_of {duplicate_of!r} is not a metabolite of the audit"
+            )
+        if decision == "accept":
+            if not bigg_id and not duplicate_of:
+                problems.append(f"{met_id}: accepted without a bigg_id or duplicate_of")
+            match_decision, conflict = "accept", False
+        elif decision == "reject":
+            # Left as in the input: no mapping, and no merge proposed by this row.
+            match_decision, conflict, duplicate_of = "none", False, ""
+        elif bigg_id or duplicate_of:
+            # An unapplied proposal (a mapping or a merge) stays a proposal.
+            match_decision = "review"
+        else:
+            match_decision = "none"
+        records.append(
+            {
+                "metabolite_id": str(met_id),
+                "compartment": row.get("compartment", ""),
+                "name": row.get("name", ""),
+                "formula": row.get("formula", ""),
+                "charge": row.get("charge", ""),
+                "bigg_id": bigg_id,
+                "bigg_name": row.get("bigg_name", ""),
+                "decision": match_decision,
+                "conflict": conflict,
+                "score": row.get("score", 0.0),
+                "evidence": row.get("evidence", ""),
+                "candidates": row.get("candidates", ""),
+                "equivalents": row.get("equivalents", ""),
+                "duplicate_of": duplicate_of,
+            }
+        )
+    if problems:
+        raise AuditError(
+            f"invalid decisions in {source}: "
+            + "; ".join(problems[:10])
+            + (f" and {len(problems) - 10} more" if len(problems) > 10 else "")
+        )
+    return pd.DataFrame(records).set_index("metabolite_id")
+
+
+def apply_audit(
+    model: cobra.Model,
+    audit: pd.DataFrame | str | os.PathLike[str],
+    *,
+    rename: bool | None = None,
+    inplace: bool = False,
+    add_xrefs: Any = None,
+) -> tuple[cobra.Model, pd.DataFrame, pd.DataFrame]:
+    """Apply a curator's decisions: the review round-trip.
+
+    ``model`` is the model the audit was written for (the *input* of
+    :func:`cobra_metalign.align` or ``metalign fix``). Rows with decision
+    ``accept`` are applied with their (possibly edited) ``bigg_id`` and
+    ``duplicate_of``, even if they were ``REVIEW`` or ``CONFLICT``; ``reject``
+    rows are left as they are in the input; empty decisions leave proposals
+    unapplied. An unedited audit reproduces the original rewrite.
+
+    Parameters
+    ----------
+    model : cobra.Model
+    audit : pandas.DataFrame or path-like
+        An audit frame or file (read with :func:`read_audit`).
+    rename : bool, optional
+        Rename accepted metabolites; default: the ``rename`` recorded in the audit
+        (True when absent).
+    inplace : bool, optional
+        Change ``model`` itself (reverted on leaving ``with model:``) instead of a copy.
+    add_xrefs : Catalog, optional
+        Also add the catalogue's cross-references of accepted ids.
+
+    Returns
+    -------
+    model : cobra.Model
+    audit : pandas.DataFrame
+        The new audit (statuses after curation; rejected rows keep ``reject``).
+    reactions : pandas.DataFrame
+        Flagged reactions.
+
+    Raises
+    ------
+    AuditError
+        When the audit does not fit the model (unknown or missing ids, a changed
+        model) or has invalid content.
+    """
+    from cobra_metalign.rewrite import apply_matches
+
+    if isinstance(audit, (str, os.PathLike)):
+        source = str(audit)
+        audit = read_audit(audit)
+    else:
+        source = str(audit.attrs.get("path", "the audit"))
+        audit = audit.copy()
+        if "decision" in audit.columns:
+            audit["decision"] = (
+                audit["decision"].fillna("").astype(str).str.strip().str.lower()
+            ).replace(_DECISION_ALIASES)
+            bad = sorted(set(audit["decision"]) - set(DECISIONS))
+            if bad:
+                raise AuditError(f"invalid decisions in {source}: {bad} (use accept, reject or '')")
+    missing = [c for c in ("bigg_id", "decision") if c not in audit.columns]
+    if missing:
+        raise AuditError(f"{source} lacks columns {missing}")
+    audit = _select_model_rows(audit, model, source)
+    if audit.index.name != "metabolite_id" and "metabolite_id" in audit.columns:
+        audit = audit.set_index("metabolite_id")
+    if audit.index.has_duplicates:
+        dupes = sorted(set(audit.index[audit.index.duplicated()]))
+        raise AuditError(f"{source}: duplicate metabolite ids {dupes[:10]}")
+    _check_fit(audit, model, source)
+    matches = _matches_from_audit(audit, source)
+    if rename is None:
+        rename = bool(audit.attrs.get("rename", True))
+    new_model, new_audit, reactions = apply_matches(
+        model, matches, rename=rename, inplace=inplace, accept_review=False, add_xrefs=add_xrefs
+    )
+    rejected = [str(i) for i in audit.index[audit["decision"] == "reject"]]
+    if rejected:
+        new_audit.loc[rejected, "decision"] = "reject"
+        new_audit.loc[rejected, "comment"] = "rejected by curator"
+    logger.info(
+        "Applied %s: %d accepted, %d rejected rows",
+        source,
+        int((audit["decision"] == "accept").sum()),
+        len(rejected),
+    )
+    return new_model, new_audit, reactions

@@ -1,0 +1,813 @@
+"""The model adapter: read, validate and write models through cobra, and tabulate metabolites.
+
+Formats, chosen by the file suffix (a ``.gz`` or ``.bz2`` suffix may follow):
+
+==========  ==================  ===============================================
+format      suffixes            reader / writer
+==========  ==================  ===============================================
+SBML        ``.xml``, ``.sbml``  :func:`cobra.io.read_sbml_model` /
+                                :func:`cobra.io.write_sbml_model` (L3 FBC v2)
+JSON        ``.json``           :func:`cobra.io.load_json_model` / ``save_json_model``
+YAML        ``.yml``, ``.yaml``  :func:`cobra.io.load_yaml_model` / ``save_yaml_model``
+MAT         ``.mat``            :func:`cobra.io.load_matlab_model` / ``save_matlab_model``
+==========  ==================  ===============================================
+
+Compression is recognised by its magic bytes whatever the suffix says, and an
+unknown suffix falls back to the content (``<`` SBML, ``{`` JSON, ``MATLAB``
+MAT, ``!!omap``/``---`` YAML).
+
+Safety:
+
+* Compressed input is decompressed to a temporary file and refused beyond
+  :data:`MAX_DECOMPRESSED_BYTES`.
+* SBML is scanned before libsbml sees it: a ``<!DOCTYPE`` with entity
+  declarations (``billion laughs``, XXE) or an external DTD is refused, and so
+  is a prolog longer than :data:`PROLOG_SCAN_BYTES`.
+* YAML with aliases is refused (the YAML form of ``billion laughs``).
+* Every failure to read becomes one :class:`~cobra_metalign.errors.ModelReadError`
+  raised from the original exception; its message names the file and the cause
+  and points at ``metalign validate``.
+* Writes are atomic (:func:`cobra_metalign.cache.atomic_path`), never replace an
+  existing file or the input model unless asked, and are deterministic: the same
+  model gives the same bytes (gzip without time stamp, MAT header without date).
+
+Known repair: cobra 0.32 cannot read FBC v1 files whose gene associations are
+empty (``<or/>``, as in BiGG's iND750). When cobra fails on an SBML file,
+:func:`read_model` prunes empty gene associations with libsbml and reads it
+again, logging a warning that lists the reactions concerned.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import logging
+import math
+import os
+import re
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cobra
+import libsbml
+import pandas as pd
+
+from cobra_metalign.annotations import normalize_annotation, xrefs_from_notes
+from cobra_metalign.cache import atomic_path
+from cobra_metalign.compartments import clean_name, split_id
+from cobra_metalign.errors import ModelReadError, ModelWriteError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FORMATS",
+    "MAX_DECOMPRESSED_BYTES",
+    "PROLOG_SCAN_BYTES",
+    "METABOLITE_COLUMNS",
+    "VALIDATION_COLUMNS",
+    "read_model",
+    "validate",
+    "write_model",
+    "metabolite_table",
+]
+
+#: File suffix -> format name.
+FORMATS: dict[str, str] = {
+    ".xml": "sbml",
+    ".sbml": "sbml",
+    ".json": "json",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".mat": "mat",
+}
+_COMPRESSION_SUFFIXES = (".gz", ".bz2")
+
+#: Largest decompressed size accepted from a ``.gz``/``.bz2`` model (2 GiB).
+MAX_DECOMPRESSED_BYTES: int = 2 * 1024**3
+#: Bytes read from the start of a file to sniff its format and check its XML prolog.
+PROLOG_SCAN_BYTES: int = 1 << 20
+
+#: Columns of :func:`metabolite_table`.
+METABOLITE_COLUMNS: tuple[str, ...] = (
+    "base_id",
+    "compartment",
+    "name",
+    "clean_name",
+    "formula",
+    "charge",
+    "annotations",
+    "n_reactions",
+)
+#: Columns of the error table returned by :func:`validate`.
+VALIDATION_COLUMNS: tuple[str, ...] = ("severity", "category", "message")
+
+_FORMAT_LABELS = {"sbml": "SBML", "json": "JSON", "yaml": "YAML", "mat": "MAT"}
+_COBRA_ERROR_KEYS: dict[str, tuple[str, str]] = {
+    "SBML_FATAL": ("fatal", "sbml"),
+    "SBML_ERROR": ("error", "sbml"),
+    "SBML_SCHEMA_ERROR": ("error", "sbml_schema"),
+    "SBML_WARNING": ("warning", "sbml"),
+    "COBRA_FATAL": ("fatal", "cobra"),
+    "COBRA_ERROR": ("error", "cobra"),
+    "COBRA_WARNING": ("warning", "cobra"),
+    "COBRA_CHECK": ("warning", "cobra_check"),
+}
+_MAT_HEADER_TEXT = b"MATLAB 5.0 MAT-file, written by cobra_metalign"
+_MAT_HEADER_SIZE = 116
+
+
+# ------------------------------------------------------------------ sources
+
+
+@dataclass(frozen=True)
+class _Source:
+    """An input model file ready for a cobra reader."""
+
+    path: Path
+    data_path: Path
+    fmt: str
+    head: bytes
+
+
+def _hint(path: Path, fmt: str | None) -> str:
+    if fmt == "sbml":
+        return (
+            f"run `metalign validate {path}` or cobra.io.validate_sbml_model for details"
+        )
+    return f"run `metalign validate {path}` for details"
+
+
+def _read_error(path: Path, cause: str, fmt: str | None = None) -> ModelReadError:
+    label = f"{_FORMAT_LABELS[fmt]} model" if fmt else "model"
+    return ModelReadError(f"Cannot read {label} {path}: {cause}; {_hint(path, fmt)}.")
+
+
+def _compression(magic: bytes) -> str | None:
+    if magic[:2] == b"\x1f\x8b":
+        return "gzip"
+    if magic[:3] == b"BZh":
+        return "bz2"
+    return None
+
+
+def _decompress(path: Path, kind: str, target: Path) -> None:
+    """Decompress ``path`` into ``target``, refusing more than the size limit."""
+    opener = gzip.open if kind == "gzip" else bz2.open
+    limit = MAX_DECOMPRESSED_BYTES
+    total = 0
+    try:
+        with opener(path, "rb") as source, open(target, "wb") as sink:
+            while True:
+                chunk = source.read(1 << 20)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > limit:
+                    raise _read_error(
+                        path, f"decompressed size exceeds the limit of {limit:,} bytes"
+                    )
+                sink.write(chunk)
+    except ModelReadError:
+        raise
+    except (OSError, EOFError, zlib.error, ValueError) as error:
+        raise _read_error(
+            path, f"not a valid {kind} file, truncated or corrupt ({error})"
+        ) from error
+
+
+def _strip_compression_suffix(name: str) -> str:
+    lower = name.lower()
+    for suffix in _COMPRESSION_SUFFIXES:
+        if lower.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _format_from_name(name: str) -> str | None:
+    return FORMATS.get(Path(_strip_compression_suffix(name)).suffix.lower())
+
+
+def _sniff(head: bytes) -> str | None:
+    """Guess the format from the first bytes of a decompressed file."""
+    if head.startswith(b"MATLAB"):
+        return "mat"
+    if head.startswith(b"\x89HDF"):
+        return "mat-hdf5"
+    text = _decode_head(head[:4096]).lstrip("\ufeff \t\r\n")
+    if text.startswith("<"):
+        return "sbml"
+    if text.startswith("{"):
+        return "json"
+    if text.startswith(("!!omap", "---", "%YAML")) or re.match(r"[A-Za-z_]+\s*:", text):
+        return "yaml"
+    return None
+
+
+def _decode_head(head: bytes) -> str:
+    """Decode the start of a file well enough to look at its markup."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="ignore")
+    if head.startswith(b"<\x00"):
+        return head.decode("utf-16-le", errors="ignore")
+    if head.startswith(b"\x00<"):
+        return head.decode("utf-16-be", errors="ignore")
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    return head.decode("latin-1")
+
+
+@contextlib.contextmanager
+def _open_source(path: str | os.PathLike[str]) -> Iterator[_Source]:
+    """Check ``path``, decompress it if needed and tell its format."""
+    path = Path(path).expanduser()
+    try:
+        status = path.stat()
+    except FileNotFoundError as error:
+        raise _read_error(path, "no such file") from error
+    except OSError as error:
+        raise _read_error(path, f"cannot access the file ({error})") from error
+    if path.is_dir():
+        raise _read_error(path, "is a directory, not a model file")
+    if not path.is_file():
+        raise _read_error(path, "not a regular file")
+    if status.st_size == 0:
+        raise _read_error(path, "the file is empty")
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+    except OSError as error:
+        raise _read_error(path, f"cannot open the file ({error})") from error
+    kind = _compression(magic)
+    with contextlib.ExitStack() as stack:
+        data_path = path
+        if kind is not None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="metalign-")))
+            data_path = folder / (_strip_compression_suffix(path.name) or "model")
+            _decompress(path, kind, data_path)
+            if data_path.stat().st_size == 0:
+                raise _read_error(path, f"the file is empty after {kind} decompression")
+        with open(data_path, "rb") as handle:
+            head = handle.read(PROLOG_SCAN_BYTES)
+        fmt = _format_from_name(path.name)
+        sniffed = _sniff(head)
+        if fmt is None:
+            if sniffed == "mat-hdf5":
+                raise _read_error(
+                    path, "MATLAB v7.3 (HDF5) files are not supported; save with `-v7`", "mat"
+                )
+            if sniffed is None:
+                raise _read_error(
+                    path,
+                    f"unknown suffix {path.suffix!r} and content that is not SBML, JSON, "
+                    "YAML or MAT (use .xml, .sbml, .json, .yml, .yaml or .mat)",
+                )
+            logger.debug("%s: format %s guessed from the content.", path, sniffed)
+            fmt = sniffed
+        elif sniffed in FORMATS.values() and sniffed != fmt and sniffed != "yaml":
+            logger.warning(
+                "%s: the suffix says %s but the content looks like %s.",
+                path,
+                _FORMAT_LABELS[fmt],
+                _FORMAT_LABELS[sniffed],
+            )
+        yield _Source(path=path, data_path=data_path, fmt=fmt, head=head)
+
+
+# ---------------------------------------------------------------- security
+
+_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
+_EXTERNAL_ID = re.compile(r"<!DOCTYPE\s+[^\s\[>]+\s+(?:SYSTEM|PUBLIC)\b", re.IGNORECASE)
+_DOCTYPE_HEADER = re.compile(r"<!DOCTYPE\s+[^\s\[>]+\s*([\[>])", re.IGNORECASE)
+_SUBSET_END = re.compile(r"\]\s*>")
+
+
+def _check_xml_prolog(source: _Source) -> None:
+    """Refuse XML whose DOCTYPE declares entities or loads an external DTD.
+
+    The prolog (XML declaration, comments, processing instructions, DOCTYPE)
+    is walked up to the root element; it must end within the first
+    :data:`PROLOG_SCAN_BYTES` bytes.
+    """
+    text = _decode_head(source.head)
+    complete = len(source.head) < PROLOG_SCAN_BYTES
+    position = 0
+    length = len(text)
+    while True:
+        while position < length and text[position] in "\ufeff \t\r\n":
+            position += 1
+        if text.startswith("<?", position):
+            end = text.find("?>", position + 2)
+            step = 2
+        elif text.startswith("<!--", position):
+            end = text.find("-->", position + 4)
+            step = 3
+        elif _DOCTYPE.match(text, position):
+            rest = text[position:]
+            if _ENTITY.search(rest):
+                raise _read_error(
+                    source.path, "DOCTYPE with entity declarations is not allowed", "sbml"
+                )
+            if _EXTERNAL_ID.match(rest):
+                raise _read_error(
+                    source.path, "DOCTYPE with an external DTD is not allowed", "sbml"
+                )
+            header = _DOCTYPE_HEADER.match(rest)
+            if header is None:
+                if complete:
+                    return  # malformed: the XML parser reports it
+                break
+            if header.group(1) == "[" and not _SUBSET_END.search(rest, header.end()):
+                if complete:
+                    return
+                break  # the internal subset runs past what was scanned
+            return
+        else:
+            return
+        if end < 0:
+            if complete:
+                return  # unterminated construct: the XML parser reports it
+            break
+        position = end + step
+    raise _read_error(
+        source.path, f"XML prolog longer than {PROLOG_SCAN_BYTES:,} bytes is not allowed", "sbml"
+    )
+
+
+def _check_yaml_aliases(text: str, path: Path) -> None:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.events import AliasEvent
+
+    for event in YAML(typ="rt").parse(text):
+        if isinstance(event, AliasEvent):
+            raise _read_error(path, "YAML aliases (*name) are not allowed", "yaml")
+
+
+# ----------------------------------------------------------------- readers
+
+
+def _describe(error: BaseException) -> str:
+    """A one-line cause for ``error``, looking through cobra's generic wrapper."""
+    cause = error
+    message = str(error)
+    if message.startswith("Something went wrong") and error.__cause__ is not None:
+        cause = error.__cause__
+        message = str(cause)
+    message = " ".join(message.split())
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return f"{type(cause).__name__}: {message}" if message else type(cause).__name__
+
+
+def _first_libsbml_error(data_path: Path) -> str | None:
+    """The first error (or fatal) libsbml reports while parsing ``data_path``."""
+    try:
+        document = libsbml.readSBMLFromFile(str(data_path))
+    except Exception:  # noqa: BLE001 - only used to enrich a message
+        return None
+    found = []
+    for index in range(document.getNumErrors()):
+        error = document.getError(index)
+        severity = error.getSeverity()
+        if severity >= libsbml.LIBSBML_SEV_ERROR and error.getErrorId() != libsbml.MissingXMLEncoding:
+            text = " ".join((error.getShortMessage() or error.getMessage()).split())
+            found.append((-severity, index, text))
+    if not found:
+        return None
+    return f"libsbml: {min(found)[2][:200]}"
+
+
+def _prune_association(association) -> bool:
+    """Remove empty and/or nodes below ``association``; False when nothing is left."""
+    if association is None:
+        return False
+    if association.isGeneProductRef():
+        return bool(association.getGeneProduct())
+    if association.isFbcAnd() or association.isFbcOr():
+        children = association.getListOfAssociations()
+        for index in reversed(range(children.size())):
+            if not _prune_association(children.get(index)):
+                children.remove(index)
+        return children.size() > 0
+    return False
+
+
+def _repair_sbml(data_path: Path) -> tuple[cobra.Model | None, list[str]]:
+    """Read an SBML file cobra failed on after pruning empty gene associations."""
+    document = libsbml.readSBMLFromFile(str(data_path))
+    sbml_model = document.getModel()
+    if sbml_model is None:
+        return None, []
+    if document.isPkgEnabled("fbc") and sbml_model.getPlugin("fbc") is not None:
+        if sbml_model.getPlugin("fbc").getPackageVersion() == 1:
+            properties = libsbml.ConversionProperties()
+            properties.addOption("convert fbc v1 to fbc v2", True, "Convert FBC-v1 to FBC-v2")
+            if document.convert(properties) != libsbml.LIBSBML_OPERATION_SUCCESS:
+                return None, []
+            sbml_model = document.getModel()
+    pruned = []
+    for reaction in sbml_model.getListOfReactions():
+        plugin = reaction.getPlugin("fbc")
+        if plugin is None or not plugin.isSetGeneProductAssociation():
+            continue
+        association = plugin.getGeneProductAssociation()
+        before = association.toSBML()
+        if not _prune_association(association.getAssociation()):
+            plugin.unsetGeneProductAssociation()
+            pruned.append(reaction.getIdAttribute())
+        elif association.toSBML() != before:
+            pruned.append(reaction.getIdAttribute())
+    if not pruned:
+        return None, []
+    model = cobra.io.read_sbml_model(libsbml.writeSBMLToString(document))
+    return model, [f"pruned empty gene associations of {len(pruned)} reactions: {pruned[:10]}"]
+
+
+def _read_sbml(source: _Source) -> cobra.Model:
+    _check_xml_prolog(source)
+    try:
+        return cobra.io.read_sbml_model(str(source.data_path))
+    except Exception as error:
+        try:
+            model, fixes = _repair_sbml(source.data_path)
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            logger.debug("Repair of %s failed.", source.path, exc_info=True)
+            model, fixes = None, []
+        if model is None:
+            detail = _first_libsbml_error(source.data_path)
+            cause = _describe(error) + (f" ({detail})" if detail else "")
+            raise _read_error(source.path, cause, "sbml") from error
+        logger.warning(
+            "%s: cobra could not read the file as it is (%s); read it after a repair: %s.",
+            source.path,
+            _describe(error),
+            "; ".join(fixes),
+        )
+        return model
+
+
+def _read_json(source: _Source) -> cobra.Model:
+    return cobra.io.load_json_model(str(source.data_path))
+
+
+def _read_yaml(source: _Source) -> cobra.Model:
+    text = source.data_path.read_text(encoding="utf-8")
+    if "*" in text:
+        _check_yaml_aliases(text, source.path)
+    return cobra.io.from_yaml(text)
+
+
+def _read_mat(source: _Source) -> cobra.Model:
+    if source.head.startswith(b"\x89HDF"):
+        raise ValueError("MATLAB v7.3 (HDF5) files are not supported; save with `-v7`")
+    return cobra.io.load_matlab_model(str(source.data_path))
+
+
+_READERS = {"sbml": _read_sbml, "json": _read_json, "yaml": _read_yaml, "mat": _read_mat}
+
+
+def _load(source: _Source) -> cobra.Model:
+    try:
+        model = _READERS[source.fmt](source)
+    except ModelReadError:
+        raise
+    except Exception as error:
+        raise _read_error(source.path, _describe(error), source.fmt) from error
+    if not isinstance(model, cobra.Model):
+        raise _read_error(source.path, "the reader returned no model", source.fmt)
+    return model
+
+
+def read_model(path: str | os.PathLike[str]) -> cobra.Model:
+    """Read a model in SBML, JSON, YAML or MAT format (optionally gzip/bzip2 compressed).
+
+    Parameters
+    ----------
+    path : path-like
+        The model file. The format comes from the suffix (``.xml``, ``.sbml``,
+        ``.json``, ``.yml``, ``.yaml``, ``.mat``, each optionally followed by
+        ``.gz``), or from the content when the suffix is unknown.
+
+    Returns
+    -------
+    cobra.Model
+
+    Raises
+    ------
+    cobra_metalign.errors.ModelReadError
+        The file is missing, empty, corrupt, unsafe (XML entities, YAML aliases,
+        oversized decompression) or not a model cobra can read. Raised from the
+        original exception; the message names the file and the cause.
+
+    Examples
+    --------
+    >>> model = read_model("iJO1366.xml.gz")  # doctest: +SKIP
+    """
+    with _open_source(path) as source:
+        model = _load(source)
+    if len(model.metabolites) == 0:
+        logger.warning("%s: the model has no metabolites.", path)
+    logger.debug(
+        "Read %s: %d metabolites, %d reactions.",
+        path,
+        len(model.metabolites),
+        len(model.reactions),
+    )
+    return model
+
+
+# -------------------------------------------------------------- validation
+
+
+def validate(path: str | os.PathLike[str]) -> tuple[cobra.Model | None, pd.DataFrame]:
+    """Read a model and list what is wrong with it; never raises for bad content.
+
+    For SBML this is :func:`cobra.io.validate_sbml_model` (libsbml consistency
+    checks and cobra's own), plus the repair :func:`read_model` applies when
+    cobra alone cannot read the file. For JSON, YAML and MAT the model is
+    loaded and cobra's formula check is run; a load failure is one row. A
+    missing, empty, corrupt or unsafe file also gives ``None`` and one row.
+
+    Parameters
+    ----------
+    path : path-like
+        The model file.
+
+    Returns
+    -------
+    model : cobra.Model or None
+        None when the model cannot be read.
+    errors : pandas.DataFrame
+        One row per message, columns ``severity`` (``fatal``, ``error`` or
+        ``warning``), ``category`` (``file``, ``sbml``, ``sbml_schema``,
+        ``cobra``, ``cobra_check``, ``metalign``, ``json``, ``yaml``, ``mat``)
+        and ``message``.
+    """
+    rows: list[tuple[str, str, str]] = []
+    model: cobra.Model | None = None
+    try:
+        with _open_source(path) as source:
+            if source.fmt == "sbml":
+                model = _validate_sbml(source, rows)
+            else:
+                try:
+                    model = _load(source)
+                except ModelReadError as error:
+                    rows.append(("fatal", source.fmt, str(error)))
+                else:
+                    rows.extend(_cobra_checks(model))
+    except ModelReadError as error:
+        rows.append(("fatal", "file", str(error)))
+        model = None
+    return model, pd.DataFrame(rows, columns=list(VALIDATION_COLUMNS))
+
+
+def _cobra_checks(model: cobra.Model) -> list[tuple[str, str, str]]:
+    from cobra.manipulation.validate import check_metabolite_compartment_formula
+
+    try:
+        messages = check_metabolite_compartment_formula(model)
+    except Exception as error:  # noqa: BLE001 - a check must not break validation
+        return [("warning", "cobra_check", f"formula check failed: {_describe(error)}")]
+    return [("warning", "cobra_check", str(message)) for message in messages]
+
+
+def _validate_sbml(source: _Source, rows: list[tuple[str, str, str]]) -> cobra.Model | None:
+    _check_xml_prolog(source)
+    try:
+        model, errors = cobra.io.validate_sbml_model(str(source.data_path))
+    except Exception as error:  # noqa: BLE001 - validation reports, it does not raise
+        rows.append(("fatal", "sbml", str(_read_error(source.path, _describe(error), "sbml"))))
+        return None
+    for key, messages in errors.items():
+        severity, category = _COBRA_ERROR_KEYS.get(key, ("error", key.lower()))
+        rows.extend((severity, category, str(message).strip()) for message in messages)
+    if model is None:
+        try:
+            model, fixes = _repair_sbml(source.data_path)
+        except Exception:  # noqa: BLE001 - keep cobra's own report
+            model, fixes = None, []
+        if model is not None:
+            rows.extend(("warning", "metalign", f"read after a repair: {fix}") for fix in fixes)
+    return model
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _target_format(path: Path) -> tuple[str, bool]:
+    name = path.name
+    compressed = name.lower().endswith(".gz")
+    fmt = FORMATS.get(Path(name[:-3] if compressed else name).suffix.lower())
+    if fmt is None:
+        raise ModelWriteError(
+            f"Cannot write {path}: unknown format suffix; use .xml, .sbml, .json, .yml, "
+            ".yaml or .mat, optionally followed by .gz."
+        )
+    return fmt, compressed
+
+
+def _mat_variable_name(model: cobra.Model) -> str:
+    name = re.sub(r"\W", "_", str(model.id or ""))
+    if not name or not name[0].isalpha():
+        name = "model_" + name if name else "exported_model"
+    return name[:63]
+
+
+def _serialize(model: cobra.Model, fmt: str) -> bytes:
+    """The bytes of ``model`` in ``fmt``; deterministic for a given model."""
+    if fmt == "sbml":
+        buffer = io.StringIO()
+        cobra.io.write_sbml_model(model, buffer)
+        return buffer.getvalue().encode("utf-8")
+    if fmt == "json":
+        buffer = io.StringIO()
+        cobra.io.save_json_model(model, buffer)
+        return buffer.getvalue().encode("utf-8")
+    if fmt == "yaml":
+        buffer = io.StringIO()
+        cobra.io.save_yaml_model(model, buffer)
+        return buffer.getvalue().encode("utf-8")
+    binary = io.BytesIO()
+    cobra.io.save_matlab_model(model, binary, varname=_mat_variable_name(model))
+    data = bytearray(binary.getvalue())
+    # scipy writes "Created on: <date>" into the 116-byte text header.
+    data[:_MAT_HEADER_SIZE] = _MAT_HEADER_TEXT.ljust(_MAT_HEADER_SIZE, b" ")
+    return bytes(data)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return first.resolve() == second.resolve()
+
+
+def write_model(
+    model: cobra.Model,
+    path: str | os.PathLike[str],
+    overwrite: bool = False,
+    input_path: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write a model atomically in the format its suffix names.
+
+    SBML is written as Level 3 Version 1 with FBC v2 by cobra; ``.gz`` adds
+    gzip compression without a time stamp, so two writes of the same model give
+    identical bytes.
+
+    Parameters
+    ----------
+    model : cobra.Model
+        The model to write.
+    path : path-like
+        Target file: ``.xml``, ``.sbml``, ``.json``, ``.yml``, ``.yaml`` or
+        ``.mat``, optionally followed by ``.gz``.
+    overwrite : bool, optional
+        Replace an existing file (default False).
+    input_path : path-like, optional
+        The file the model was read from; writing onto it is refused unless
+        ``overwrite`` is True, whatever path spelling or link leads to it.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Raises
+    ------
+    cobra_metalign.errors.ModelWriteError
+        Unknown suffix, target exists (or is the input) and ``overwrite`` is
+        False, target is a directory, or cobra/the file system failed. Nothing is
+        left behind on failure: neither a temporary file nor a changed target.
+    """
+    path = Path(path).expanduser()
+    fmt, compressed = _target_format(path)
+    if path.is_dir():
+        raise ModelWriteError(f"Cannot write {path}: it is a directory.")
+    if (
+        input_path is not None
+        and not overwrite
+        and path.exists()
+        and _same_file(path, Path(input_path).expanduser())
+    ):
+        raise ModelWriteError(
+            f"Refusing to overwrite the input model {path}; choose another output file "
+            "or pass overwrite=True."
+        )
+    if path.exists() and not overwrite:
+        raise ModelWriteError(f"{path} already exists; pass overwrite=True to replace it.")
+    try:
+        with atomic_path(path) as temporary:
+            data = _serialize(model, fmt)
+            if compressed:
+                data = gzip.compress(data, mtime=0)
+            temporary.write_bytes(data)
+    except ModelWriteError:
+        raise
+    except Exception as error:
+        raise ModelWriteError(
+            f"Cannot write {_FORMAT_LABELS[fmt]} model to {path}: {_describe(error)}"
+        ) from error
+    logger.info("Wrote %s (%s%s).", path, _FORMAT_LABELS[fmt], ", gzip" if compressed else "")
+    return path
+
+
+# --------------------------------------------------------- metabolite table
+
+
+def _charge(value: object) -> float:
+    if value is None or isinstance(value, bool):
+        return math.nan
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return number if math.isfinite(number) else math.nan
+
+
+def _formula(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _annotation_pairs(
+    annotation: dict[str, object] | None, cache: dict[tuple[str, object], list[tuple[str, str]]]
+) -> set[tuple[str, str]]:
+    """normalize_annotation, one namespace at a time, memoized across metabolites.
+
+    The compartment copies of a metabolite share their annotations, so most
+    entries repeat within a model.
+    """
+    pairs: set[tuple[str, str]] = set()
+    if not annotation:
+        return pairs
+    for namespace, values in annotation.items():
+        key_values = tuple(values) if isinstance(values, list | tuple) else values
+        key = (str(namespace), key_values)
+        try:
+            found = cache.get(key)
+        except TypeError:  # unhashable value: no memo
+            pairs.update(normalize_annotation({namespace: values}))
+            continue
+        if found is None:
+            found = cache[key] = normalize_annotation({namespace: values})
+        pairs.update(found)
+    return pairs
+
+
+def metabolite_table(model: cobra.Model) -> pd.DataFrame:
+    """Tabulate the metabolites of a model for matching.
+
+    Parameters
+    ----------
+    model : cobra.Model
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by metabolite id (index name ``metabolite_id``), in model order,
+        with the columns of :data:`METABOLITE_COLUMNS`:
+
+        - ``base_id``, ``compartment``: from
+          :func:`cobra_metalign.compartments.split_id` (the compartment attribute,
+          or the one inferred from the id suffix, or ``""``);
+        - ``name``: as in the model (``""`` when missing);
+        - ``clean_name``: :func:`cobra_metalign.compartments.clean_name`;
+        - ``formula``: ``""`` when missing;
+        - ``charge``: float, NaN when missing or not a number;
+        - ``annotations``: sorted unique tuple of ``(namespace, value)`` pairs from
+          the annotation and the COBRA notes
+          (:func:`~cobra_metalign.annotations.normalize_annotation`,
+          :func:`~cobra_metalign.annotations.xrefs_from_notes`);
+        - ``n_reactions``: the number of reactions the metabolite takes part in.
+    """
+    compartments = tuple(model.compartments)
+    cache: dict[tuple[str, object], list[tuple[str, str]]] = {}
+    ids: list[str] = []
+    columns: dict[str, list[object]] = {column: [] for column in METABOLITE_COLUMNS}
+    for met in model.metabolites:
+        base_id, compartment = split_id(met.id, met.compartment, compartments)
+        name = "" if met.name is None else str(met.name)
+        pairs = _annotation_pairs(met.annotation, cache)
+        if met.notes:
+            pairs.update(xrefs_from_notes(met.notes))
+        ids.append(met.id)
+        columns["base_id"].append(base_id)
+        columns["compartment"].append(compartment)
+        columns["name"].append(name)
+        columns["clean_name"].append(clean_name(name, compartment))
+        columns["formula"].append(_formula(met.formula))
+        columns["charge"].append(_charge(met.charge))
+        columns["annotations"].append(tuple(sorted(pairs)))
+        columns["n_reactions"].append(len(met.reactions))
+    table = pd.DataFrame(columns, index=pd.Index(ids, name="metabolite_id", dtype=object))
+    table["charge"] = table["charge"].astype(float)
+    table["n_reactions"] = table["n_reactions"].astype("int64")
+    return table
