@@ -44,8 +44,11 @@ FORMULA_RESULTS: tuple[str, ...] = (
     "mismatch",
 )
 
-#: Placeholder strings that mean "no formula".
-_MISSING_TEXT = frozenset({"", "na", "n/a", "nan", "none", "null", "-", "?", "nd", "unknown"})
+#: Placeholder strings that mean "no formula" (case matters: "Na" is sodium).
+_MISSING_TEXT = frozenset(
+    {"", "NA", "N/A", "n/a", "na", "nan", "NaN", "NAN", "None", "none", "NONE", "null", "NULL"}
+    | {"-", "?", "ND", "nd", "unknown", "Unknown"}
+)
 #: Symbols of generic groups, counted under the key "R".
 _GENERIC_SYMBOLS = frozenset({"R", "X"})
 _HYDRATE_SEPARATORS = re.compile(r"[.·•*]")
@@ -148,7 +151,7 @@ def parse_formula(formula: object) -> dict[str, int] | None:
     if not isinstance(formula, str):
         return None
     text = "".join(formula.split())
-    if text.lower() in _MISSING_TEXT:
+    if text in _MISSING_TEXT:
         return None
     total: Counter[str] = Counter()
     polymer = False
@@ -711,7 +714,12 @@ def _features(name: str) -> _Features:
                 greek.append(token)
 
     chains.extend(_chains(words))
-    multipliers = [m for m in (_multiplier(t) for t in fine if t.isalpha()) if m is not None]
+    multipliers: Counter[str] = Counter()
+    for token in fine:
+        if token.isalpha():
+            found = _multiplier(token)
+            if found is not None:
+                multipliers[found[0]] += found[1]
     numbers = {str(int(n.rstrip("'"))) + "'" * n.count("'") for n in _NUMBER.findall(text)}
     return _Features(
         stereo_dl=tuple(sorted(stereo_dl)),
@@ -721,11 +729,11 @@ def _features(name: str) -> _Features:
         erythro_threo=tuple(sorted(erythro_threo)),
         anomeric=tuple(sorted(anomeric)),
         optical=tuple(sorted(optical)),
-        numbers=tuple(sorted(numbers, key=lambda n: (len(n), n))),
+        numbers=tuple(sorted(numbers)),
         omega=tuple(sorted(omega)),
         greek=tuple(sorted(greek)),
         chains=tuple(sorted(chains, key=lambda c: (c[0], -1 if c[1] is None else c[1]))),
-        multipliers=tuple(sorted(multipliers)),
+        multipliers=tuple(sorted(multipliers.items())),
         generic_chain=any(g in w for w in words for g in _GENERIC_CHAIN_WORDS),
     )
 
@@ -737,8 +745,8 @@ def _show(values: Counter[str], upper: bool) -> str:
 
 def _compare(
     label: str,
-    left: Counter[str],
-    right: Counter[str],
+    left: tuple[str, ...],
+    right: tuple[str, ...],
     clashes: list[str],
     specific: list[str],
     *,
@@ -747,9 +755,12 @@ def _compare(
 ) -> None:
     """Append a clash when each side has a value the other lacks, else a
     specificity difference when only one side has extra values (and, unless
-    ``one_sided``, the other side is not empty)."""
-    left_only = left - right
-    right_only = right - left
+    ``one_sided``, the other side is not empty). Values are sorted tuples."""
+    if left == right:
+        return
+    left_count, right_count = Counter(left), Counter(right)
+    left_only = left_count - right_count
+    right_only = right_count - left_count
     if left_only and right_only:
         clashes.append(f"{label} {_show(left_only, upper)}!={_show(right_only, upper)}")
     elif left_only and (one_sided or right):
@@ -760,12 +771,11 @@ def _compare(
 
 def _stereo_pairs(
     left: tuple[tuple[str, str], ...], right: tuple[tuple[str, str], ...]
-) -> tuple[Counter[str], Counter[str]]:
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """R/S or E/Z descriptors, with locants when both sides give them all."""
-    with_locants = all(locant for locant, _ in left + right)
-    if with_locants:
-        return Counter(loc + let for loc, let in left), Counter(loc + let for loc, let in right)
-    return Counter(let for _, let in left), Counter(let for _, let in right)
+    if all(locant for locant, _ in left + right):
+        return tuple(loc + let for loc, let in left), tuple(loc + let for loc, let in right)
+    return tuple(sorted(let for _, let in left)), tuple(sorted(let for _, let in right))
 
 
 def _segments(name: object) -> list[str]:
@@ -791,71 +801,64 @@ def _analyse(name1: str, name2: str) -> tuple[list[str], list[str]]:
     return best
 
 
+_OPTICAL_SIGNS = {"dextro": "(+)", "levo": "(-)"}
+
+
 def _analyse_pair(name1: str, name2: str) -> tuple[list[str], list[str]]:
     a = _features(name1)
     b = _features(name2)
     clashes: list[str] = []
     specific: list[str] = []
-    _compare(
-        "stereo",
-        Counter(a.stereo_dl),
-        Counter(b.stereo_dl),
-        clashes,
-        specific,
-        upper=True,
-    )
-    _compare("R/S", *_stereo_pairs(a.rs, b.rs), clashes, specific, upper=True)
-    _compare("E/Z", *_stereo_pairs(a.ez, b.ez), clashes, specific, upper=True)
-    _compare("cis/trans", Counter(a.cis_trans), Counter(b.cis_trans), clashes, specific)
-    _compare("erythro/threo", Counter(a.erythro_threo), Counter(b.erythro_threo), clashes, specific)
-    _compare("alpha/beta", Counter(a.anomeric), Counter(b.anomeric), clashes, specific)
-    optical = {"dextro": "(+)", "levo": "(-)"}
-    _compare(
-        "optical",
-        Counter(optical[v] for v in a.optical),
-        Counter(optical[v] for v in b.optical),
-        clashes,
-        specific,
-    )
-    _compare("number", Counter(a.numbers), Counter(b.numbers), clashes, specific, one_sided=False)
-    _compare("omega", Counter(a.omega), Counter(b.omega), clashes, [])
-    greek_specific: list[str] = []
-    _compare("greek", Counter(a.greek), Counter(b.greek), clashes, greek_specific)
+    if a == b:
+        return clashes, specific
+    _compare("stereo", a.stereo_dl, b.stereo_dl, clashes, specific, upper=True)
+    if a.rs or b.rs:
+        _compare("R/S", *_stereo_pairs(a.rs, b.rs), clashes, specific, upper=True)
+    if a.ez or b.ez:
+        _compare("E/Z", *_stereo_pairs(a.ez, b.ez), clashes, specific, upper=True)
+    _compare("cis/trans", a.cis_trans, b.cis_trans, clashes, specific)
+    _compare("erythro/threo", a.erythro_threo, b.erythro_threo, clashes, specific)
+    _compare("alpha/beta", a.anomeric, b.anomeric, clashes, specific)
+    if a.optical != b.optical:
+        _compare(
+            "optical",
+            tuple(_OPTICAL_SIGNS[v] for v in a.optical),
+            tuple(_OPTICAL_SIGNS[v] for v in b.optical),
+            clashes,
+            specific,
+        )
+    _compare("number", a.numbers, b.numbers, clashes, specific, one_sided=False)
+    _compare("omega", a.omega, b.omega, clashes, [])
+    _compare("greek", a.greek, b.greek, clashes, [])
 
-    # Chains: lengths first, then double bonds for lengths both sides give.
-    # (as sets: "Palmitoyl-CoA (C16:0)" names the same chain twice)
-    lengths_a = Counter({str(length): 1 for length, _ in a.chains})
-    lengths_b = Counter({str(length): 1 for length, _ in b.chains})
-    chain_specific: list[str] = []
-    _compare("chain", lengths_a, lengths_b, clashes, chain_specific)
-    if chain_specific and (
-        (lengths_a and lengths_b)
-        or (a.generic_chain and not lengths_a)
-        or (b.generic_chain and not lengths_b)
-    ):
-        specific.extend(chain_specific)
-    for length in sorted(set(lengths_a) & set(lengths_b), key=int):
-        bonds_a = Counter(
-            {f"{length}:{d}": 1 for n, d in a.chains if str(n) == length and d is not None}
-        )
-        bonds_b = Counter(
-            {f"{length}:{d}": 1 for n, d in b.chains if str(n) == length and d is not None}
-        )
-        if bonds_a and bonds_b and bonds_a != bonds_b:
-            left_only, right_only = bonds_a - bonds_b, bonds_b - bonds_a
-            if left_only and right_only:
-                clashes.append(f"chain {_show(left_only, False)}!={_show(right_only, False)}")
+    # Chains: lengths first (as sets: "Palmitoyl-CoA (C16:0)" names the same
+    # chain twice), then double bonds for lengths both sides give.
+    if a.chains != b.chains:
+        lengths_a = tuple(sorted({str(n) for n, _ in a.chains}, key=int))
+        lengths_b = tuple(sorted({str(n) for n, _ in b.chains}, key=int))
+        chain_specific: list[str] = []
+        _compare("chain", lengths_a, lengths_b, clashes, chain_specific)
+        if chain_specific and (
+            (lengths_a and lengths_b)
+            or (a.generic_chain and not lengths_a)
+            or (b.generic_chain and not lengths_b)
+        ):
+            specific.extend(chain_specific)
+        for length in sorted(set(lengths_a) & set(lengths_b), key=int):
+            bonds_a = {f"{length}:{d}" for n, d in a.chains if str(n) == length and d is not None}
+            bonds_b = {f"{length}:{d}" for n, d in b.chains if str(n) == length and d is not None}
+            if bonds_a - bonds_b and bonds_b - bonds_a:
+                left = ",".join(sorted(bonds_a - bonds_b))
+                right = ",".join(sorted(bonds_b - bonds_a))
+                clashes.append(f"chain {left}!={right}")
 
     # Multipliers: compare the total count of each root both names use.
-    totals_a: Counter[str] = Counter()
-    totals_b: Counter[str] = Counter()
-    for root, count in a.multipliers:
-        totals_a[root] += count
-    for root, count in b.multipliers:
-        totals_b[root] += count
-    for root in sorted(set(totals_a) & set(totals_b)):
-        if totals_a[root] != totals_b[root]:
-            clashes.append(f"multiplier {root} {totals_a[root]}!={totals_b[root]}")
+    if a.multipliers != b.multipliers:
+        totals_a = dict(a.multipliers)
+        totals_b = dict(b.multipliers)
+        for root in sorted(set(totals_a) & set(totals_b)):
+            if totals_a[root] != totals_b[root]:
+                clashes.append(f"multiplier {root} {totals_a[root]}!={totals_b[root]}")
     return clashes, specific
 
 
@@ -874,7 +877,9 @@ def distinguishing_clash(name1: str, name2: str) -> list[str]:
     - ``alpha/beta`` as stereo: before ``D``/``L`` or after a locant
       (``alpha-D-glucose``, ``3beta``, ``7-alpha``);
     - ``greek``: other Greek positions (``alpha-linolenate`` vs ``gamma-linolenate``);
-    - ``number``: every number (locants, counts), as a multiset;
+    - ``number``: every number (locants, counts), as a set; primes count
+      (``5'`` is not ``5``);
+    - ``omega``: ``n-3``/``omega-6`` positions;
     - ``chain``: acyl chain lengths from ``C16:0`` notation, systematic names
       (``hexadecanoate``, ``octadecenoyl``, ``eicosapentaenoate``) and trivial
       names (``palmitate``, ``stearoyl``, ``butyrate``...), and their double

@@ -30,8 +30,9 @@ Identifiers (:func:`split_id`)
 6. **Glued suffix** (Human-GEM ``MAM00001c``): when the compartment attribute is
    set and the id ends with it with no separator, the suffix is removed only if
    what remains is an opaque accession, letters then at least four digits
-   (``MAM00001``, ``cpd00027``, ``C00031``). BiGG-style ids are never cut that
-   way: ``glyc3p`` in compartment ``p`` stays ``glyc3p``.
+   (``MAM00001``, ``cpd00027``, ``C00031``), and the compartment starts with a
+   letter. BiGG-style ids are never cut that way: ``glyc3p`` in compartment
+   ``p`` stays ``glyc3p``.
 7. **Missing compartment**: when the compartment attribute is empty, the suffix
    (forms ``_c``, ``[c]``, ``(c)`` only) is removed when it is an alias of one of
    the model's compartments, and that compartment is returned. Without a match the
@@ -399,7 +400,11 @@ def split_id(
             if token in aliases and remainder:
                 return remainder, own
         for alias in sorted(aliases, key=len, reverse=True):
-            if base.endswith(alias) and _ACCESSION.fullmatch(base[: -len(alias)]):
+            if (
+                alias[0].isalpha()
+                and base.endswith(alias)
+                and _ACCESSION.fullmatch(base[: -len(alias)])
+            ):
                 return base[: -len(alias)], own
         return base, own
     lookup: dict[str, str] = {}
@@ -504,5 +509,7 @@ def clean_name(name: str | None, compartment: str | None = None) -> str:
     if text.startswith("_"):
         text = _LEADING_UNDERSCORE.sub("", text) or text
     own = compartment_aliases(compartment) if compartment else frozenset()
-    stripped = _strip_name_tag(text, own).rstrip(" _\t")
+    stripped = _strip_name_tag(text, own)
+    if stripped != text:
+        stripped = stripped.rstrip(" _\t")
     return stripped if stripped else text

@@ -47,7 +47,6 @@ import logging
 import math
 import os
 import re
-import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -137,9 +136,7 @@ class _Source:
 
 def _hint(path: Path, fmt: str | None) -> str:
     if fmt == "sbml":
-        return (
-            f"run `metalign validate {path}` or cobra.io.validate_sbml_model for details"
-        )
+        return f"run `metalign validate {path}` or cobra.io.validate_sbml_model for details"
     return f"run `metalign validate {path}` for details"
 
 
@@ -375,7 +372,10 @@ def _first_libsbml_error(data_path: Path) -> str | None:
     for index in range(document.getNumErrors()):
         error = document.getError(index)
         severity = error.getSeverity()
-        if severity >= libsbml.LIBSBML_SEV_ERROR and error.getErrorId() != libsbml.MissingXMLEncoding:
+        if (
+            severity >= libsbml.LIBSBML_SEV_ERROR
+            and error.getErrorId() != libsbml.MissingXMLEncoding
+        ):
             text = " ".join((error.getShortMessage() or error.getMessage()).split())
             found.append((-severity, index, text))
     if not found:
@@ -429,8 +429,59 @@ def _repair_sbml(data_path: Path) -> tuple[cobra.Model | None, list[str]]:
     return model, [f"pruned empty gene associations of {len(pruned)} reactions: {pruned[:10]}"]
 
 
+_SPECIES_TAG = re.compile(rb"<(?:\w+:)?species(?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
+_SPECIES_ID = re.compile(rb"\sid\s*=\s*[\"']([^\"']+)[\"']")
+_PREFIXED_CHARGE = re.compile(rb"\s\w+:charge\s*=")
+_FBC_NAMESPACE = re.compile(rb"sbml\.org/sbml/level3/version\d+/fbc/")
+
+
+def _restore_missing_charges(model: cobra.Model, data_path: Path, head: bytes) -> None:
+    """Undo cobra's charge 0 for FBC species that have no ``fbc:charge``.
+
+    cobra 0.32 sets ``charge = 0`` for every species of an FBC document whose
+    charge is unset (iAF692 and iND750 have none at all), and then ignores the
+    ``CHARGE`` note. Such a charge is set back to the note's value, or None.
+    """
+    if not _FBC_NAMESPACE.search(head):
+        return
+    from cobra.io.sbml import F_REPLACE, F_SPECIE
+
+    clip = F_REPLACE[F_SPECIE]
+    missing = set()
+    with open(data_path, "rb") as handle:
+        content = handle.read()
+    for tag in _SPECIES_TAG.finditer(content):
+        text = tag.group(0)
+        if _PREFIXED_CHARGE.search(text):
+            continue
+        found = _SPECIES_ID.search(text)
+        if found:
+            missing.add(clip(found.group(1).decode("utf-8", errors="replace")))
+    if not missing:
+        return
+    restored = 0
+    for met in model.metabolites:
+        if met.id not in missing or met.charge != 0:
+            continue
+        note = met.notes.get("CHARGE") if met.notes else None
+        charge = _charge(note)
+        met.charge = None if math.isnan(charge) else int(charge) if charge.is_integer() else charge
+        restored += 1
+    logger.info(
+        "%s: %d species have no fbc:charge; their charge is taken from the CHARGE note or left unset.",
+        data_path.name,
+        restored,
+    )
+
+
 def _read_sbml(source: _Source) -> cobra.Model:
     _check_xml_prolog(source)
+    model = _read_sbml_with_cobra(source)
+    _restore_missing_charges(model, source.data_path, source.head)
+    return model
+
+
+def _read_sbml_with_cobra(source: _Source) -> cobra.Model:
     try:
         return cobra.io.read_sbml_model(str(source.data_path))
     except Exception as error:
@@ -595,6 +646,8 @@ def _validate_sbml(source: _Source, rows: list[tuple[str, str, str]]) -> cobra.M
             model, fixes = None, []
         if model is not None:
             rows.extend(("warning", "metalign", f"read after a repair: {fix}") for fix in fixes)
+    if model is not None:
+        _restore_missing_charges(model, source.data_path, source.head)
     return model
 
 
@@ -686,7 +739,9 @@ def write_model(
         False, target is a directory, or cobra/the file system failed. Nothing is
         left behind on failure: neither a temporary file nor a changed target.
     """
-    path = Path(path).expanduser()
+    # Lexical normalization first: "new/../model.xml" must be seen as the
+    # existing model.xml before atomic_path creates "new".
+    path = Path(os.path.abspath(Path(path).expanduser()))
     fmt, compressed = _target_format(path)
     if path.is_dir():
         raise ModelWriteError(f"Cannot write {path}: it is a directory.")

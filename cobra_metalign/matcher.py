@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -121,10 +122,38 @@ class _Candidate:
             self.labels[kind].append(label)
 
     def combined(self) -> float:
-        miss = 1.0
-        for strength in self.strengths.values():
+        return _noisy_or(self.strengths)
+
+
+#: Kinds that all read the name: one family, so they are not counted twice.
+_NAME_FAMILY = frozenset({"name", "tfidf", "encoder"})
+
+
+def _noisy_or(strengths: dict[str, float]) -> float:
+    """Combine independent kinds of evidence; the name-based kinds count once (their max)."""
+    miss = 1.0
+    name_family = 0.0
+    for kind, strength in strengths.items():
+        if kind in _NAME_FAMILY:
+            name_family = max(name_family, strength)
+        else:
             miss *= 1.0 - strength
-        return 1.0 - miss
+    return 1.0 - miss * (1.0 - name_family)
+
+
+@lru_cache(maxsize=1 << 18)
+def _clash(name1: str, name2: str) -> tuple[str, ...]:
+    return tuple(distinguishing_clash(name1, name2))
+
+
+@lru_cache(maxsize=1 << 18)
+def _specificity(name1: str, name2: str) -> tuple[str, ...]:
+    return tuple(specificity_difference(name1, name2))
+
+
+@lru_cache(maxsize=1 << 16)
+def _formula_cmp(f1: str, f2: str, c1: float | None, c2: float | None) -> str:
+    return compare_formulas(f1, f2, c1, c2)
 
 
 @dataclass
@@ -166,6 +195,8 @@ class Matcher:
         Nearest names taken from each similarity source.
     n_candidates : int, optional
         How many candidates the ``candidates`` column lists.
+    guard_limit : int, optional
+        How many of the best candidate groups (by evidence alone) the guards judge.
     """
 
     def __init__(
@@ -180,6 +211,7 @@ class Matcher:
         margin: float = 0.05,
         top_k: int = 5,
         n_candidates: int = 3,
+        guard_limit: int = 6,
     ) -> None:
         unknown = set(sources) - set(SOURCES)
         if unknown:
@@ -193,6 +225,7 @@ class Matcher:
         self.margin = margin
         self.top_k = top_k
         self.n_candidates = n_candidates
+        self.guard_limit = guard_limit
 
     # ------------------------------------------------------------------ API
     def match_model(self, model: cobra.Model) -> pd.DataFrame:
@@ -288,7 +321,7 @@ class Matcher:
             key = normalize_name(str(row.get("clean_name") or row.get("name") or ""))
             hits = catalog.by_name(key) if key else ()
             groups = {catalog.canonical(h) for h in hits}
-            strength = {1: 0.85, 2: 0.75}.get(len(groups), 0.6)
+            strength = {1: 0.9, 2: 0.6}.get(len(groups), 0.5)
             for hit in hits:
                 found[hit].add("name", strength, "name=exact")
         return found
@@ -367,7 +400,7 @@ class Matcher:
         charge = (
             None if charge is None or (isinstance(charge, float) and np.isnan(charge)) else charge
         )
-        groups: list[_Group] = []
+        raw: list[tuple[float, str, list[str], dict[str, float], list[str], str]] = []
         for key, members in pooled.items():
             strengths: dict[str, float] = {}
             labels: list[str] = []
@@ -378,15 +411,16 @@ class Matcher:
                     labels.extend(label for label in kind_labels if label not in labels)
             exact_members = [m for m in members if "id=exact" in found[m].labels.get("id", ())]
             proposed = exact_members[0] if exact_members else key
-            miss = 1.0
-            for strength in strengths.values():
-                miss *= 1.0 - strength
-            score = 1.0 - miss
+            raw.append((_noisy_or(strengths), proposed, members, strengths, labels, key))
+        # the guards are costly: judge the groups that can still matter
+        raw.sort(key=lambda item: (-item[0], item[1]))
+        groups: list[_Group] = []
+        for score, proposed, members, strengths, labels, key in raw[: self.guard_limit]:
             entry = catalog[proposed]
             verdict = "missing"
             clash: list[str] = []
             specificity: list[str] = []
-            name_exact = "name" in strengths and strengths["name"] >= 0.6
+            name_exact = "name" in strengths
             if self.guards:
                 verdict = self._formula_verdict(formula, charge, members)
                 if verdict in {"equal", "ok"}:
@@ -398,12 +432,12 @@ class Matcher:
                 elif verdict in {"h_only", "charge", "generic"}:
                     labels.append(f"formula={verdict}")
                 if met_name and not name_exact:
-                    clash = self._least_clash(met_name, entry.names)
+                    clash = list(self._least_clash(met_name, entry.names))
                     if clash:
                         score *= 0.6
                         labels.append("clash:" + ",".join(clash))
                     else:
-                        specificity = self._least_specificity(met_name, entry.names)
+                        specificity = list(self._least_specificity(met_name, entry.names))
                         if specificity:
                             labels.append("specificity:" + ",".join(specificity))
             groups.append(
@@ -432,7 +466,7 @@ class Matcher:
             charges = list(entry.charges) or [None]
             for index, candidate in enumerate(entry.formulas):
                 candidate_charge = charges[index] if index < len(charges) else charges[0]
-                verdict = compare_formulas(formula, candidate, charge, candidate_charge)
+                verdict = _formula_cmp(formula, candidate, charge, candidate_charge)
                 if best is None or _FORMULA_RANK[verdict] < _FORMULA_RANK[best]:
                     best = verdict
                     if best == "equal":
@@ -440,26 +474,26 @@ class Matcher:
         return best or "missing"
 
     @staticmethod
-    def _least_clash(name: str, names: tuple[str, ...]) -> list[str]:
-        least: list[str] | None = None
+    def _least_clash(name: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        least: tuple[str, ...] | None = None
         for other in names[:12]:
-            clash = distinguishing_clash(name, other)
+            clash = _clash(name, other)
             if not clash:
                 return []
             if least is None or len(clash) < len(least):
                 least = clash
-        return least or []
+        return least or ()
 
     @staticmethod
-    def _least_specificity(name: str, names: tuple[str, ...]) -> list[str]:
-        least: list[str] | None = None
+    def _least_specificity(name: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        least: tuple[str, ...] | None = None
         for other in names[:12]:
-            difference = specificity_difference(name, other)
+            difference = _specificity(name, other)
             if not difference:
                 return []
             if least is None or len(difference) < len(least):
                 least = difference
-        return least or []
+        return least or ()
 
     def _decide(self, met_id: str, row: dict[str, Any], found: dict[str, _Candidate]) -> dict:
         met_name = str(row.get("clean_name") or row.get("name") or "")

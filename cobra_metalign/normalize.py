@@ -17,9 +17,9 @@ compound compare equal. The rules, in the order they apply:
    name: compartment tags (``[c]``, ``[c0]``, ``[cytosol]``, ``(in cytosol)``,
    ``(extracellular)``, ``_c0``, ``-e0``, ``_c``), a lone compartment letter
    after a space as in BiGG's ``Ebastine c`` (``c e g l p r`` only, and not
-   after ``vitamin``, ``coenzyme``, ``...cytochrome``...), and a trailing molecular formula as in
-   BiGG's ``Maltose C12H22O11`` (Hill-style, starting with ``C``, at least two
-   element symbols and a digit).
+   after ``vitamin``, ``coenzyme``, ``...cytochrome``...), and a trailing
+   molecular formula as in BiGG's ``Maltose C12H22O11`` (Hill-style, starting
+   with ``C``, at least two element symbols and a digit).
 4. **Small ions** (a single element, or a case-correct formula, followed by a
    charge) keep their charge, written out: ``Fe2+``, ``Fe+2``, ``Fe(2+)``,
    ``iron(II)`` and ``iron(2+)`` are all ``fe2plus``; ``Na+`` is ``naplus``;
@@ -300,6 +300,7 @@ _ESCAPE_CHARS: dict[str, str] = {
     "PERIOD": ".",
     "PLUS": "+",
 }
+_UPPER_RUN = re.compile(r"[A-Z]{4}")
 _ESCAPE_WORD = re.compile(
     r"(?<![A-Za-z])(" + "|".join(sorted(_ESCAPE_CHARS, key=len, reverse=True)) + r")(?![A-Za-z])"
 )
@@ -318,6 +319,8 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
 
 # Token rules on the lower-cased text (delimiters still present).
 _AB_DL = re.compile(r"(?<![^\W_])([ab])[\s_-]+([dl])(?=[\s_-])")
+_AB_DL_MARKERS = ("-d", " d", "_d", "-l", " l", "_l")
+_CO_A_MARKERS = ("co-", "co ", "co_", "co(", "co[", "co,", "co'")
 _COENZYME_A = re.compile(r"coenzyme[\W_]*a(?![^\W_])")
 _CO_A = re.compile(r"(?<![^\W_])co[\W_]+a(?![^\W_])")
 _SPECIAL_ACIDS = re.compile(
@@ -443,10 +446,11 @@ def _strip_charge(text: str) -> str:
 
 def _rewrite_tokens(text: str) -> str:
     """Token rules on lower-cased text: alpha/beta, coenzyme A, acids, optical signs."""
-    text = _AB_DL.sub(lambda m: ("alpha " if m.group(1) == "a" else "beta ") + m.group(2), text)
-    if "co" in text:
-        if "coenzyme" in text:
-            text = _COENZYME_A.sub("coa", text)
+    if any(marker in text for marker in _AB_DL_MARKERS):
+        text = _AB_DL.sub(lambda m: ("alpha " if m.group(1) == "a" else "beta ") + m.group(2), text)
+    if "coenzyme" in text:
+        text = _COENZYME_A.sub("coa", text)
+    if any(marker in text for marker in _CO_A_MARKERS):
         text = _CO_A.sub("coa", text)
     if "sulph" in text:
         text = text.replace("sulph", "sulf")
@@ -496,7 +500,7 @@ def prepare_name(name: str) -> str:
     if not isinstance(name, str) or not name:
         return ""
     text = name if name.isascii() else _unicode_clean(name)
-    if "DASH" in text or _ESCAPE_WORD.search(text):
+    if _UPPER_RUN.search(text):
         text = _ESCAPE_WORD.sub(lambda m: _ESCAPE_CHARS[m.group(1)], text)
     text = text.strip()
     while text:
@@ -504,7 +508,7 @@ def prepare_name(name: str) -> str:
         if stripped and stripped != text:
             text = stripped
             continue
-        if len(text) <= 16 and ("+" in text or "-" in text or text[-1] == ")"):
+        if len(text) <= 16 and ("+" in text or text[-1] in "-)"):
             key = _ion_key(text)
             if key is not None:
                 return key
@@ -660,6 +664,8 @@ def normalize_bigg_id(base_id: str) -> list[str]:
        (``ala_L`` -> ``ala__L``, ``glc-D`` -> ``glc__D``);
     3. the same without the stereo fix (``acon__C`` -> ``acon_C``: BiGG keeps
        single underscores for ``acon_C``, ``ala_B``, ``f6p_B``);
+       when the id holds SBML codes, 2 and 3 again with the codes read as
+       plain digits (``retinal__11__cis`` -> ``retinal_11_cis``);
     4. ``_DASH_`` read literally as ``__``;
     5. a lower-case final stereo letter in upper case (``ala_l`` -> ``ala__L``).
 

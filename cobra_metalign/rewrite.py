@@ -219,12 +219,6 @@ def _plan(model: cobra.Model, table: pd.DataFrame, *, rename: bool, accept_revie
             state[met_id] = _NONE
     plan = _Plan(order=order, state=state, conflict=conflict)
 
-    def target_id(met_id: str, bigg_id: str) -> str:
-        return f"{bigg_id}_{comp[met_id]}"
-
-    def holds_own(met_id: str) -> bool:
-        return bool(bigg[met_id]) and met_id == target_id(met_id, bigg[met_id])
-
     def equivalent(a: str, b: str) -> bool:
         return bigg[a] in equiv[b] or bigg[b] in equiv[a]
 
@@ -244,16 +238,13 @@ def _plan(model: cobra.Model, table: pd.DataFrame, *, rename: bool, accept_revie
             continue
         mine, theirs = state[met_id], state[other]
         if mine == _APPLIED and theirs == _APPLIED:
-            if not bigg[met_id] or not bigg[other] or bigg[met_id] == bigg[other]:
+            if (
+                not bigg[met_id]
+                or not bigg[other]
+                or bigg[met_id] == bigg[other]
+                or equivalent(met_id, other)
+            ):
                 links.union(met_id, other)
-            elif equivalent(met_id, other):
-                if holds_own(met_id) and holds_own(other):
-                    plan.comment[met_id].append(
-                        f"equivalent of {other} ({bigg[other]}), kept apart: both already "
-                        "hold BiGG ids; review"
-                    )
-                else:
-                    links.union(met_id, other)
             else:
                 state[met_id], conflict[met_id] = _CONFLICT, True
                 plan.comment[met_id].append(
@@ -405,7 +396,8 @@ def _union_annotations(base: Mapping[str, Any], sources: Iterable[Mapping[str, A
                 continue
             values = _as_list(value)
             if key not in result:
-                result[key] = values[0] if isinstance(value, str) else list(values)
+                unique = list(dict.fromkeys(values))
+                result[key] = unique[0] if len(unique) == 1 else unique
                 continue
             current = _as_list(result[key])
             new = [v for v in dict.fromkeys(values) if v not in current]
@@ -532,12 +524,14 @@ def _execute(
         gone = [m for m in group.members if m in merged_away]
         if not gone:
             continue
-        before = set(group.members)
+        original_members = group._members
         survivors = {mets[plan.unit_of[m.id].survivor] for m in gone}
+        # A new set, so that the undo can put the original one (and its order) back.
+        group._members = set(original_members)
         group.remove_members(gone)
-        group.add_members([s for s in sorted(survivors, key=lambda s: s.id) if s not in before])
+        group.add_members([s for s in sorted(survivors, key=lambda s: s.id)])
         if context is not None:
-            context(partial(_reset_group, group, before))
+            context(partial(setattr, group, "_members", original_members))
 
     # 4. Remove the merged-away metabolites (cobra registers its own undo).
     if merged_away:
@@ -557,11 +551,6 @@ def _execute(
 def _old_ids(new_ids: Mapping[Any, str], mets: Mapping[str, Any]) -> list[tuple[Any, str]]:
     by_object = {id(met): met_id for met_id, met in mets.items()}
     return [(met, by_object[id(met)]) for met in new_ids]
-
-
-def _reset_group(group: Any, members: set) -> None:
-    group.remove_members(list(group.members))
-    group.add_members(list(members))
 
 
 def _flag_reactions(

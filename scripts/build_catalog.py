@@ -239,18 +239,18 @@ def read_cobra_models(builder: Builder, ids: set[str]) -> None:
 def equivalences(builder: Builder, clusters: list[list[str]], ids: set[str]) -> int:
     """Record BiGG ids that name the same compound.
 
-    A pair from one mergem cluster counts only when both have formulas with the
-    same heavy atoms, their own names agree (normalized equality), and no
-    distinguishing token (stereo, position, number) clashes. The same is done for
-    ids whose own names are normalized-equal and whose formulas agree.
+    A pair (from one mergem cluster, or two ids with normalized-equal names) counts
+    only when their own names agree (normalized equality, not mergem's pooled
+    synonyms), no distinguishing token (stereo, position, number) clashes, and
+    their formulas have the same heavy atoms where both are known.
     """
 
     def same(a: str, b: str) -> bool:
-        if not builder.formulas[a] or not builder.formulas[b]:
-            return False
-        verdict = compare_formulas(builder.formulas[a][0], builder.formulas[b][0])
-        if verdict not in {"equal", "ok", "h_only"}:
-            return False
+        formulas_a, formulas_b = builder.formulas[a], builder.formulas[b]
+        if formulas_a and formulas_b:
+            verdict = compare_formulas(formulas_a[0], formulas_b[0])
+            if verdict not in {"equal", "ok", "h_only", "charge"}:
+                return False
         keys_a = {normalize_name(n) for n in builder.own_names[a]}
         keys_b = {normalize_name(n) for n in builder.own_names[b]}
         if not keys_a & keys_b:

@@ -44,7 +44,7 @@ from pathlib import Path
 import pandas as pd
 
 from cobra_metalign.catalog import Catalog
-from cobra_metalign.chem import compare_formulas, distinguishing_clash, parse_formula
+from cobra_metalign.chem import distinguishing_clash, parse_formula
 from cobra_metalign.errors import MetalignError
 from cobra_metalign.normalize import name_tokens, normalize_name
 
@@ -203,9 +203,7 @@ def compound_names(
     return result
 
 
-def _preferred_names(
-    catalog: Catalog, compounds: Iterable[str] | None
-) -> list[tuple[str, str]]:
+def _preferred_names(catalog: Catalog, compounds: Iterable[str] | None) -> list[tuple[str, str]]:
     """(name, canonical id) of each compound's preferred name, sorted by id."""
     return [
         (names[0], canonical)

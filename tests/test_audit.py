@@ -1,0 +1,357 @@
+"""The audit table: file format, validation, and the review round-trip."""
+
+from __future__ import annotations
+
+import io
+
+import cobra
+import pandas as pd
+import pytest
+from cobra.io import write_sbml_model
+
+from cobra_metalign.audit import (
+    AUDIT_COLUMNS,
+    AUDIT_FORMAT,
+    apply_audit,
+    default_reactions_path,
+    model_fingerprint,
+    read_audit,
+    read_reactions,
+    write_audit,
+)
+from cobra_metalign.errors import AuditError
+from cobra_metalign.rewrite import apply_matches
+
+
+# ----------------------------------------------------------------- helpers
+def matches(model: cobra.Model, **rows: dict) -> pd.DataFrame:
+    """A match frame: every metabolite ``none`` except the rows given (by id)."""
+    records = []
+    for met in model.metabolites:
+        row = {
+            "metabolite_id": met.id,
+            "bigg_id": "",
+            "bigg_name": "",
+            "decision": "none",
+            "conflict": False,
+            "score": 0.0,
+            "evidence": "",
+            "candidates": "",
+            "equivalents": "",
+            "duplicate_of": "",
+        }
+        given = dict(rows.get(met.id, {}))
+        if given.get("bigg_id") and "decision" not in given:
+            given["decision"] = "accept"
+        row.update(given)
+        records.append(row)
+    return pd.DataFrame(records).set_index("metabolite_id")
+
+
+def sbml_bytes(model: cobra.Model) -> bytes:
+    buffer = io.StringIO()
+    write_sbml_model(model, buffer)
+    return buffer.getvalue().encode()
+
+
+@pytest.fixture()
+def model() -> cobra.Model:
+    model = cobra.Model("tiny")
+    mets = {
+        "glc__D_c": ("D-Glucose", "C6H12O6", 0),
+        "cpd00027_c": ("D-Glucose_c0", "C6H12O6", 0),
+        "cpd00020_c": ("Pyruvate_c0", "C3H3O3", -1),
+        "ala_c": ("Alanine", "C3H7NO2", 0),
+        "x_c": ("Mystery\tthing", "", None),
+    }
+    for met_id, (name, formula, charge) in mets.items():
+        model.add_metabolites(
+            [cobra.Metabolite(met_id, name=name, formula=formula, charge=charge, compartment="c")]
+        )
+    for rxn_id, stoich in {
+        "R1": {"glc__D_c": -1, "cpd00020_c": 2},
+        "R2": {"cpd00027_c": -1, "cpd00020_c": 2},
+        "R3": {"cpd00020_c": -1, "ala_c": 1},
+        "R4": {"x_c": -1, "ala_c": 1},
+    }.items():
+        rxn = cobra.Reaction(rxn_id)
+        model.add_reactions([rxn])
+        rxn.add_metabolites({model.metabolites.get_by_id(k): v for k, v in stoich.items()})
+    return model
+
+
+@pytest.fixture()
+def frame(model) -> pd.DataFrame:
+    return matches(
+        model,
+        glc__D_c={
+            "bigg_id": "glc__D",
+            "bigg_name": "D-Glucose",
+            "score": 1.0,
+            "evidence": "id=exact",
+        },
+        cpd00027_c={
+            "bigg_id": "glc__D",
+            "duplicate_of": "glc__D_c",
+            "score": 0.98,
+            "evidence": "xref:seed.compound=cpd00027; name=exact",
+            "candidates": "glc__D:0.98; glc__bD:0.71",
+        },
+        cpd00020_c={"bigg_id": "pyr", "score": 0.99},
+        ala_c={"bigg_id": "ala__L", "decision": "review", "score": 0.7},
+    )
+
+
+@pytest.fixture()
+def result(model, frame):
+    return apply_matches(model, frame)
+
+
+# ------------------------------------------------------------- file format
+def test_write_read_round_trip(result, tmp_path):
+    _, audit, reactions = result
+    path = write_audit(audit, tmp_path / "m.audit.tsv", reactions=reactions)
+    text = path.read_text()
+    assert text.startswith(
+        f"# format: {AUDIT_FORMAT}\n# model_id: tiny\n# model_fingerprint: sha256:"
+    )
+    header = next(line for line in text.splitlines() if not line.startswith("#"))
+    assert header.split("\t") == list(AUDIT_COLUMNS)
+    back = read_audit(path)
+    assert list(back.index) == list(audit.index)
+    for column in ("status", "new_id", "bigg_id", "decision", "duplicate_of", "comment"):
+        assert back[column].tolist() == audit[column].tolist()
+    assert back["score"].tolist() == pytest.approx(audit["score"].tolist())
+    assert back["conflict"].tolist() == audit["conflict"].tolist()
+    assert back.attrs["model_fingerprint"] == audit.attrs["model_fingerprint"]
+    assert back.attrs["rename"] is True
+    # Tabs inside names never break the table.
+    assert back.loc["x_c", "name"] == "Mystery thing"
+    flagged = read_reactions(tmp_path / "m.reactions.tsv")
+    assert flagged.index.tolist() == reactions.index.tolist()
+    assert flagged.loc["R2", "status"] == "REACTION_DUPLICATE"
+
+
+def test_write_is_deterministic_and_atomic(result, tmp_path):
+    _, audit, reactions = result
+    first = write_audit(audit, tmp_path / "a.audit.tsv").read_bytes()
+    second = write_audit(audit, tmp_path / "a.audit.tsv").read_bytes()
+    assert first == second
+    assert [p.name for p in tmp_path.iterdir()] == ["a.audit.tsv"]
+
+
+def test_default_reactions_path(tmp_path):
+    assert default_reactions_path(tmp_path / "m.audit.tsv") == tmp_path / "m.reactions.tsv"
+    assert default_reactions_path(tmp_path / "curation.tsv") == tmp_path / "curation.reactions.tsv"
+
+
+def test_spreadsheet_padded_header_is_read(result, tmp_path):
+    _, audit, _ = result
+    path = write_audit(audit, tmp_path / "m.audit.tsv")
+    lines = path.read_text().splitlines()
+    padded = [line + "\t\t\t" if line.startswith("#") else line for line in lines]
+    path.write_text("\n".join(padded) + "\n")
+    assert read_audit(path).attrs["model_fingerprint"] == audit.attrs["model_fingerprint"]
+
+
+# ---------------------------------------------------------------- validation
+def _edit(path, column, met_id, value):
+    text = path.read_text().splitlines()
+    header_at = next(i for i, line in enumerate(text) if not line.startswith("#"))
+    columns = text[header_at].split("\t")
+    for i in range(header_at + 1, len(text)):
+        cells = text[i].split("\t")
+        if cells[0] == met_id:
+            cells[columns.index(column)] = value
+            text[i] = "\t".join(cells)
+    path.write_text("\n".join(text) + "\n")
+
+
+def test_invalid_decision_is_refused(result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "ala_c", "yes please")
+    with pytest.raises(AuditError, match=r"m\.audit\.tsv.*invalid decisions.*ala_c.*yes please"):
+        read_audit(path)
+
+
+def test_decisions_are_normalized(result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "ala_c", " Accept ")
+    _edit(path, "decision", "glc__D_c", "REVIEW")
+    audit = read_audit(path)
+    assert audit.loc["ala_c", "decision"] == "accept"
+    assert audit.loc["glc__D_c", "decision"] == ""
+
+
+def test_missing_columns_are_refused(result, tmp_path):
+    path = tmp_path / "m.audit.tsv"
+    result[1].reset_index().drop(columns=["bigg_id", "status"]).to_csv(path, sep="\t", index=False)
+    with pytest.raises(AuditError, match=r"missing audit columns \['status', 'bigg_id'\]"):
+        read_audit(path)
+
+
+def test_duplicate_ids_are_refused(result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[-1]]) + "\n")
+    with pytest.raises(AuditError, match="duplicate metabolite ids: x_c"):
+        read_audit(path)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("status", "DONE", "invalid statuses"),
+        ("score", "high", "invalid scores"),
+        ("conflict", "perhaps", "invalid conflict"),
+        ("metabolite_id", "", "empty metabolite_id"),
+    ],
+)
+def test_invalid_cells_are_refused(result, tmp_path, column, value, message):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, column, "ala_c", value)
+    with pytest.raises(AuditError, match=message):
+        read_audit(path)
+
+
+def test_unreadable_or_foreign_files(tmp_path):
+    with pytest.raises(AuditError, match="cannot read"):
+        read_audit(tmp_path / "nope.tsv")
+    other = tmp_path / "other.tsv"
+    other.write_text("# format: something/2\nmetabolite_id\n")
+    with pytest.raises(AuditError, match="not a cobra_metalign audit"):
+        read_audit(other)
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("")
+    with pytest.raises(AuditError, match="no header row"):
+        read_audit(empty)
+    binary = tmp_path / "bin.tsv"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    with pytest.raises(AuditError):
+        read_audit(binary)
+
+
+# ---------------------------------------------------------------- round-trip
+def test_unedited_audit_reproduces_the_rewrite(model, result, tmp_path):
+    new, audit, reactions = result
+    path = write_audit(audit, tmp_path / "m.audit.tsv")
+    again, audit2, reactions2 = apply_audit(model, path)
+    assert sbml_bytes(again) == sbml_bytes(new)
+    assert audit2["status"].tolist() == audit["status"].tolist()
+    assert audit2["new_id"].tolist() == audit["new_id"].tolist()
+    assert reactions2.index.tolist() == reactions.index.tolist()
+
+
+def test_accept_a_review_row(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    assert read_audit(path).loc["ala_c", "status"] == "REVIEW"
+    _edit(path, "decision", "ala_c", "accept")
+    new, audit, _ = apply_audit(model, path)
+    assert audit.loc["ala_c", "status"] == "RENAMED"
+    assert "ala__L_c" in new.metabolites
+
+
+def test_accept_with_an_edited_bigg_id(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "ala_c", "accept")
+    _edit(path, "bigg_id", "ala_c", "ala__D")
+    new, audit, _ = apply_audit(model, path)
+    assert audit.loc["ala_c", "new_id"] == "ala__D_c"
+    assert new.metabolites.ala__D_c.annotation["bigg.metabolite"] == "ala__D"
+
+
+def test_reject_an_accepted_row_and_a_merge(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "cpd00020_c", "reject")
+    _edit(path, "decision", "cpd00027_c", "reject")
+    new, audit, _ = apply_audit(model, path)
+    assert audit.loc["cpd00020_c", "status"] == "UNMATCHED"
+    assert audit.loc["cpd00020_c", "decision"] == "reject"
+    assert audit.loc["cpd00020_c", "comment"] == "rejected by curator"
+    assert audit.loc["cpd00027_c", "status"] == "UNMATCHED"
+    assert {"cpd00020_c", "cpd00027_c", "glc__D_c"} <= {m.id for m in new.metabolites}
+
+
+def test_blanking_a_merge_leaves_it_for_review(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "cpd00027_c", "")
+    new, audit, _ = apply_audit(model, path)
+    assert audit.loc["cpd00027_c", "status"] == "REVIEW"
+    assert "cpd00027_c" in new.metabolites
+
+
+def test_accept_without_bigg_id_is_refused(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "x_c", "accept")
+    with pytest.raises(AuditError, match="x_c: accepted without a bigg_id"):
+        apply_audit(model, path)
+
+
+def test_audit_of_another_model_is_refused(model, result, tmp_path):
+    new, audit, _ = result
+    path = write_audit(audit, tmp_path / "m.audit.tsv")
+    # The aligned output instead of the input: ids differ.
+    with pytest.raises(AuditError, match=r"does not fit model 'tiny'.*not in the model.*input"):
+        apply_audit(new, path)
+    # A metabolite added since: missing from the audit.
+    model.add_metabolites([cobra.Metabolite("new_c", compartment="c")])
+    with pytest.raises(AuditError, match="1 model metabolites missing from the audit \\(new_c\\)"):
+        apply_audit(model, path)
+
+
+def test_changed_model_is_refused_by_fingerprint(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    model.metabolites.ala_c.compartment = "e"
+    with pytest.raises(AuditError, match="the model changed since the audit was written"):
+        apply_audit(model, path)
+
+
+def test_audit_without_fingerprint_is_checked_by_ids(model, result, tmp_path, caplog):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    lines = [line for line in path.read_text().splitlines() if "fingerprint" not in line]
+    path.write_text("\n".join(lines) + "\n")
+    apply_audit(model, path)
+    assert "no model fingerprint" in caplog.text
+
+
+def test_apply_audit_frame_and_inplace(model, result):
+    _, audit, _ = result
+    edited = audit.copy()
+    edited.loc["ala_c", "decision"] = "ACCEPT"
+    with model:
+        new, audit2, _ = apply_audit(model, edited, inplace=True)
+        assert new is model
+        assert "ala__L_c" in model.metabolites
+    assert "ala_c" in model.metabolites
+    edited.loc["ala_c", "decision"] = "sure"
+    with pytest.raises(AuditError, match="invalid decisions"):
+        apply_audit(model, edited)
+
+
+def test_duplicate_of_unknown_id_is_refused(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "duplicate_of", "ala_c", "ghost_c")
+    with pytest.raises(AuditError, match="duplicate_of 'ghost_c'"):
+        apply_audit(model, path)
+
+
+def test_premerge_audit_rows_are_selected(model, result, tmp_path):
+    _, audit, _ = result
+    flat = audit.reset_index()
+    flat.insert(0, "model", "tiny")
+    other = flat.copy()
+    other["model"] = "other"
+    joint = pd.concat([flat, other]).set_index(["model", "metabolite_id"])
+    joint.attrs = {"model_fingerprints": {"tiny": model_fingerprint(model), "other": "sha256:x"}}
+    path = write_audit(joint, tmp_path / "joint.audit.tsv")
+    text = path.read_text()
+    assert "# model_fingerprint[tiny]: sha256:" in text
+    header = next(line for line in text.splitlines() if not line.startswith("#"))
+    assert header.startswith("model\tmetabolite_id\t")
+    back = read_audit(path)
+    assert back.index.names == ["model", "metabolite_id"]
+    new, audit2, _ = apply_audit(model, path)
+    assert audit2["status"].tolist() == audit["status"].tolist()
+    model.id = "unknown"
+    with pytest.raises(AuditError, match="pre-merge audit of models"):
+        apply_audit(model, path)

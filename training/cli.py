@@ -1,0 +1,377 @@
+"""Command-line entry points of the training subpackage.
+
+``metalign train`` trains a LoRA adapter for the name encoder and evaluates it on
+held-out compound families; ``metalign evaluate-adapters`` compares trained
+adapters, the base encoder and the TF-IDF baseline on the same held-out data.
+Both are registered on the ``metalign`` group with ``main.add_command``; until
+then (or without the main CLI) run them as::
+
+    python -m cobra_metalign.training.cli -v train --base minilm --recipe original -o DIR
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import click
+
+from cobra_metalign.cli import CONTEXT_SETTINGS, handle_errors
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["train", "evaluate_adapters"]
+
+_GOLD_HELP = (
+    "Benchmark gold TSV (column gold_bigg); report how many of its ids fall in "
+    "training families. Repeatable."
+)
+
+
+def _progress() -> bool:
+    """Show progress bars unless the CLI was asked to be quiet (-q)."""
+    return logging.getLogger("cobra_metalign").getEffectiveLevel() <= logging.WARNING
+
+
+def _load_base(base: str):
+    from cobra_metalign.encoder import NameEncoder
+
+    if base == "minilm":
+        return NameEncoder.minilm()
+    return NameEncoder.from_pretrained(base)
+
+
+@click.command("train", context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--base",
+    default="minilm",
+    help="'minilm' (the packaged all-MiniLM-L6-v2) or a local model folder or cached hub "
+    "name (e.g. EMBO/BioMegatron345mUncased; that one wants a GPU).",
+)
+@click.option(
+    "--recipe",
+    type=click.Choice(["original", "synonyms"]),
+    default="original",
+    help="original: delimiter swaps vs a dropped piece (MetaAlignGen); synonyms: real "
+    "synonyms vs look-alike compounds.",
+)
+@click.option(
+    "--pairs",
+    "pairs_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Train on the pairs of this JSON-lines file ({metabolite1, metabolite2, label}; "
+    "the original MetaAlignGen pairs), split by family, instead of generating them.",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=10, help="Training epochs.")
+@click.option(
+    "--loss",
+    type=click.Choice(["contrastive", "in-batch"]),
+    default="contrastive",
+    help="Margin contrastive loss (margin 0.5) or in-batch negatives (InfoNCE).",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, help="Pairs per step.")
+@click.option(
+    "--lr",
+    "learning_rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=2e-4,
+    help="AdamW learning rate.",
+)
+@click.option(
+    "--n-pairs",
+    type=click.IntRange(min=2),
+    default=3000,
+    help="Generated training pairs (half positives).",
+)
+@click.option("--seed", type=int, default=0, help="Seed of the pairs, the split and torch.")
+@click.option(
+    "--test-fraction",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    help="Fraction of compound families held out.",
+)
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A catalogue file instead of the default.",
+)
+@click.option(
+    "--gold",
+    "gold_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=_GOLD_HELP,
+)
+@click.option(
+    "--eval/--no-eval",
+    "run_eval",
+    default=True,
+    help="Evaluate the base encoder, the adapter and TF-IDF on held-out families afterwards.",
+)
+@click.option(
+    "--eval-queries",
+    type=click.IntRange(min=1),
+    default=1000,
+    help="Retrieval queries (held-out compounds) in the evaluation.",
+)
+@click.option(
+    "--resume/--no-resume",
+    default=True,
+    help="Continue from the checkpoint in the output folder, or start again.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (adapter, metadata.json, checkpoint).",
+)
+@handle_errors
+def train(
+    base: str,
+    recipe: str,
+    pairs_path: Path | None,
+    epochs: int,
+    loss: str,
+    batch_size: int,
+    learning_rate: float,
+    n_pairs: int,
+    seed: int,
+    test_fraction: float,
+    catalog_path: Path | None,
+    gold_files: tuple[Path, ...],
+    run_eval: bool,
+    eval_queries: int,
+    resume: bool,
+    output: Path,
+) -> None:
+    """Train a LoRA adapter for the name encoder and evaluate it on held-out families.
+
+    Writes adapter_config.json, adapter_model.safetensors and metadata.json
+    (versions, hyperparameters, data and base-model hashes, held-out metrics) to
+    OUTPUT, with a resumable checkpoint after every epoch.
+    """
+    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.training.evaluate import build_eval_sets, evaluate, format_markdown
+    from cobra_metalign.training.pairs import family_split, make_pairs, read_pairs_jsonl
+    from cobra_metalign.training.train import (
+        CHECKPOINT_DIR,
+        TrainConfig,
+        train_adapter,
+        write_metadata,
+    )
+
+    if pairs_path is not None and recipe != "original":
+        raise click.BadParameter(
+            "a pairs file holds original-recipe pairs; use it with --recipe original",
+            param_hint="'--pairs'",
+        )
+    catalog = load_catalog(catalog_path)
+    split = family_split(catalog, test_fraction, seed, gold_files)
+    extra = {}
+    data = {
+        "recipe": recipe,
+        "catalog_version": catalog.version,
+        "split": split.summary(),
+    }
+    if pairs_path is not None:
+        from cobra_metalign.cache import sha256_file
+
+        file_pairs = read_pairs_jsonl(pairs_path)
+        train_pairs, file_test, dropped = split.split_pairs(file_pairs, catalog)
+        extra["pairs_file"] = (train_pairs, file_test)
+        data.update(
+            source=str(pairs_path),
+            source_sha256=sha256_file(pairs_path),
+            source_pairs=len(file_pairs),
+            held_out_pairs=len(file_test),
+            dropped_pairs=dropped,
+        )
+        click.echo(
+            f"{pairs_path.name}: {len(train_pairs)} training pairs, {len(file_test)} held out, "
+            f"{dropped} dropped (unknown names or straddling the split)"
+        )
+    else:
+        train_pairs = make_pairs(recipe, catalog, n_pairs, seed=seed, compounds=split.train_ids)
+        data["source"] = f"generated: recipe {recipe}, {n_pairs} pairs, seed {seed}"
+    if not split.gold_overlap.empty:
+        click.echo("benchmark gold ids by side of the split:")
+        click.echo(split.gold_overlap.to_string())
+
+    config = TrainConfig(
+        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, loss=loss, seed=seed
+    )
+    if not resume and (output / CHECKPOINT_DIR).is_dir():
+        shutil.rmtree(output / CHECKPOINT_DIR)
+    encoder = _load_base(base)
+    result = train_adapter(
+        encoder, train_pairs, config, output, resume=resume, show_progress_bar=_progress()
+    )
+    click.echo(
+        f"trained {len(result.history) - result.resumed_from} epochs in {result.seconds:.0f} s "
+        f"(final loss {result.history[-1]['loss']:.4f})"
+    )
+    metrics: dict = {}
+    if run_eval:
+        sets = build_eval_sets(catalog, split, seed=seed, extra=extra, max_queries=eval_queries)
+        frame = evaluate(
+            sets,
+            {"base": _load_base(base), "adapter": result.encoder},
+            show_progress_bar=_progress(),
+        )
+        metrics = {"sets": sets.summary(), "results": frame.to_dict(orient="index")}
+        click.echo(format_markdown(frame))
+    path = write_metadata(output, result, train_pairs, data=data, metrics=metrics)
+    click.echo(f"wrote the adapter and {path}")
+
+
+@click.command("evaluate-adapters", context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--adapter",
+    "adapters",
+    multiple=True,
+    metavar="LABEL=DIR",
+    required=True,
+    help="A trained adapter folder with its label (repeatable).",
+)
+@click.option("--base", default="minilm", help="'minilm' or a local model folder.")
+@click.option(
+    "--pairs",
+    "pairs_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also score the pairs of this JSON-lines file that fall in held-out families.",
+)
+@click.option("--seed", type=int, default=0, help="Seed of the split and pairs (as in training).")
+@click.option(
+    "--test-fraction",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    help="Fraction of compound families held out (as in training).",
+)
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A catalogue file instead of the default.",
+)
+@click.option(
+    "--gold",
+    "gold_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=_GOLD_HELP,
+)
+@click.option("--eval-queries", type=click.IntRange(min=1), default=1000)
+@click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the table as Markdown.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the results as JSON.",
+)
+@handle_errors
+def evaluate_adapters(
+    adapters: tuple[str, ...],
+    base: str,
+    pairs_path: Path | None,
+    seed: int,
+    test_fraction: float,
+    catalog_path: Path | None,
+    gold_files: tuple[Path, ...],
+    eval_queries: int,
+    markdown_path: Path | None,
+    json_path: Path | None,
+) -> None:
+    """Compare adapters, the base encoder and TF-IDF on held-out compound families."""
+    from cobra_metalign.cache import atomic_path
+    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.encoder import NameEncoder
+    from cobra_metalign.training.evaluate import build_eval_sets, evaluate, format_markdown
+    from cobra_metalign.training.pairs import family_split, read_pairs_jsonl
+    from cobra_metalign.training.train import METADATA_FILE
+
+    folders: dict[str, Path] = {}
+    for item in adapters:
+        label, sep, folder = item.partition("=")
+        if not sep or not label or not folder:
+            raise click.BadParameter(f"expected LABEL=DIR, got {item!r}", param_hint="'--adapter'")
+        if not Path(folder).is_dir():
+            raise click.BadParameter(f"{folder} is not a folder", param_hint="'--adapter'")
+        folders[label] = Path(folder)
+    catalog = load_catalog(catalog_path)
+    split = family_split(catalog, test_fraction, seed, gold_files)
+    for label, folder in folders.items():
+        _check_split(label, folder / METADATA_FILE, seed, test_fraction, catalog.version)
+    extra = {}
+    if pairs_path is not None:
+        train_pairs, test_pairs, _ = split.split_pairs(read_pairs_jsonl(pairs_path), catalog)
+        extra["pairs_file"] = (train_pairs, test_pairs)
+    sets = build_eval_sets(catalog, split, seed=seed, extra=extra, max_queries=eval_queries)
+    encoders = {"base": _load_base(base)}
+    for label, folder in folders.items():
+        if base == "minilm":
+            encoders[label] = NameEncoder.minilm(adapter=folder)
+        else:
+            encoders[label] = NameEncoder.from_pretrained(base, adapter=folder)
+    frame = evaluate(sets, encoders, show_progress_bar=_progress())
+    table = format_markdown(frame)
+    if not split.gold_overlap.empty:
+        click.echo("benchmark gold ids by side of the split:")
+        click.echo(split.gold_overlap.to_string())
+    click.echo(json.dumps(sets.summary()))
+    click.echo(table)
+    if markdown_path is not None:
+        with atomic_path(markdown_path) as tmp:
+            tmp.write_text(table + "\n")
+    if json_path is not None:
+        record = {
+            "sets": sets.summary(),
+            "split": split.summary(),
+            "results": frame.to_dict(orient="index"),
+        }
+        with atomic_path(json_path) as tmp:
+            tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
+
+
+def _check_split(label: str, path: Path, seed: int, fraction: float, version: str) -> None:
+    """Warn when an adapter was trained on another split than the one evaluated."""
+    if not path.is_file():
+        logger.warning("%s: no %s; cannot check its training split", label, path.name)
+        return
+    try:
+        data = json.loads(path.read_text()).get("data", {})
+    except (OSError, ValueError) as error:
+        logger.warning("%s: unreadable %s (%s)", label, path, error)
+        return
+    split = data.get("split", {})
+    trained = (split.get("seed"), split.get("test_fraction"), data.get("catalog_version"))
+    if trained != (seed, fraction, version):
+        logger.warning(
+            "%s was trained with split seed/fraction/catalogue %s, evaluated with %s: "
+            "held-out families may have been seen in training",
+            label,
+            trained,
+            (seed, fraction, version),
+        )
+
+
+def _standalone() -> None:
+    """Run the ``metalign`` group with the training commands added."""
+    from cobra_metalign.cli import main
+
+    for command in (train, evaluate_adapters):
+        if command.name not in main.commands:
+            main.add_command(command)
+    main()
+
+
+if __name__ == "__main__":
+    _standalone()
