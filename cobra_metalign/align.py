@@ -14,11 +14,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -485,7 +486,8 @@ class MergeResult:
     report : pandas.DataFrame
         Rows ``plain`` (cobra's merge of the inputs as they are) and
         ``premerged``; columns ``metabolites``, ``reactions``,
-        ``duplicated_metabolites`` (metabolites beyond the first of each
+        ``reactions_skipped`` (right-hand reactions whose id was already
+        there, which cobra leaves out), ``duplicated_metabolites`` (metabolites beyond the first of each
         compound and compartment), ``duplicate_groups``.
     """
 
@@ -516,17 +518,36 @@ class MergeResult:
         )
 
 
-def _cobra_merge(models: Iterable[cobra.Model], model_id: str, prefix_existing: str | None):
+@contextlib.contextmanager
+def _quiet_cobra_merge() -> Iterator[None]:
+    """Silence cobra's one warning per reaction it skips; the report counts them instead."""
+    cobra_logger = logging.getLogger("cobra.core.model")
+    level = cobra_logger.level
+    cobra_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        cobra_logger.setLevel(level)
+
+
+def _cobra_merge(
+    models: Iterable[cobra.Model], model_id: str, prefix_existing: str | None
+) -> tuple[cobra.Model, int]:
+    """cobra's merge of ``models``, left to right; also the number of right reactions skipped."""
     models = list(models)
     merged = models[0].copy()
     merged.id = model_id
     names = dict(merged.compartments)
-    for other in models[1:]:
-        merged.merge(other, prefix_existing=prefix_existing, inplace=True, objective="left")
-        for cid, cname in other.compartments.items():
-            names.setdefault(cid, cname)
+    skipped = 0
+    with _quiet_cobra_merge():
+        for other in models[1:]:
+            if prefix_existing is None:
+                skipped += sum(1 for r in other.reactions if r.id in merged.reactions)
+            merged.merge(other, prefix_existing=prefix_existing, inplace=True, objective="left")
+            for cid, cname in other.compartments.items():
+                names.setdefault(cid, cname)
     merged.compartments = names
-    return merged
+    return merged, skipped
 
 
 def _compound_keys(
@@ -618,8 +639,9 @@ def merge_models(
             **match_options,
         )
     model_id = model_id or "_".join(name for name, _ in pairs)
-    plain = _cobra_merge((m for _, m in pairs), model_id, prefix_existing)
-    merged = _cobra_merge(premerged.models.values(), model_id, prefix_existing)
+    plain, plain_skipped = _cobra_merge((m for _, m in pairs), model_id, prefix_existing)
+    merged, merged_skipped = _cobra_merge(premerged.models.values(), model_id, prefix_existing)
+    skipped = {"plain": plain_skipped, "premerged": merged_skipped}
     plain_keys, after_keys = _compound_keys(premerged, pairs)
     rows = {}
     for label, model, keys in (("plain", plain, plain_keys), ("premerged", merged, after_keys)):
@@ -627,6 +649,7 @@ def merge_models(
         rows[label] = {
             "metabolites": len(model.metabolites),
             "reactions": len(model.reactions),
+            "reactions_skipped": skipped[label],
             "duplicated_metabolites": duplicated,
             "duplicate_groups": groups,
         }

@@ -133,7 +133,9 @@ def _echo_summary(
         survivors = merged["new_id"].nunique()
         click.echo(f"merged {len(merged)} duplicates into {survivors} metabolites")
     flagged = reactions["status"].value_counts() if len(reactions) else {}
-    parts = [f"{status} {int(flagged[status])}" for status in REACTION_STATUSES if status in flagged]
+    parts = [
+        f"{status} {int(flagged[status])}" for status in REACTION_STATUSES if status in flagged
+    ]
     click.echo(f"flagged reactions: {len(reactions)}" + (f" ({', '.join(parts)})" if parts else ""))
 
 
@@ -284,9 +286,7 @@ def fix(
         click.echo(f"backup:          {backup}")
         _write_outputs(result.model, result.audit, result.reactions, outputs, overwrite=True)
     else:
-        _write_outputs(
-            result.model, result.audit, result.reactions, outputs, overwrite, model_path
-        )
+        _write_outputs(result.model, result.audit, result.reactions, outputs, overwrite, model_path)
 
 
 # ---------------------------------------------------------------------- apply

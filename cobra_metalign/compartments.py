@@ -57,8 +57,8 @@ N1. **Legacy mangled names** from old COBRA exports, ``M_<name>_<formula>``
     ``M_``; the formula must consist of element symbols (``R`` and ``X`` allowed).
 N2. **Leading underscore before a digit** (``_10-Formyltetrahydrofolate``, an
     artifact of SBML ids used as names) is removed.
-N3. **Spelled-out compartment in brackets or parentheses**: ``glucose
-    [cytosol]``, ``glucose (in cytosol)``, ``glucose (extracellular)``,
+N3. **Spelled-out compartment in brackets or parentheses**:
+    ``glucose [cytosol]``, ``glucose (in cytosol)``, ``glucose (extracellular)``,
     ``[extracellular space]``; any word of :data:`COMPARTMENT_WORDS`,
     case-insensitive, ``_``/``-`` read as spaces, optional ``in``/``in the``.
 N4. **Compartment code in square brackets**: ``H2O [c]``, ``glucose[e]``,

@@ -300,6 +300,30 @@ def _resolve_model_folder(
     return Path(folder)
 
 
+def _warn_on_base_mismatch(adapter_folder: Path, base_sha256: str | None) -> None:
+    """Warn when an adapter records a different base model than the one it is put on.
+
+    Checked only when the base digest is already known (MiniLM, or
+    ``expected_sha256``), so loading never hashes large weights just for this.
+    """
+    record_path = adapter_folder / ADAPTER_METADATA
+    if base_sha256 is None or not record_path.is_file():
+        return
+    try:
+        recorded = json.loads(record_path.read_text()).get("base_sha256")
+    except (OSError, ValueError, AttributeError) as exc:
+        logger.warning("cannot read %s: %s", record_path, exc)
+        return
+    if recorded and recorded != base_sha256:
+        logger.warning(
+            "LoRA adapter %s was trained on base weights %s, not on %s; its embeddings "
+            "are likely meaningless",
+            adapter_folder,
+            recorded,
+            base_sha256,
+        )
+
+
 def _l2_normalize(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, 1e-12)
@@ -529,7 +553,9 @@ class NameEncoder:
             model.pooler = None
         model.eval()
         if adapter is not None:
-            model = cls._attach_adapter(model, Path(adapter).expanduser())
+            adapter_folder = Path(adapter).expanduser()
+            model = cls._attach_adapter(model, adapter_folder)
+            _warn_on_base_mismatch(adapter_folder, base_sha256)
         logger.info("loaded encoder %s from %s", name, folder)
         return cls(
             model,

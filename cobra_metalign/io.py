@@ -2,15 +2,15 @@
 
 Formats, chosen by the file suffix (a ``.gz`` or ``.bz2`` suffix may follow):
 
-==========  ==================  ===============================================
-format      suffixes            reader / writer
-==========  ==================  ===============================================
-SBML        ``.xml``, ``.sbml``  :func:`cobra.io.read_sbml_model` /
+=======  =====================  ==================================================
+format   suffixes               reader / writer
+=======  =====================  ==================================================
+SBML     ``.xml``, ``.sbml``    :func:`cobra.io.read_sbml_model` /
                                 :func:`cobra.io.write_sbml_model` (L3 FBC v2)
-JSON        ``.json``           :func:`cobra.io.load_json_model` / ``save_json_model``
-YAML        ``.yml``, ``.yaml``  :func:`cobra.io.load_yaml_model` / ``save_yaml_model``
-MAT         ``.mat``            :func:`cobra.io.load_matlab_model` / ``save_matlab_model``
-==========  ==================  ===============================================
+JSON     ``.json``              ``load_json_model`` / ``save_json_model``
+YAML     ``.yml``, ``.yaml``    ``load_yaml_model`` / ``save_yaml_model``
+MAT      ``.mat``               ``load_matlab_model`` / ``save_matlab_model``
+=======  =====================  ==================================================
 
 Compression is recognised by its magic bytes whatever the suffix says, and an
 unknown suffix falls back to the content (``<`` SBML, ``{`` JSON, ``MATLAB``
@@ -31,10 +31,15 @@ Safety:
   existing file or the input model unless asked, and are deterministic: the same
   model gives the same bytes (gzip without time stamp, MAT header without date).
 
-Known repair: cobra 0.32 cannot read FBC v1 files whose gene associations are
-empty (``<or/>``, as in BiGG's iND750). When cobra fails on an SBML file,
-:func:`read_model` prunes empty gene associations with libsbml and reads it
-again, logging a warning that lists the reactions concerned.
+Fixes over cobra 0.32's SBML reader:
+
+* cobra cannot read FBC v1 files whose gene associations are empty (``<or/>``,
+  as in BiGG's iND750). When cobra fails on an SBML file, :func:`read_model`
+  prunes empty gene associations with libsbml and reads it again, logging a
+  warning that lists the reactions concerned.
+* cobra gives ``charge = 0`` to every FBC species without ``fbc:charge`` (and
+  then ignores its ``CHARGE`` note). Such charges are set back to the note's
+  value, or to None, so that a missing charge stays missing.
 """
 
 from __future__ import annotations

@@ -414,15 +414,28 @@ class Matcher:
             raw.append((_noisy_or(strengths), proposed, members, strengths, labels, key))
         # the guards are costly: judge the groups that can still matter
         raw.sort(key=lambda item: (-item[0], item[1]))
+        raw = raw[: self.guard_limit]
+        verdicts = [
+            self._formula_verdict(formula, charge, item[2]) if self.guards else "missing"
+            for item in raw
+        ]
+        # a name shared by several compounds is ambiguous, unless the chemistry rules
+        # out all but one of them
+        named = [i for i, item in enumerate(raw) if "name" in item[3]]
+        compatible = [i for i in named if verdicts[i] != "mismatch"]
+        if len(named) > 1 and len(compatible) == 1 and verdicts[compatible[0]] in {"equal", "ok"}:
+            strengths = raw[compatible[0]][3]
+            strengths["name"] = max(strengths["name"], 0.9)
+            raw[compatible[0]] = (_noisy_or(strengths), *raw[compatible[0]][1:])
         groups: list[_Group] = []
-        for score, proposed, members, strengths, labels, key in raw[: self.guard_limit]:
+        for (score, proposed, members, strengths, labels, key), verdict in zip(
+            raw, verdicts, strict=True
+        ):
             entry = catalog[proposed]
-            verdict = "missing"
             clash: list[str] = []
             specificity: list[str] = []
             name_exact = "name" in strengths
             if self.guards:
-                verdict = self._formula_verdict(formula, charge, members)
                 if verdict in {"equal", "ok"}:
                     score = 1.0 - (1.0 - score) * 0.6
                     labels.append(f"formula={verdict}")
@@ -544,7 +557,6 @@ class Matcher:
         elif (
             hard
             and guard_ok
-            and best.formula != "charge"
             and best.score >= self.accept_threshold
             and best.score - runner_up >= self.margin
             and not strong_elsewhere

@@ -55,6 +55,11 @@ SOURCES = [
 ]
 
 _FORMULA_TAIL = re.compile(r"\s+(?:[A-Z][a-z]?\d*\*?){2,}\s*$")
+_ORGANISM_TAG = re.compile(
+    r"\s*(?:\((?:homo sapiens|human|e\.?\s?coli|yeast|s\.?\s?cerevisiae|b\.?\s?subtilis|cho)\)"
+    r"|,?\s+(?:yeast specific|b\.?\s?subtilis|e\.?\s?coli|human liver homolog))\s*$",
+    re.IGNORECASE,
+)
 _SAFE_BUILTINS = {"dict", "list", "set", "frozenset", "tuple", "str", "int", "float", "bool"}
 
 
@@ -113,6 +118,11 @@ class Builder:
             self.name.setdefault(bigg_id, name)
             self.own_names[bigg_id].append(name)
         self.synonyms[bigg_id].append(name)
+        # 'Globoside (homo sapiens)' is also found as 'Globoside' (then shared with
+        # the other organisms' variants, so the name alone stays ambiguous)
+        generic = _ORGANISM_TAG.sub("", name).strip()
+        if generic and generic != name:
+            self.synonyms[bigg_id].append(generic)
 
     def add_formula(self, bigg_id: str, formula: str | None) -> None:
         if formula and formula not in self.formulas[bigg_id]:

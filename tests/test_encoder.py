@@ -199,7 +199,7 @@ def test_lora_targets_and_trainable_params(tiny):
         lora_model(wrapped)
 
 
-def test_adapter_round_trip(tiny, tiny_dir, tmp_path):
+def test_adapter_round_trip(tiny, tiny_dir, tmp_path, caplog):
     base = tiny.encode(NAMES)
     base_fingerprint = tiny.fingerprint
     with pytest.raises(EncoderError, match="no LoRA"):
@@ -225,6 +225,17 @@ def test_adapter_round_trip(tiny, tiny_dir, tmp_path):
     assert not any(p.requires_grad for p in loaded.model.parameters())
     np.testing.assert_array_equal(loaded.encode(NAMES), trained)
     assert loaded.fingerprint == tiny.fingerprint
+
+    # an adapter recorded for other base weights loads with a warning
+    caplog.set_level(logging.WARNING, logger="cobra_metalign.encoder")
+    assert not caplog.records
+    weights_sha = sha256_file(tiny_dir / "model.safetensors")
+    NameEncoder.from_pretrained(tiny_dir, adapter=folder, expected_sha256=weights_sha)
+    assert not caplog.records
+    record["base_sha256"] = "f" * 64
+    (folder / "metalign_adapter.json").write_text(json.dumps(record))
+    NameEncoder.from_pretrained(tiny_dir, adapter=folder, expected_sha256=weights_sha)
+    assert any("trained on base weights" in r.getMessage() for r in caplog.records)
 
 
 def test_pickle_only_model_is_refused(tiny_dir, tmp_path):

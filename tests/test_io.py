@@ -338,7 +338,7 @@ def real_model(shared_data):
 
 
 def tiny_model() -> Model:
-    """Three metabolites in two compartments with annotations, notes and odd values."""
+    """Three metabolites in two compartments, with annotations, notes and an ``M_`` id."""
     model = Model("tiny")
     glc_c = Metabolite(
         "glc__D_c", name="D-Glucose [cytosol]", compartment="c", formula="C6H12O6", charge=0
@@ -349,13 +349,13 @@ def tiny_model() -> Model:
         "kegg.compound": "C00031",
         "inchi_key": "WQZGKKKJIJFFOK-GASJEMHNSA-N",
     }
-    glc_c.notes = {"KEGG ID": "C00031", "PUBCHEM ID": "5793"}
+    glc_c.notes = {"KEGG ID": "C00031", "PubChem CID": "5793"}
     glc_e = Metabolite(
         "glc__D_e", name="D-Glucose-e0", compartment="e", formula="C6H12O6", charge=0
     )
     glc_e.annotation = {"hmdb": "HMDB00122"}
-    atp = Metabolite("M_atp_c", name="ATP_c", compartment="c", formula=None)
-    atp.charge = "not a number"
+    atp = Metabolite("M_atp_c", name="ATP_c", compartment="c", formula=None, charge=-4)
+    model.add_metabolites([glc_c, glc_e, atp])
     transport = Reaction("GLCt", lower_bound=-10, upper_bound=10)
     transport.add_metabolites({glc_e: -1, glc_c: 1})
     kinase = Reaction("HEX", lower_bound=0, upper_bound=1000)
@@ -377,6 +377,7 @@ def test_spots_cover_every_model(shared_data):
     assert files == sorted(spot[0] for spot in SPOTS)
 
 
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # cobra on iNL402's gene rules
 @pytest.mark.parametrize("spot", SPOTS, ids=[Path(spot[0]).name for spot in SPOTS])
 def test_real_model_loads(real_model, spot):
     relative, met_id, base_id, compartment, name, cleaned, formula, charge, pairs = spot
@@ -427,7 +428,9 @@ def test_metabolite_table_is_fast(real_model):
 
 
 def test_metabolite_table_of_tiny_model():
-    table = metabolite_table(tiny_model())
+    model = tiny_model()
+    model.metabolites.get_by_id("M_atp_c").charge = "not a number"
+    table = metabolite_table(model)
     assert list(table.index) == ["glc__D_c", "glc__D_e", "M_atp_c"]
     glc = table.loc["glc__D_c"]
     assert glc["base_id"] == "glc__D"
@@ -446,6 +449,18 @@ def test_metabolite_table_of_tiny_model():
     assert (atp["base_id"], atp["compartment"], atp["clean_name"]) == ("atp", "c", "ATP")
     assert atp["formula"] == ""
     assert math.isnan(atp["charge"])
+
+
+def test_metabolite_table_reads_note_keys():
+    model = Model("m")
+    met = Metabolite("x_c", compartment="c")
+    met.notes = {"KEGG_COMPOUND": "C00022", "CHEBI": "15361; 32816", "FORMULA": "C3H3O3"}
+    model.add_metabolites([met])
+    assert metabolite_table(model).loc["x_c", "annotations"] == (
+        ("chebi", "CHEBI:15361"),
+        ("chebi", "CHEBI:32816"),
+        ("kegg.compound", "C00022"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -817,7 +832,6 @@ FORMATS = [".xml", ".sbml", ".xml.gz", ".json", ".json.gz", ".yml", ".yaml.gz", 
 @pytest.mark.parametrize("suffix", FORMATS)
 def test_round_trip(tmp_path, suffix):
     model = tiny_model()
-    model.metabolites.get_by_id("M_atp_c").charge = -4
     path = write_model(model, tmp_path / f"model{suffix}")
     assert path == tmp_path / f"model{suffix}"
     back = read_model(path)

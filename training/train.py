@@ -416,7 +416,8 @@ def train_adapter(
         Where checkpoints go (``<output_dir>/checkpoint``); None: no checkpoints.
     resume : bool, optional
         Continue from a checkpoint in ``output_dir`` when there is one (it must
-        come from the same configuration, data and base model).
+        come from the same configuration, data and base model; only the number of
+        epochs may differ, so a finished run can be extended).
     show_progress_bar : bool or None, optional
         None: show one when this module's logger is enabled for INFO.
 
@@ -439,8 +440,9 @@ def train_adapter(
     if show_progress_bar is None:
         show_progress_bar = logger.isEnabledFor(logging.INFO)
     data_sha256 = pairs_sha256(pairs)
+    # the number of epochs is left out: a finished run can be extended
     identity = {
-        "config": config.to_dict(),
+        "config": {k: v for k, v in config.to_dict().items() if k != "epochs"},
         "data_sha256": data_sha256,
         "pairs": len(pairs),
         "base_sha256": encoder.base_sha256,

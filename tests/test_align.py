@@ -1,0 +1,386 @@
+"""align, premerge and merge_models: with hand-made match frames, then end to end with the matcher."""
+
+from __future__ import annotations
+
+import copy
+import io
+from pathlib import Path
+
+import cobra
+import pandas as pd
+import pytest
+from cobra.io import write_sbml_model
+
+from cobra_metalign.align import (
+    AlignmentResult,
+    align,
+    harmonize_compartments,
+    merge_models,
+    premerge,
+    standard_compartment,
+)
+from cobra_metalign.audit import STATUSES
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml"
+
+
+# ----------------------------------------------------------------- helpers
+def matches(model: cobra.Model, **rows: dict) -> pd.DataFrame:
+    """A match frame: every metabolite ``none`` except the rows given (by id)."""
+    records = []
+    for met in model.metabolites:
+        row = {
+            "metabolite_id": met.id,
+            "bigg_id": "",
+            "bigg_name": "",
+            "decision": "none",
+            "conflict": False,
+            "score": 0.0,
+            "evidence": "",
+            "candidates": "",
+            "equivalents": "",
+            "duplicate_of": "",
+        }
+        given = dict(rows.get(met.id, {}))
+        if given.get("bigg_id") and "decision" not in given:
+            given["decision"] = "accept"
+        row.update(given)
+        records.append(row)
+    return pd.DataFrame(records).set_index("metabolite_id")
+
+
+def sbml_bytes(model: cobra.Model) -> bytes:
+    buffer = io.StringIO()
+    write_sbml_model(model, buffer)
+    return buffer.getvalue().encode()
+
+
+def bigg_model() -> cobra.Model:
+    model = cobra.Model("bigg_style")
+    model.compartments = {"c": "cytosol", "e": "extracellular"}
+    for met_id in ("glc__D_e", "glc__D_c", "g6p_c", "atp_c", "adp_c"):
+        model.add_metabolites([cobra.Metabolite(met_id, compartment=met_id[-1])])
+    stoich = {
+        "EX_glc__D_e": {"glc__D_e": -1},
+        "GLCt": {"glc__D_e": -1, "glc__D_c": 1},
+        "HEX1": {"glc__D_c": -1, "atp_c": -1, "g6p_c": 1, "adp_c": 1},
+        "EX_g6p": {"g6p_c": -1},
+        "ATPS": {"adp_c": -1, "atp_c": 1},
+    }
+    for rxn_id, terms in stoich.items():
+        rxn = cobra.Reaction(rxn_id, lower_bound=-10 if rxn_id.startswith("EX_glc") else 0)
+        model.add_reactions([rxn])
+        rxn.add_metabolites({model.metabolites.get_by_id(k): v for k, v in terms.items()})
+    model.objective = "EX_g6p"
+    return model
+
+
+def seed_model() -> cobra.Model:
+    model = cobra.Model("seed_style")
+    model.compartments = {"c0": "Cytosol", "e0": "Extracellular"}
+    for met_id in ("cpd00027_e0", "cpd00027_c0", "cpd00079_c0", "cpd00002_c0", "cpd00008_c0"):
+        model.add_metabolites([cobra.Metabolite(met_id, compartment=met_id[-2:])])
+    stoich = {
+        "rxn05226_c0": {"cpd00027_e0": -1, "cpd00027_c0": 1},
+        "rxn00216_c0": {"cpd00027_c0": -1, "cpd00002_c0": -1, "cpd00079_c0": 1, "cpd00008_c0": 1},
+        "EX_cpd00027_e0": {"cpd00027_e0": -1},
+    }
+    for rxn_id, terms in stoich.items():
+        rxn = cobra.Reaction(rxn_id, lower_bound=-10 if rxn_id.startswith("EX") else 0)
+        model.add_reactions([rxn])
+        rxn.add_metabolites({model.metabolites.get_by_id(k): v for k, v in terms.items()})
+    return model
+
+
+SEED_TO_BIGG = {"cpd00027": "glc__D", "cpd00079": "g6p", "cpd00002": "atp", "cpd00008": "adp"}
+
+
+def bigg_matches(model: cobra.Model) -> pd.DataFrame:
+    return matches(model, **{m.id: {"bigg_id": m.id.rsplit("_", 1)[0]} for m in model.metabolites})
+
+
+def seed_matches(model: cobra.Model) -> pd.DataFrame:
+    return matches(
+        model, **{m.id: {"bigg_id": SEED_TO_BIGG[m.id.split("_")[0]]} for m in model.metabolites}
+    )
+
+
+# --------------------------------------------------------------------- align
+def test_align_with_ready_matches():
+    model = seed_model()
+    before = sbml_bytes(model)
+    result = align(model, matches=seed_matches(model))
+    assert isinstance(result, AlignmentResult)
+    assert sbml_bytes(model) == before
+    assert result.model is not model
+    assert sorted(m.id for m in result.model.metabolites) == [
+        "adp_c0",
+        "atp_c0",
+        "g6p_c0",
+        "glc__D_c0",
+        "glc__D_e0",
+    ]
+    summary = result.summary()
+    assert list(summary.index) == list(STATUSES)
+    assert summary["RENAMED"] == 5
+    assert summary.sum() == 5
+    assert result.n_renamed == 5 and result.n_merged == 0
+    assert result.to_frame() is result.audit
+    assert "RENAMED 5" in repr(result)
+    html = result._repr_html_()
+    assert "<table" in html and "seed_style" in html
+    assert result.matches is not None
+
+
+def test_align_inplace_is_reverted_in_context():
+    model = seed_model()
+    before = sbml_bytes(model)
+    with model:
+        result = align(model, matches=seed_matches(model), inplace=True)
+        assert result.model is model
+        assert "glc__D_c0" in model.metabolites
+    assert sbml_bytes(model) == before
+
+
+def test_align_refuses_matcher_options_with_matches():
+    model = seed_model()
+    with pytest.raises(TypeError, match="matcher options"):
+        align(model, matches=seed_matches(model), guards=False)
+
+
+# ---------------------------------------------------------------- compartments
+@pytest.mark.parametrize(
+    ("compartment", "name", "expected"),
+    [
+        ("c0", None, "c"),
+        ("e0", "Extracellular", "e"),
+        ("c", None, "c"),
+        ("C_c", None, "c"),
+        ("c1", None, "c1"),
+        ("Cytosol", None, "c"),
+        ("Extra_organism", None, "e"),
+        ("comp1", "cytoplasm", "c"),
+        ("weird", None, "weird"),
+    ],
+)
+def test_standard_compartment(compartment, name, expected):
+    assert standard_compartment(compartment, name) == expected
+
+
+def test_harmonize_compartments():
+    model = seed_model()
+    applied = harmonize_compartments(model)
+    assert applied == {"c0": "c", "e0": "e"}
+    assert model.compartments == {"c": "Cytosol", "e": "Extracellular"}
+    assert {m.compartment for m in model.metabolites} == {"c", "e"}
+    assert harmonize_compartments(model) == {}
+
+
+def test_harmonize_never_joins_two_compartments():
+    model = cobra.Model("both")
+    model.add_metabolites(
+        [cobra.Metabolite("a_c", compartment="c"), cobra.Metabolite("a_c0", compartment="c0")]
+    )
+    assert harmonize_compartments(model) == {}
+    assert sorted(model.compartments) == ["c", "c0"]
+
+
+# ------------------------------------------------------------ premerge, merge
+def test_premerge_brings_models_into_one_namespace():
+    bigg, seed = bigg_model(), seed_model()
+    seed_before = sbml_bytes(seed)
+    frames = {"bigg_style": bigg_matches(bigg)}
+    harmonized = seed.copy()
+    harmonize_compartments(harmonized)
+    frames["seed_style"] = seed_matches(harmonized)
+    result = premerge([bigg, seed], harmonize_compartments=True, matches=frames)
+    assert sbml_bytes(seed) == seed_before
+    assert list(result.models) == ["bigg_style", "seed_style"]
+    assert result.compartments == {"bigg_style": {}, "seed_style": {"c0": "c", "e0": "e"}}
+    ids = [{m.id for m in model.metabolites} for model in result.models.values()]
+    assert ids[1] <= ids[0]
+    assert result.audit.index.names == ["model", "metabolite_id"]
+    assert len(result.audit) == len(bigg.metabolites) + len(seed.metabolites)
+    assert set(result.audit.attrs["model_fingerprints"]) == {"bigg_style", "seed_style"}
+    assert result.summary().loc["RENAMED", "seed_style"] == 5
+    assert result.summary().loc["KEPT", "bigg_style"] == 5
+    assert "<table" in result._repr_html_()
+    assert result.to_frame() is result.audit
+
+
+def test_merge_models_reports_duplicates():
+    bigg, seed = bigg_model(), seed_model()
+    harmonized = seed.copy()
+    harmonize_compartments(harmonized)
+    frames = {"bigg_style": bigg_matches(bigg), "seed_style": seed_matches(harmonized)}
+    pre = premerge([bigg, seed], harmonize_compartments=True, matches=frames)
+    merged = merge_models([bigg, seed], premerged=pre)
+    report = merged.report
+    assert report.loc["plain", "duplicated_metabolites"] == 5
+    assert report.loc["premerged", "duplicated_metabolites"] == 0
+    assert report.loc["plain", "metabolites"] == 10
+    assert report.loc["plain", "reactions_skipped"] == 0
+    assert report.loc["premerged", "metabolites"] == 5
+    assert len(merged.model.reactions) == len(bigg.reactions) + len(seed.reactions)
+    assert merged.model.id == "bigg_style_seed_style"
+    assert "after premerge" in repr(merged)
+    assert merged.summary() is report
+    assert merged.to_frame() is pre.audit
+    # Joined compounds: the seed model's glucose exchange now feeds the BiGG model's pathway.
+    assert bigg.slim_optimize() == pytest.approx(10.0)
+    assert merged.model.slim_optimize() == pytest.approx(20.0)
+
+
+def test_premerge_without_harmonizing_keeps_compartments():
+    bigg, seed = bigg_model(), seed_model()
+    frames = {"bigg_style": bigg_matches(bigg), "seed_style": seed_matches(seed)}
+    merged = merge_models([bigg, seed], premerged=premerge([bigg, seed], matches=frames))
+    # glc__D_c0 and glc__D_c are the same compound in the same (BiGG-style) compartment.
+    assert merged.report.loc["premerged", "duplicated_metabolites"] == 5
+
+
+def test_merge_needs_two_models():
+    with pytest.raises(ValueError, match="at least two"):
+        merge_models([bigg_model()])
+
+
+# ------------------------------------------------------- with the real matcher
+def test_textbook_is_kept_unchanged(textbook):
+    before = sbml_bytes(textbook)
+    result = align(textbook)
+    counts = result.summary()
+    assert counts["KEPT"] == len(textbook.metabolites)
+    assert counts.drop("KEPT").sum() == 0
+    assert sbml_bytes(result.model) == before
+
+
+def test_example_model_is_repaired(textbook):
+    from cobra_metalign.io import read_model
+
+    model = read_model(EXAMPLE)
+    result = align(model)
+    audit = result.audit
+    assert {"cpd00009_c", "cpd00011_c", "cpd00067_c"} <= set(audit.index[audit.status == "MERGED"])
+    assert audit.loc["cpd00009_c", "new_id"] == "pi_c"
+    assert audit.loc["cpd00027_e", "new_id"] == "glc__D_e"
+    assert audit.loc["SUCC_c", "new_id"] == "succ_c"
+    assert set(audit["status"]) <= {"KEPT", "RENAMED", "MERGED", "REVIEW", "CONFLICT"}
+    assert result.model.slim_optimize() == pytest.approx(textbook.slim_optimize())
+    # Every renamed or merged id is a textbook id.
+    changed = audit[audit.status.isin(["RENAMED", "MERGED"])]
+    assert set(changed["new_id"]) <= {m.id for m in textbook.metabolites}
+
+
+def test_premerge_textbook_and_example(textbook):
+    from cobra_metalign.io import read_model
+
+    example = read_model(EXAMPLE)
+    merged = merge_models({"textbook": textbook, "mixed": example}, prefix_existing="mixed_")
+    report = merged.report
+    # 20 renamed metabolites (ModelSEED ids and SUCC_c) and 3 twins duplicate textbook ones
+    # (the NH3 rows left for review have no applied BiGG id and are not counted).
+    assert report.loc["plain", "duplicated_metabolites"] == 23
+    assert report.loc["premerged", "duplicated_metabolites"] == 0
+    # Every reaction twice (prefixed copies) on one set of metabolites: twice the uptake.
+    assert merged.model.slim_optimize() == pytest.approx(2 * textbook.slim_optimize())
+
+
+# ------------------------------------------------------------ real data (slow)
+SBML = "models/sbml_variety"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [
+        "iJO1366_L3_fbcv2_biggexport_cobrapkg.xml.gz",
+        "salmonella_L3_fbcv2_biggexport_cobrapkg.xml.gz",
+        "textbook_ecolicore_L3_fbcv2_cobrapkg.xml.gz",
+    ],
+)
+def test_clean_bigg_models_all_kept(shared_data, name):
+    from cobra_metalign.io import read_model
+
+    model = read_model(shared_data / SBML / name)
+    result = align(model)
+    assert (result.audit["status"] == "KEPT").all()
+    assert len(result.reactions) == 0
+
+
+def _add_sbrg_duplicates(model: cobra.Model, path: Path) -> list[tuple[str, str]]:
+    """Add BiGG's merged-away ids as copies of their kept twins, with copies of two reactions."""
+    by_base: dict[str, list[cobra.Metabolite]] = {}
+    for met in model.metabolites:
+        by_base.setdefault(met.id.rsplit("_", 1)[0], []).append(met)
+    pairs = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        for away in parts[1:]:
+            for twin in by_base.get(parts[0], []):
+                pairs.append((twin.id, f"{away}_{twin.compartment}"))
+    for twin_id, copy_id in pairs:
+        twin = model.metabolites.get_by_id(twin_id)
+        duplicate = cobra.Metabolite(
+            copy_id,
+            formula=twin.formula,
+            name=twin.name,
+            compartment=twin.compartment,
+            charge=twin.charge,
+        )
+        duplicate.annotation = copy.deepcopy(twin.annotation)
+        duplicate.annotation["bigg.metabolite"] = copy_id.rsplit("_", 1)[0]
+        model.add_metabolites([duplicate])
+        for reaction in sorted(twin.reactions, key=lambda r: r.id)[:2]:
+            twin_reaction = reaction.copy()
+            twin_reaction.id = f"{reaction.id}__{copy_id}"
+            model.add_reactions([twin_reaction])
+            coefficient = twin_reaction.metabolites[model.metabolites.get_by_id(twin_id)]
+            twin_reaction.add_metabolites({twin_id: -coefficient, copy_id: coefficient})
+    return pairs
+
+
+@pytest.mark.slow
+def test_sbrg_duplicates_in_ijo1366(shared_data):
+    from cobra_metalign.io import read_model
+
+    model = read_model(shared_data / SBML / "iJO1366_L3_fbcv2_biggexport_cobrapkg.xml.gz")
+    reference = model.slim_optimize()
+    pairs = _add_sbrg_duplicates(
+        model, shared_data / "reference" / "bigg_metabolite_duplicates_SBRG.txt"
+    )
+    result = align(model)
+    audit = result.audit
+    merged = [(t, c) for t, c in pairs if audit.loc[c, "status"] == "MERGED"]
+    # No false merge: a copy is merged into its own twin or not at all.
+    for twin_id, copy_id in merged:
+        assert audit.loc[copy_id, "new_id"] == twin_id
+    # Nothing else in the model is touched.
+    others = audit.drop(index=[c for _, c in pairs])
+    assert (others["status"] == "KEPT").all()
+    # Copies whose id is a distinct exact BiGG id the catalogue does not link to the twin
+    # stay apart (see the report); the others (16 of 25 with the packaged catalogue) merge.
+    assert len(merged) >= 16
+    assert result.model.slim_optimize() == pytest.approx(reference)
+
+
+@pytest.mark.slow
+def test_premerge_b_uniformis(shared_data):
+    from cobra_metalign.io import read_model
+
+    folder = shared_data / "models" / "multi_tool"
+    models = {
+        name: read_model(folder / file)
+        for name, file in [
+            ("agora", "BU_agora.xml.gz"),
+            ("carveme", "BU_carveme_hom.xml.gz"),
+            ("gapseq", "BU_gapseq.xml.gz"),
+            ("modelseed", "BU_modelSEED.sbml.gz"),
+        ]
+    }
+    result = merge_models(models, harmonize_compartments=True)
+    report = result.report
+    assert (
+        report.loc["premerged", "duplicated_metabolites"]
+        < report.loc["plain", "duplicated_metabolites"]
+    )
+    assert report.loc["premerged", "metabolites"] < report.loc["plain", "metabolites"]
