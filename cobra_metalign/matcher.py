@@ -551,8 +551,12 @@ class Matcher:
         ]
         guard_ok = best.formula != "mismatch" and not best.clash and not best.specificity
         hard = bool(best.kinds & HARD_SOURCES)
-        exact_id = any(label == "id=exact" for label in best.labels)
-        if exact_id and guard_ok:
+        # an id (exact, old or variant) is strong: naming style (specificity) does not block it
+        exact_id = "id=exact" in best.labels
+        id_hit = exact_id or (
+            any(label.startswith("id=") for label in best.labels) and not strong_elsewhere
+        )
+        if id_hit and best.formula != "mismatch" and not best.clash:
             decision = "accept"
         elif (
             hard
