@@ -553,7 +553,11 @@ def _cobra_merge(
 def _compound_keys(
     premerged: PremergeResult, originals: Sequence[tuple[str, cobra.Model]]
 ) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
-    """{id in a plain merge: (compartment, BiGG id)} and the same for premerged ids."""
+    """{id in a plain merge: (compartment, compound)} and the same for premerged ids.
+
+    The compound is the smallest of the applied BiGG id and its equivalents; the
+    compartment is the BiGG-style id of the metabolite's original compartment.
+    """
     plain: dict[str, tuple[str, str]] = {}
     after: dict[str, tuple[str, str]] = {}
     for name, model in originals:
@@ -567,7 +571,9 @@ def _compound_keys(
                 original_compartment.get(met_id, row["compartment"]),
                 names.get(original_compartment.get(met_id, "")),
             )
-            key = (compartment, str(row["bigg_id"]))
+            # Equivalent BiGG ids (mevR, mev__R) name one compound.
+            equivalents = [e for e in str(row.get("equivalents", "")).split(";") if e.strip()]
+            key = (compartment, min([str(row["bigg_id"]), *(e.strip() for e in equivalents)]))
             plain.setdefault(str(met_id), key)
             after.setdefault(str(row["new_id"]), key)
     return plain, after
@@ -595,6 +601,7 @@ def merge_models(
     premerged: PremergeResult | None = None,
     model_id: str | None = None,
     prefix_existing: str | None = None,
+    recheck: bool = False,
     **match_options: Any,
 ) -> MergeResult:
     """Premerge several models, then merge them with cobra; report duplicated metabolites.
@@ -617,6 +624,10 @@ def merge_models(
         Id of the merged model (default: the ids joined by ``_``).
     prefix_existing : str, optional
         Passed to ``cobra.Model.merge``.
+    recheck : bool, optional
+        Also run the matcher on both merged models and report, in column
+        ``matcher_duplicates``, how many metabolites it marks as a duplicate of
+        another (``duplicate_of``): a check independent of the audits.
     **match_options
         Passed to the matcher.
 
@@ -627,6 +638,12 @@ def merge_models(
     pairs = _model_names(models)
     if len(pairs) < 2:
         raise ValueError("merge_models needs at least two models")
+    if recheck or premerged is None:
+        from cobra_metalign.catalog import Catalog, load_catalog
+
+        if not isinstance(catalog, Catalog):
+            catalog = load_catalog(catalog)
+        encoder = _resolve_encoder(encoder)
     if premerged is None:
         premerged = premerge(
             dict(pairs),
@@ -653,6 +670,12 @@ def merge_models(
             "duplicated_metabolites": duplicated,
             "duplicate_groups": groups,
         }
+    if recheck:
+        from cobra_metalign.matcher import match
+
+        for label, model in (("plain", plain), ("premerged", merged)):
+            frame = match(model, catalog=catalog, encoder=encoder, **match_options)
+            rows[label]["matcher_duplicates"] = int((frame["duplicate_of"] != "").sum())
     report = pd.DataFrame.from_dict(rows, orient="index")
     report.index.name = "merge"
     logger.info(

@@ -187,15 +187,23 @@ def score_predictions(
     joined = joined.groupby("unit", sort=False).first()
 
     def same(predicted: str, expected: str) -> bool:
+        """Gold cells may list several acceptable ids (``2kmb;4met2obut``)."""
         if not predicted:
             return False
-        if predicted == expected:
-            return True
-        expected_id = catalog.lookup_id(expected) or expected
-        return catalog.canonical(predicted) == catalog.canonical(expected_id)
+        for option in expected.split(";"):
+            option = option.strip()
+            if predicted == option:
+                return True
+            option_id = catalog.lookup_id(option) or option
+            if catalog.canonical(predicted) == catalog.canonical(option_id):
+                return True
+        return False
+
+    def present(expected: str) -> bool:
+        return any(catalog.lookup_id(option.strip()) for option in expected.split(";"))
 
     n = len(joined)
-    in_catalog = int(sum(bool(catalog.lookup_id(g)) for g in joined["gold_bigg"]))
+    in_catalog = int(sum(present(g) for g in joined["gold_bigg"]))
     accepted = joined[joined["decision"] == "accept"]
     correct = int(sum(same(p, g) for p, g in zip(accepted["bigg_id"], accepted["gold_bigg"])))
     precision = correct / len(accepted) if len(accepted) else float("nan")

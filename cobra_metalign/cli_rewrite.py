@@ -413,6 +413,11 @@ def apply(
     help="Keep reactions whose id the merged model already has, prefixed with PREFIX "
     "[default: cobra skips them].",
 )
+@click.option(
+    "--recheck",
+    is_flag=True,
+    help="Also run the matcher on both merged models and report the duplicates it finds.",
+)
 @_matcher_options
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the report only.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
@@ -424,6 +429,7 @@ def merge(
     reactions_path: Path | None,
     harmonize_compartments: bool,
     prefix_existing: str | None,
+    recheck: bool,
     catalog_path: Path | None,
     encoder: str | None,
     adapter: Path | None,
@@ -469,6 +475,7 @@ def merge(
         add_xrefs=catalog if add_xrefs else False,
         model_id=_stem(output),
         prefix_existing=prefix_existing,
+        recheck=recheck,
     )
     premerged = result.premerge
     counts = premerged.summary()

@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import logging
 import weakref
-from functools import lru_cache
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -428,7 +428,7 @@ class Matcher:
             strengths["name"] = max(strengths["name"], 0.9)
             raw[compatible[0]] = (_noisy_or(strengths), *raw[compatible[0]][1:])
         groups: list[_Group] = []
-        for (score, proposed, members, strengths, labels, key), verdict in zip(
+        for (score, proposed, _members, strengths, labels, key), verdict in zip(
             raw, verdicts, strict=True
         ):
             entry = catalog[proposed]
@@ -531,6 +531,7 @@ class Matcher:
         groups = self._group(met_name, row, found)
         if not groups:
             return result
+        groups, twins = self._pool_twins(groups, met_name)
         best = groups[0]
         runner_up = groups[1].score if len(groups) > 1 else 0.0
         entry = self.catalog[best.proposed]
@@ -540,10 +541,13 @@ class Matcher:
         result["candidates"] = "; ".join(
             f"{g.proposed}:{g.score:.2f}" for g in groups[: self.n_candidates]
         )
+        equivalents = [*self.catalog.equivalents(best.proposed), *twins]
         result["equivalents"] = ";".join(
-            e for e in self.catalog.equivalents(best.proposed) if e != best.proposed
+            dict.fromkeys(e for e in equivalents if e != best.proposed)
         )
         evidence = list(best.labels)
+        if twins:
+            evidence.append("twins:" + ",".join(twins))
         strong_elsewhere = [
             g
             for g in groups[1:]
@@ -582,6 +586,73 @@ class Matcher:
         result["decision"] = decision
         result["evidence"] = "; ".join(evidence)
         return result
+
+    def _pool_twins(
+        self, groups: list[_Group], met_name: str = ""
+    ) -> tuple[list[_Group], list[str]]:
+        """Pool candidates the evidence cannot tell apart and the catalogue says are alike.
+
+        BiGG holds some compounds under several ids that the catalogue does not
+        link (``h2s`` and ``HC00250``). When the runner-up has exactly the same hard
+        evidence as the best, compatible formulas and no clash of distinguishing
+        name tokens, the two are read as one compound: the id most BiGG models use
+        is proposed and the other is listed as an equivalent.
+        """
+        if len(groups) < 2 or "id=exact" in groups[0].labels:
+            return groups, []
+
+        def hard_labels(group: _Group) -> frozenset[str]:
+            return frozenset(
+                label
+                for label in group.labels
+                if label.split("=", 1)[0].split(":", 1)[0]
+                in {"id", "xref", "idxref", "inchikey", "name"}
+            )
+
+        best = groups[0]
+        key = hard_labels(best)
+        if not key:
+            return groups, []
+        twins = [
+            g
+            for g in groups[1:]
+            if hard_labels(g) == key
+            and best.score - g.score < self.margin
+            and g.formula == best.formula
+            and self._alike(best.proposed, g.proposed)
+        ]
+        if not twins:
+            return groups, []
+        pool = [best, *twins]
+
+        def preference(group: _Group) -> tuple:
+            names = self.catalog[group.proposed].names
+            differs = bool(met_name) and bool(
+                self._least_clash(met_name, names) or self._least_specificity(met_name, names)
+            )
+            return (
+                differs,
+                -self.catalog[group.proposed].models,
+                len(group.proposed),
+                group.proposed,
+            )
+
+        chosen = min(pool, key=preference)
+        rest = [g for g in groups if g not in pool]
+        others = [g.proposed for g in pool if g is not chosen]
+        chosen.score = max(g.score for g in pool)
+        return [chosen, *rest], others
+
+    def _alike(self, first: str, second: str) -> bool:
+        a, b = self.catalog[first], self.catalog[second]
+        if a.formulas and b.formulas:
+            if _formula_cmp(a.formulas[0], b.formulas[0], None, None) not in {
+                "equal",
+                "ok",
+                "h_only",
+            }:
+                return False
+        return not _clash(a.name, b.name) and not _specificity(a.name, b.name)
 
     # ----------------------------------------------------------- duplicates
     def _mark_duplicates(

@@ -219,6 +219,9 @@ def _plan(model: cobra.Model, table: pd.DataFrame, *, rename: bool, accept_revie
             state[met_id] = _NONE
     plan = _Plan(order=order, state=state, conflict=conflict)
 
+    def holds_own(met_id: str) -> bool:
+        return bool(bigg[met_id]) and met_id == f"{bigg[met_id]}_{comp[met_id]}"
+
     def equivalent(a: str, b: str) -> bool:
         return bigg[a] in equiv[b] or bigg[b] in equiv[a]
 
@@ -238,13 +241,18 @@ def _plan(model: cobra.Model, table: pd.DataFrame, *, rename: bool, accept_revie
             continue
         mine, theirs = state[met_id], state[other]
         if mine == _APPLIED and theirs == _APPLIED:
-            if (
-                not bigg[met_id]
-                or not bigg[other]
-                or bigg[met_id] == bigg[other]
-                or equivalent(met_id, other)
-            ):
+            if not bigg[met_id] or not bigg[other] or bigg[met_id] == bigg[other]:
                 links.union(met_id, other)
+            elif equivalent(met_id, other):
+                if holds_own(met_id) and holds_own(other):
+                    # Both ids are BiGG ids the model already uses side by side: the
+                    # catalogue's equivalence alone is not enough to merge them.
+                    plan.comment[met_id].append(
+                        f"equivalent of {other} ({bigg[other]}) but both already hold "
+                        "BiGG ids: kept apart, review"
+                    )
+                else:
+                    links.union(met_id, other)
             else:
                 state[met_id], conflict[met_id] = _CONFLICT, True
                 plan.comment[met_id].append(

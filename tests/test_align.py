@@ -218,6 +218,9 @@ def test_merge_models_reports_duplicates():
     report = merged.report
     assert report.loc["plain", "duplicated_metabolites"] == 5
     assert report.loc["premerged", "duplicated_metabolites"] == 0
+    # The matcher, run again on the merged models, agrees.
+    assert report.loc["plain", "matcher_duplicates"] >= 23
+    assert report.loc["premerged", "matcher_duplicates"] == 0
     assert report.loc["plain", "metabolites"] == 10
     assert report.loc["plain", "reactions_skipped"] == 0
     assert report.loc["premerged", "metabolites"] == 5
@@ -275,12 +278,17 @@ def test_premerge_textbook_and_example(textbook):
     from cobra_metalign.io import read_model
 
     example = read_model(EXAMPLE)
-    merged = merge_models({"textbook": textbook, "mixed": example}, prefix_existing="mixed_")
+    merged = merge_models(
+        {"textbook": textbook, "mixed": example}, prefix_existing="mixed_", recheck=True
+    )
     report = merged.report
     # 20 renamed metabolites (ModelSEED ids and SUCC_c) and 3 twins duplicate textbook ones
     # (the NH3 rows left for review have no applied BiGG id and are not counted).
     assert report.loc["plain", "duplicated_metabolites"] == 23
     assert report.loc["premerged", "duplicated_metabolites"] == 0
+    # The matcher, run again on the merged models, agrees.
+    assert report.loc["plain", "matcher_duplicates"] >= 23
+    assert report.loc["premerged", "matcher_duplicates"] == 0
     # Every reaction twice (prefixed copies) on one set of metabolites: twice the uptake.
     assert merged.model.slim_optimize() == pytest.approx(2 * textbook.slim_optimize())
 

@@ -307,25 +307,35 @@ def test_duplicate_of_with_different_bigg_is_conflict(dup_model):
     assert "cpd00027_c" in new.metabolites
 
 
-def test_equivalent_ids_linked_by_duplicate_of_merge():
+def test_equivalent_ids_merge_unless_both_already_bigg():
     model = cobra.Model("eq")
     met(model, "mevR_c")
     met(model, "mev__R_c")
-    met(model, "other_c")
-    reaction(model, "R", {"mev__R_c": -1, "other_c": 1})
+    met(model, "cpd1_c")
+    reaction(model, "R", {"cpd1_c": -1, "mevR_c": 1})
     rows = {
         "mevR_c": {"bigg_id": "mevR", "equivalents": "mev__R"},
         "mev__R_c": {"bigg_id": "mev__R", "equivalents": "mevR", "duplicate_of": "mevR_c"},
     }
-    new, audit, _ = apply_matches(model, matches(model, **rows))
-    # mev__R_c has more reactions and holds one of the group's ids: it survives, KEPT.
-    assert audit.loc["mev__R_c", "status"] == "KEPT"
-    assert audit.loc["mevR_c", "status"] == "MERGED"
-    assert audit.loc["mevR_c", "new_id"] == "mev__R_c"
+    _, audit, _ = apply_matches(model, matches(model, **rows))
+    # Two BiGG ids the model uses side by side: a catalogue equivalence alone does not merge.
+    assert audit.loc[["mevR_c", "mev__R_c"], "status"].tolist() == ["KEPT", "KEPT"]
+    assert "kept apart" in audit.loc["mev__R_c", "comment"]
+    rows2 = {
+        "mevR_c": {"bigg_id": "mevR", "equivalents": "mev__R"},
+        "cpd1_c": {"bigg_id": "mev__R", "equivalents": "mevR", "duplicate_of": "mevR_c"},
+    }
+    new, audit2, _ = apply_matches(model, matches(model, **rows2))
+    # cpd1_c has the most reactions, but mevR_c already holds one of the group's ids.
+    assert audit2.loc["mevR_c", "status"] == "KEPT"
+    assert audit2.loc["cpd1_c", "status"] == "MERGED"
+    assert audit2.loc["cpd1_c", "new_id"] == "mevR_c"
+    assert "cpd1_c" not in new.metabolites
     # Without duplicate_of, different (even equivalent) ids are not merged by the rewriter.
-    rows["mev__R_c"]["duplicate_of"] = ""
-    _, audit2, _ = apply_matches(model, matches(model, **rows))
-    assert audit2["status"].tolist() == ["KEPT", "KEPT", "UNMATCHED"]
+    rows2["cpd1_c"]["duplicate_of"] = ""
+    _, audit3, _ = apply_matches(model, matches(model, **rows2))
+    # (and mev__R_c, not accepted here, holds the id cpd1_c would take).
+    assert audit3["status"].tolist() == ["KEPT", "UNMATCHED", "CONFLICT"]
 
 
 # -------------------------------------------------------- decisions and modes
