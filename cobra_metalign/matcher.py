@@ -197,6 +197,10 @@ class Matcher:
         How many candidates the ``candidates`` column lists.
     guard_limit : int, optional
         How many of the best candidate groups (by evidence alone) the guards judge.
+    similarity_accept : float or None, optional
+        Minimum score at which a candidate found by name similarity alone is
+        accepted, when its formula agrees and no other candidate comes near.
+        None never accepts on similarity alone.
     """
 
     def __init__(
@@ -212,6 +216,7 @@ class Matcher:
         top_k: int = 5,
         n_candidates: int = 3,
         guard_limit: int = 6,
+        similarity_accept: float | None = None,
     ) -> None:
         unknown = set(sources) - set(SOURCES)
         if unknown:
@@ -226,6 +231,7 @@ class Matcher:
         self.top_k = top_k
         self.n_candidates = n_candidates
         self.guard_limit = guard_limit
+        self.similarity_accept = similarity_accept
 
     # ------------------------------------------------------------------ API
     def match_model(self, model: cobra.Model) -> pd.DataFrame:
@@ -553,7 +559,10 @@ class Matcher:
             for g in groups[1:]
             if g.kinds & {"id", "xref", "inchikey"} and g.score >= 0.9 and g.formula != "mismatch"
         ]
-        guard_ok = best.formula != "mismatch" and not best.clash and not best.specificity
+        # generic-vs-specific names (glucose / alpha-D-glucose) block acceptance only when
+        # another candidate is still plausible
+        specific_doubt = bool(best.specificity) and runner_up >= self.review_threshold
+        guard_ok = best.formula != "mismatch" and not best.clash and not specific_doubt
         hard = bool(best.kinds & HARD_SOURCES)
         # an id (exact, old or variant) is strong: naming style (specificity) does not block it
         exact_id = "id=exact" in best.labels
@@ -569,6 +578,17 @@ class Matcher:
             and best.score - runner_up >= self.margin
             and not strong_elsewhere
         ):
+            decision = "accept"
+        elif (
+            self.similarity_accept is not None
+            and guard_ok
+            and best.formula in {"equal", "ok"}
+            and not best.specificity
+            and best.score >= self.similarity_accept
+            and best.score - runner_up >= 2 * self.margin
+            and not strong_elsewhere
+        ):
+            # a near-identical name with the same formula and no rival
             decision = "accept"
         elif best.score >= self.review_threshold:
             decision = "review"
@@ -618,7 +638,7 @@ class Matcher:
             for g in groups[1:]
             if hard_labels(g) == key
             and best.score - g.score < self.margin
-            and g.formula == best.formula
+            and (g.formula == best.formula or "missing" in {g.formula, best.formula})
             and self._alike(best.proposed, g.proposed)
         ]
         if not twins:

@@ -441,19 +441,39 @@ def _set_ids(model: cobra.Model, new_ids: Mapping[Any, str]) -> None:
     model.repair()
 
 
-def _restore_order(
-    model: cobra.Model, metabolites: list, reactions: list[tuple[Any, list]]
-) -> None:
-    """Undo helper: put metabolites and reaction terms back in their original order."""
+def _restore_order(model: cobra.Model, metabolites: list) -> None:
+    """Undo helper: put the metabolites back in their original order."""
     position = {id(met): i for i, met in enumerate(metabolites)}
     if len(model.metabolites) == len(metabolites) and all(
         id(met) in position for met in model.metabolites
     ):
         model.metabolites.sort(key=lambda met: position[id(met)])
-    for reaction, terms in reactions:
-        current = reaction._metabolites
-        if set(current) == set(terms):
-            reaction._metabolites = {met: current[met] for met in terms}
+
+
+def _set_stoichiometry(model: cobra.Model, stoichiometry: Mapping[Any, dict]) -> None:
+    """Give reactions new ``{metabolite: coefficient}`` dicts; update links and the solver.
+
+    cobra's ``Reaction.add_metabolites`` rewrites the solver row of every metabolite
+    of the reaction on each call, which is quadratic for hub metabolites (``h_c``);
+    here each changed solver row is written once.
+    """
+    rows: dict[Any, dict] = defaultdict(dict)
+    for reaction, terms in stoichiometry.items():
+        old = reaction._metabolites
+        for met in set(old) | set(terms):
+            coefficient = terms.get(met, 0.0)
+            if old.get(met, 0.0) == coefficient and (met in old) == (met in terms):
+                continue
+            if met in terms:
+                met._reaction.add(reaction)
+            else:
+                met._reaction.discard(reaction)
+            if met.model is model:
+                rows[met][reaction.forward_variable] = coefficient
+                rows[met][reaction.reverse_variable] = -coefficient
+        reaction._metabolites = terms
+    for met, coefficients in rows.items():
+        model.constraints[met.id].set_linear_coefficients(coefficients)
 
 
 def _stoichiometry_key(reaction: Any, mirror: bool = False) -> tuple:
@@ -480,13 +500,9 @@ def _execute(
 
     touched: dict[str, dict[str, Any]] = {}
     rewire = [(unit, member) for unit in plan.units for member in unit.merged]
-    if context is not None:
-        reaction_orders = []
-        for _, member in rewire:
-            for reaction in mets[member].reactions:
-                reaction_orders.append((reaction, list(reaction._metabolites)))
+    if context is not None and rewire:
         # Registered first, so it runs last on leaving the context.
-        context(partial(_restore_order, model, list(model.metabolites), reaction_orders))
+        context(partial(_restore_order, model, list(model.metabolites)))
 
     # 1. Annotations and notes of survivors and renamed metabolites.
     for unit in plan.units:
@@ -512,19 +528,28 @@ def _execute(
             survivor.notes = notes
 
     # 2. Rewire every reaction of a merged-away metabolite onto its survivor.
-    for unit, member in rewire:
-        met, survivor = mets[member], mets[unit.survivor]
-        for reaction in sorted(met.reactions, key=lambda r: r.id):
-            record = touched.setdefault(
-                reaction.id,
-                {"reaction": reaction, "original": reaction.build_reaction_string(), "merged": []},
-            )
-            record["merged"].append(member)
-            coefficient = reaction.metabolites[met]
-            current = reaction.metabolites.get(survivor, 0.0)
-            total = current + coefficient
-            delta = -current if abs(total) <= _ZERO else coefficient
-            reaction.add_metabolites({met: -coefficient, survivor: delta}, combine=True)
+    survivor_of = {mets[m]: mets[unit.survivor] for unit, m in rewire}
+    reactions = {r for unit, m in rewire for r in mets[m].reactions}
+    before: dict[Any, dict] = {}
+    after: dict[Any, dict] = {}
+    for reaction in sorted(reactions, key=lambda r: r.id):
+        old = reaction._metabolites
+        merged = sorted((m.id for m in old if m in survivor_of), key=plan.order.index)
+        touched[reaction.id] = {
+            "reaction": reaction,
+            "original": reaction.build_reaction_string(),
+            "merged": merged,
+        }
+        terms: dict = {}
+        for met, coefficient in old.items():
+            target = survivor_of.get(met, met)
+            terms[target] = terms.get(target, 0.0) + coefficient
+        before[reaction] = old
+        after[reaction] = {m: c for m, c in terms.items() if abs(c) > _ZERO}
+    _set_stoichiometry(model, after)
+    if context is not None and before:
+        # Runs after cobra has put the removed metabolites (and their rows) back.
+        context(partial(_set_stoichiometry, model, before))
 
     # 3. Groups that held a merged-away metabolite now hold its survivor.
     merged_away = {mets[m] for _, m in rewire}

@@ -526,6 +526,28 @@ def test_textbook_merge_restores_growth(textbook):
     assert new.slim_optimize() == pytest.approx(reference)
 
 
+def test_textbook_inplace_merge_keeps_solver_in_step(textbook):
+    reference = textbook.slim_optimize()
+    atp = textbook.metabolites.atp_c
+    twin = cobra.Metabolite("cpd00002_c", compartment="c", formula=atp.formula)
+    textbook.add_metabolites([twin])
+    for rxn_id in ("PGK", "PYK"):
+        rxn = textbook.reactions.get_by_id(rxn_id)
+        coefficient = rxn.metabolites[atp]
+        rxn.add_metabolites({atp: -coefficient, twin: coefficient})
+    split = textbook.slim_optimize()
+    rows = {m.id: str(m.constraint.expression) for m in textbook.metabolites}
+    before = sbml_bytes(textbook)
+    frame = matches(textbook, atp_c={"bigg_id": "atp"}, cpd00002_c={"bigg_id": "atp"})
+    with textbook:
+        apply_matches(textbook, frame, inplace=True)
+        assert textbook.slim_optimize() == pytest.approx(reference)
+        assert str(textbook.metabolites.atp_c.constraint.expression) != rows["atp_c"]
+    assert {m.id: str(m.constraint.expression) for m in textbook.metabolites} == rows
+    assert textbook.slim_optimize() == pytest.approx(split)
+    assert sbml_bytes(textbook) == before
+
+
 # ---------------------------------------------------------------- properties
 @st.composite
 def model_and_frame(draw):

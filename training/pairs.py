@@ -406,7 +406,6 @@ def synonym_pairs(
     order = [c for c, names in names_of.items() if len(keys_of[c] - {""}) >= 2]
     rng.shuffle(order)
     positives: list[NamePair] = []
-    used: dict[str, int] = Counter()
     for _ in range(max_per_compound):
         for canonical in order:
             if len(positives) >= n_positive:
@@ -420,7 +419,6 @@ def synonym_pairs(
             key1, key2 = rng.sample(keys, 2)
             pair = (rng.choice(by_key[key1]), rng.choice(by_key[key2]))
             positives.append(NamePair(pair[0], pair[1], 1, canonical, canonical, "synonym"))
-            used[canonical] += 1
     if len(positives) < n_positive:
         logger.warning("synonyms recipe: only %d positives available", len(positives))
 
