@@ -126,16 +126,18 @@ class CatalogEntry:
         if not isinstance(record, Mapping) or not isinstance(record.get("id"), str):
             raise CatalogError(f"catalogue record without a string 'id': {record!r:.200}")
         xrefs = record.get("xrefs") or {}
+        if not isinstance(xrefs, Mapping):
+            raise CatalogError(f"catalogue record {record['id']!r}: 'xrefs' is not an object")
         return cls(
             id=record["id"],
             name=str(record.get("name") or ""),
-            synonyms=tuple(str(s) for s in record.get("synonyms") or ()),
-            formulas=tuple(str(f) for f in record.get("formulas") or ()),
+            synonyms=tuple(record.get("synonyms") or ()),
+            formulas=tuple(record.get("formulas") or ()),
             charges=tuple(int(c) for c in record.get("charges") or ()),
-            xrefs={str(ns): tuple(str(v) for v in values) for ns, values in xrefs.items()},
-            old_ids=tuple(str(o) for o in record.get("old_ids") or ()),
+            xrefs={ns: tuple(values) for ns, values in xrefs.items()},
+            old_ids=tuple(record.get("old_ids") or ()),
             models=int(record.get("models") or 0),
-            equivalents=tuple(str(e) for e in record.get("equivalents") or ()),
+            equivalents=tuple(record.get("equivalents") or ()),
         )
 
 
@@ -178,6 +180,7 @@ class Catalog:
         created: str | None = None,
         sources: Iterable[str] = (),
         path: Path | None = None,
+        checksum: str | None = None,
     ) -> None:
         self._entries: dict[str, CatalogEntry] = {}
         for entry in entries:
@@ -189,36 +192,75 @@ class Catalog:
         self.created = created or _dt.date.today().isoformat()
         self.sources = list(sources)
         self.path = path
-        self._build_indexes()
+        self.checksum = checksum or _payload_checksum(
+            [e.to_record() for e in self._entries.values()]
+        )
+        self._indexes: dict[str, dict] | None = None
+        self._names: dict[str, tuple[str, ...]] | None = None
+        self._build_equivalence()
 
     # ------------------------------------------------------------------ build
-    def _build_indexes(self) -> None:
-        from cobra_metalign.normalize import normalize_name
+    def _index(self, kind: str) -> dict:
+        """The id, cross-reference and InChIKey indexes, built on first use."""
+        if self._indexes is None:
+            old: dict[str, str] = {}
+            xref: dict[tuple[str, str], list[str]] = defaultdict(list)
+            inchikey: dict[str, list[str]] = defaultdict(list)
+            block: dict[str, list[str]] = defaultdict(list)
+            for entry in self._entries.values():
+                for old_id in entry.old_ids:
+                    if old_id not in self._entries:
+                        old.setdefault(old_id, entry.id)
+                for namespace, values in entry.xrefs.items():
+                    for value in values:
+                        xref[namespace, value].append(entry.id)
+                        if namespace == "inchikey":
+                            inchikey[value].append(entry.id)
+                            block[value.split("-", 1)[0]].append(entry.id)
+            self._indexes = {
+                "old": old,
+                "xref": {key: tuple(ids) for key, ids in xref.items()},
+                "inchikey": {key: tuple(dict.fromkeys(ids)) for key, ids in inchikey.items()},
+                "block": {key: tuple(dict.fromkeys(ids)) for key, ids in block.items()},
+            }
+        return self._indexes[kind]
 
-        self._old: dict[str, str] = {}
-        xref: dict[tuple[str, str], list[str]] = defaultdict(list)
-        names: dict[str, list[str]] = defaultdict(list)
-        inchikey: dict[str, list[str]] = defaultdict(list)
-        block: dict[str, list[str]] = defaultdict(list)
-        for entry in self._entries.values():
-            for old in entry.old_ids:
-                if old not in self._entries:
-                    self._old.setdefault(old, entry.id)
-            for namespace, values in entry.xrefs.items():
-                for value in values:
-                    xref[namespace, value].append(entry.id)
-                    if namespace == "inchikey":
-                        inchikey[value].append(entry.id)
-                        block[value.split("-", 1)[0]].append(entry.id)
-            for name in entry.names:
-                key = normalize_name(name)
-                if key and entry.id not in names[key]:
-                    names[key].append(entry.id)
-        self._xref = {key: tuple(ids) for key, ids in xref.items()}
-        self._names = {key: tuple(ids) for key, ids in names.items()}
-        self._inchikey = {key: tuple(dict.fromkeys(ids)) for key, ids in inchikey.items()}
-        self._block = {key: tuple(dict.fromkeys(ids)) for key, ids in block.items()}
-        self._build_equivalence()
+    def _name_index(self) -> dict[str, tuple[str, ...]]:
+        """Normalized name -> ids; cached on disk per (catalogue, normalizer) as it costs ~1 s."""
+        if self._names is not None:
+            return self._names
+        from cobra_metalign import normalize
+
+        source = Path(normalize.__file__).read_bytes()
+        key = hashlib.sha256(self.checksum.encode() + source).hexdigest()[:32]
+        path = cache_dir() / "indexes" / f"names-{key}.json.gz"
+        names: dict[str, tuple[str, ...]] | None = None
+        if path.is_file():
+            try:
+                with gzip.open(path, "rb") as handle:
+                    loaded = json.loads(handle.read().decode("utf-8"))
+                names = {k: tuple(v) for k, v in loaded["names"].items()}
+                if loaded.get("key") != key:
+                    names = None
+            except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, AttributeError):
+                logger.warning("Rebuilding the corrupted name index cache %s", path)
+                names = None
+        if names is None:
+            built: dict[str, list[str]] = defaultdict(list)
+            for entry in self._entries.values():
+                for name in entry.names:
+                    name_key = normalize.normalize_name(name)
+                    if name_key and entry.id not in built[name_key]:
+                        built[name_key].append(entry.id)
+            names = {k: tuple(v) for k, v in built.items()}
+            try:
+                with atomic_path(path) as tmp:
+                    with gzip.open(tmp, "wb", compresslevel=1) as handle:
+                        handle.write(json.dumps({"key": key, "names": names}).encode("utf-8"))
+            except OSError as error:  # a read-only cache is no reason to fail
+                logger.debug("Name index not cached: %s", error)
+        self._names = names
+        return names
 
     def _build_equivalence(self) -> None:
         parent: dict[str, str] = {}
@@ -286,23 +328,23 @@ class Catalog:
         """
         if bigg_id in self._entries:
             return bigg_id
-        return self._old.get(bigg_id)
+        return self._index("old").get(bigg_id)
 
     def by_xref(self, namespace: str, value: str) -> tuple[str, ...]:
         """Universal ids whose cross-references hold ``(namespace, value)`` (canonical form)."""
-        return self._xref.get((namespace, value), ())
+        return self._index("xref").get((namespace, value), ())
 
     def by_name(self, key: str) -> tuple[str, ...]:
         """Universal ids with a name or synonym whose normalized form is ``key``."""
-        return self._names.get(key, ())
+        return self._name_index().get(key, ())
 
     def by_inchikey(self, inchikey: str) -> tuple[str, ...]:
         """Universal ids with exactly this InChIKey."""
-        return self._inchikey.get(inchikey, ())
+        return self._index("inchikey").get(inchikey, ())
 
     def by_inchikey_block(self, inchikey: str) -> tuple[str, ...]:
         """Universal ids sharing the first block (the skeleton) of ``inchikey``."""
-        return self._block.get(inchikey.split("-", 1)[0], ())
+        return self._index("block").get(inchikey.split("-", 1)[0], ())
 
     def canonical(self, bigg_id: str) -> str:
         """The preferred id among equivalent BiGG ids (most models, then shortest, then sorted)."""
@@ -374,7 +416,11 @@ class Catalog:
 
     # -------------------------------------------------------------- file I/O
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the catalogue atomically as gzip JSON.
+        """Write the catalogue atomically as gzip-compressed JSON lines.
+
+        The first line is a header (format, version, source, sources and the
+        sha256 of the second line); the second line is the list of metabolite
+        records. Bytes are identical between saves of the same catalogue.
 
         Parameters
         ----------
@@ -385,27 +431,25 @@ class Catalog:
         pathlib.Path
         """
         records = [entry.to_record() for entry in self._entries.values()]
-        document = {
+        payload = json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        header = {
             "format": CATALOG_FORMAT,
             "version": self.version,
             "source": self.source,
             "created": self.created,
             "sources": self.sources,
-            "sha256": _payload_checksum(records),
-            "metabolites": records,
+            "sha256": hashlib.sha256(payload).hexdigest(),
+            "checksum": self.checksum,
         }
         path = Path(path)
         with atomic_path(path) as tmp:
             # mtime=0 keeps the bytes identical between builds of the same data
             with (
                 open(tmp, "wb") as raw,
-                gzip.GzipFile(
-                    filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
-                ) as handle,
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as out,
             ):
-                handle.write(
-                    json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-                )
+                out.write(json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n")
+                out.write(payload)
         return path
 
     @classmethod
@@ -423,32 +467,41 @@ class Catalog:
         Raises
         ------
         CatalogError
-            When the file is missing, not gzip JSON, of another format, or its
-            checksum does not match its content.
+            When the file is missing, not a gzip catalogue, of another format,
+            or its checksum does not match its content.
         """
         path = Path(path)
         try:
             with gzip.open(path, "rb") as handle:
-                document = json.loads(handle.read().decode("utf-8"))
+                data = handle.read()
         except FileNotFoundError as error:
             raise CatalogError(f"{path}: catalogue file not found") from error
-        except (OSError, EOFError, zlib.error, UnicodeDecodeError, ValueError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise CatalogError(f"{path}: not a readable catalogue file ({error})") from error
-        if not isinstance(document, dict) or document.get("format") != CATALOG_FORMAT:
+        head, _, payload = data.partition(b"\n")
+        try:
+            header = json.loads(head.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise CatalogError(f"{path}: not a readable catalogue file ({error})") from error
+        if not isinstance(header, dict) or header.get("format") != CATALOG_FORMAT:
             raise CatalogError(f"{path}: not a cobra_metalign catalogue (format {CATALOG_FORMAT})")
-        records = document.get("metabolites")
+        if header.get("sha256") != hashlib.sha256(payload).hexdigest():
+            raise CatalogError(f"{path}: catalogue checksum does not match its content (corrupted)")
+        try:
+            records = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as error:
+            raise CatalogError(f"{path}: catalogue payload is not JSON ({error})") from error
         if not isinstance(records, list):
             raise CatalogError(f"{path}: catalogue has no metabolite list")
-        if document.get("sha256") != _payload_checksum(records):
-            raise CatalogError(f"{path}: catalogue checksum does not match its content (corrupted)")
         entries = [CatalogEntry.from_record(record) for record in records]
         return cls(
             entries,
-            version=str(document.get("version", "unknown")),
-            source=str(document.get("source", "")),
-            created=document.get("created"),
-            sources=document.get("sources") or (),
+            version=str(header.get("version", "unknown")),
+            source=str(header.get("source", "")),
+            created=header.get("created"),
+            sources=header.get("sources") or (),
             path=path,
+            checksum=header.get("checksum") or header["sha256"],
         )
 
 

@@ -226,50 +226,67 @@ def _plan(model: cobra.Model, table: pd.DataFrame, *, rename: bool, accept_revie
         return bigg[a] in equiv[b] or bigg[b] in equiv[a]
 
     links = _UnionFind()
-    # 1. duplicate_of links proposed by the matcher (or a curator).
+    # 1. duplicate_of links proposed by the matcher (or a curator), in three passes so
+    #    that the outcome does not depend on the order of the metabolites.
+    edges: list[tuple[str, str]] = []
     for met_id in order:
         other = rows[met_id]["duplicate_of"]
         if not other or other == met_id:
             continue
         if other not in mets:
             plan.comment[met_id].append(f"duplicate_of {other} is not in the model")
-            continue
-        if comp[other] != comp[met_id]:
+        elif comp[other] != comp[met_id]:
             plan.comment[met_id].append(
                 f"duplicate_of {other} is in another compartment: not merged"
             )
-            continue
+        else:
+            edges.append((met_id, other))
+    # 1a. Strong evidence without any BiGG id (same InChIKey, or name+formula+xref).
+    for met_id, other in edges:
+        if (
+            state[met_id] == _NONE
+            and state[other] in (_NONE, _APPLIED)
+            and not (bigg[met_id] or bigg[other])
+        ):
+            state[met_id] = _APPLIED
+    # 1b. Linked rows accepted to different, non-equivalent ids: the evidence disagrees.
+    snapshot = dict(state)
+    for met_id, other in edges:
+        if (
+            snapshot[met_id] == _APPLIED
+            and snapshot[other] == _APPLIED
+            and bigg[met_id]
+            and bigg[other]
+            and bigg[met_id] != bigg[other]
+            and not equivalent(met_id, other)
+        ):
+            state[met_id], conflict[met_id] = _CONFLICT, True
+            plan.comment[met_id].append(
+                f"mapped to {bigg[met_id]} but marked a duplicate of {other}, "
+                f"mapped to {bigg[other]}"
+            )
+    # 1c. Join the rest.
+    for met_id, other in edges:
         mine, theirs = state[met_id], state[other]
         if mine == _APPLIED and theirs == _APPLIED:
             if not bigg[met_id] or not bigg[other] or bigg[met_id] == bigg[other]:
                 links.union(met_id, other)
-            elif equivalent(met_id, other):
-                if holds_own(met_id) and holds_own(other):
-                    # Both ids are BiGG ids the model already uses side by side: the
-                    # catalogue's equivalence alone is not enough to merge them.
-                    plan.comment[met_id].append(
-                        f"equivalent of {other} ({bigg[other]}) but both already hold "
-                        "BiGG ids: kept apart, review"
-                    )
-                else:
-                    links.union(met_id, other)
-            else:
-                state[met_id], conflict[met_id] = _CONFLICT, True
+            elif holds_own(met_id) and holds_own(other):
+                # Both ids are BiGG ids the model already uses side by side: the
+                # catalogue's equivalence alone is not enough to merge them.
                 plan.comment[met_id].append(
-                    f"mapped to {bigg[met_id]} but marked a duplicate of {other}, "
-                    f"mapped to {bigg[other]}"
+                    f"equivalent of {other} ({bigg[other]}) but both already hold "
+                    "BiGG ids: kept apart, review"
                 )
+            else:
+                links.union(met_id, other)
         elif mine == _APPLIED and theirs == _NONE and not bigg[met_id]:
             links.union(met_id, other)  # an accepted merge into an unmapped metabolite
         elif mine == _APPLIED:
             plan.comment[met_id].append(
                 f"proposed duplicate of {other} not merged: {other} is {theirs}"
             )
-        elif mine == _NONE and theirs == _NONE and not bigg[met_id] and not bigg[other]:
-            # Strong evidence without a BiGG id (same InChIKey, or name+formula+xref).
-            state[met_id] = _APPLIED
-            links.union(met_id, other)
-        else:
+        elif mine != _CONFLICT:
             plan.comment[met_id].append(f"proposed duplicate of {other}, not applied")
     # 2. Accepted to the same BiGG id in the same compartment: the ids would collide.
     same_target: dict[tuple[str, str], list[str]] = defaultdict(list)

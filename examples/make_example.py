@@ -115,7 +115,10 @@ def main() -> None:
     model = make_mixed_model()
     write_model(model, OUTPUT, overwrite=True)
     logger.info(
-        "Wrote %s: %d metabolites, %d reactions", OUTPUT, len(model.metabolites), len(model.reactions)
+        "Wrote %s: %d metabolites, %d reactions",
+        OUTPUT,
+        len(model.metabolites),
+        len(model.reactions),
     )
 
 

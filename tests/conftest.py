@@ -15,7 +15,9 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 def shared_data() -> Path:
     """Path to ../shared/data; skips the test when it is absent (a plain clone)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data not found at {SHARED_DATA} (tests on real data need ../shared/data)")
+        pytest.skip(
+            f"shared data not found at {SHARED_DATA} (tests on real data need ../shared/data)"
+        )
     return SHARED_DATA
 
 

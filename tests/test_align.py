@@ -274,6 +274,16 @@ def test_example_model_is_repaired(textbook):
     assert set(changed["new_id"]) <= {m.id for m in textbook.metabolites}
 
 
+def test_add_xrefs_from_the_catalogue():
+    from cobra_metalign.io import read_model
+
+    result = align(read_model(EXAMPLE), add_xrefs=True)
+    annotation = result.model.metabolites.glc__D_e.annotation
+    assert annotation["bigg.metabolite"] == "glc__D"
+    assert annotation["seed.compound"] == "cpd00027"
+    assert "C00031" in annotation["kegg.compound"]
+
+
 def test_premerge_textbook_and_example(textbook):
     from cobra_metalign.io import read_model
 

@@ -87,19 +87,31 @@ def test_round_trip_is_deterministic(tiny: Catalog, tmp_path) -> None:
 
 def test_corrupted_file_detected(tiny: Catalog, tmp_path) -> None:
     path = tiny.save(tmp_path / "c.json.gz")
-    document = json.loads(gzip.decompress(path.read_bytes()))
-    document["metabolites"][0]["name"] = "Tampered"
-    path.write_bytes(gzip.compress(json.dumps(document).encode()))
+    header, payload = gzip.decompress(path.read_bytes()).split(b"\n", 1)
+    path.write_bytes(gzip.compress(header + b"\n" + payload.replace(b"D-Glucose", b"Tampered")))
     with pytest.raises(CatalogError, match="checksum"):
         Catalog.load(path)
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(CatalogError, match="not a readable catalogue"):
         Catalog.load(path)
-    path.write_bytes(gzip.compress(b'{"format": "other"}'))
+    path.write_bytes(gzip.compress(b'{"format": "other"}\n[]'))
     with pytest.raises(CatalogError, match="not a cobra_metalign catalogue"):
         Catalog.load(path)
+    assert json.loads(header)["format"] == "cobra_metalign.catalog/1"
     with pytest.raises(CatalogError, match="not found"):
         Catalog.load(tmp_path / "missing.json.gz")
+
+
+def test_name_index_cache_is_used_and_checked(tiny: Catalog) -> None:
+    assert tiny.by_name("pyruvate") == ("pyr",)
+    cached = list((cache_dir() / "indexes").glob("names-*.json.gz"))
+    assert len(cached) == 1
+    fresh = Catalog(list(tiny), version="test-1", source="unit test")
+    assert fresh.checksum == tiny.checksum
+    assert fresh.by_name("dglucose") == ("glc__D",)  # read back from the cache
+    cached[0].write_bytes(b"garbage")
+    again = Catalog(list(tiny), version="test-1", source="unit test")
+    assert again.by_name("pyruvate") == ("pyr",)  # corrupted cache rebuilt
 
 
 def test_corrupted_cache_falls_back_to_packaged(tmp_path, caplog) -> None:

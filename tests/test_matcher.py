@@ -33,8 +33,12 @@ def test_textbook_every_metabolite_accepted_to_its_own_id(textbook, catalog) -> 
 
 def test_modelseed_ids_and_names(catalog) -> None:
     model = _model(
-        cobra.Metabolite("cpd00027_c0", name="D-Glucose-c0", formula="C6H12O6", charge=0, compartment="c0"),
-        cobra.Metabolite("cpd00020_c0", name="Pyruvate-c0", formula="C3H3O3", charge=-1, compartment="c0"),
+        cobra.Metabolite(
+            "cpd00027_c0", name="D-Glucose-c0", formula="C6H12O6", charge=0, compartment="c0"
+        ),
+        cobra.Metabolite(
+            "cpd00020_c0", name="Pyruvate-c0", formula="C3H3O3", charge=-1, compartment="c0"
+        ),
     )
     table = match(model, catalog)
     assert table.loc["cpd00027_c0", "bigg_id"] == "glc__D"
@@ -48,7 +52,9 @@ def test_modelseed_ids_and_names(catalog) -> None:
 def test_old_and_variant_ids(catalog) -> None:
     model = _model(
         cobra.Metabolite("glc_DASH_D_c", name="D-Glucose", formula="C6H12O6", compartment="c"),
-        cobra.Metabolite("12ppd_R_c", name="(R)-Propane-1,2-diol", formula="C3H8O2", compartment="c"),
+        cobra.Metabolite(
+            "12ppd_R_c", name="(R)-Propane-1,2-diol", formula="C3H8O2", compartment="c"
+        ),
     )
     table = match(model, catalog)
     assert table.loc["glc_DASH_D_c", "bigg_id"] == "glc__D"
@@ -65,7 +71,9 @@ def test_ids_are_not_cut_at_arbitrary_underscores(catalog) -> None:
 
 def test_formula_mismatch_blocks_acceptance(catalog) -> None:
     # the id says ATP, the chemistry says something else entirely
-    model = _model(cobra.Metabolite("atp_c", name="ATP", formula="C6H12O6", charge=0, compartment="c"))
+    model = _model(
+        cobra.Metabolite("atp_c", name="ATP", formula="C6H12O6", charge=0, compartment="c")
+    )
     row = match(model, catalog).loc["atp_c"]
     assert row["decision"] == "review"
     assert "formula=mismatch" in row["evidence"]
@@ -79,7 +87,9 @@ def test_stereo_clash_is_not_accepted_by_similarity(catalog) -> None:
 
 def test_name_and_formula_without_ids(catalog) -> None:
     model = _model(
-        cobra.Metabolite("MAM01234c", name="pyruvate", formula="C3H3O3", charge=-1, compartment="c"),
+        cobra.Metabolite(
+            "MAM01234c", name="pyruvate", formula="C3H3O3", charge=-1, compartment="c"
+        ),
         cobra.Metabolite("MAM09999c", name="zzqx unknown thing", compartment="c"),
     )
     table = match(model, catalog)
@@ -91,9 +101,15 @@ def test_name_and_formula_without_ids(catalog) -> None:
 
 def test_duplicates_in_same_compartment(catalog) -> None:
     model = _model(
-        cobra.Metabolite("glc__D_c", name="D-Glucose", formula="C6H12O6", charge=0, compartment="c"),
-        cobra.Metabolite("cpd00027_c", name="D-Glucose", formula="C6H12O6", charge=0, compartment="c"),
-        cobra.Metabolite("cpd00027_e", name="D-Glucose", formula="C6H12O6", charge=0, compartment="e"),
+        cobra.Metabolite(
+            "glc__D_c", name="D-Glucose", formula="C6H12O6", charge=0, compartment="c"
+        ),
+        cobra.Metabolite(
+            "cpd00027_c", name="D-Glucose", formula="C6H12O6", charge=0, compartment="c"
+        ),
+        cobra.Metabolite(
+            "cpd00027_e", name="D-Glucose", formula="C6H12O6", charge=0, compartment="e"
+        ),
     )
     table = match(model, catalog)
     assert table.loc["cpd00027_c", "duplicate_of"] == "glc__D_c"
@@ -103,14 +119,29 @@ def test_duplicates_in_same_compartment(catalog) -> None:
 
 def test_equivalent_ids_are_duplicates() -> None:
     entries = [
-        CatalogEntry(id="mev__R", name="(R)-Mevalonate", formulas=("C6H11O4",), charges=(-1,), models=20, equivalents=("mevR",)),
-        CatalogEntry(id="mevR", name="(R)-mevalonate", formulas=("C6H11O4",), charges=(-1,), models=2),
+        CatalogEntry(
+            id="mev__R",
+            name="(R)-Mevalonate",
+            formulas=("C6H11O4",),
+            charges=(-1,),
+            models=20,
+            equivalents=("mevR",),
+        ),
+        CatalogEntry(
+            id="mevR", name="(R)-mevalonate", formulas=("C6H11O4",), charges=(-1,), models=2
+        ),
     ]
     catalog = Catalog(entries, version="t", source="t")
     model = _model(
-        cobra.Metabolite("mevR_c", name="(R)-mevalonate", formula="C6H11O4", charge=-1, compartment="c"),
-        cobra.Metabolite("mev__R_c", name="(R)-Mevalonate", formula="C6H11O4", charge=-1, compartment="c"),
-        cobra.Metabolite("MAM1c", name="R-mevalonate", formula="C6H11O4", charge=-1, compartment="c"),
+        cobra.Metabolite(
+            "mevR_c", name="(R)-mevalonate", formula="C6H11O4", charge=-1, compartment="c"
+        ),
+        cobra.Metabolite(
+            "mev__R_c", name="(R)-Mevalonate", formula="C6H11O4", charge=-1, compartment="c"
+        ),
+        cobra.Metabolite(
+            "MAM1c", name="R-mevalonate", formula="C6H11O4", charge=-1, compartment="c"
+        ),
     )
     table = match(model, catalog)
     # each exact id keeps its own id; both are recognised as one compound

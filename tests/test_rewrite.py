@@ -583,7 +583,7 @@ def model_and_frame(draw):
     return model, matches(model, **rows), draw(st.booleans()), draw(st.booleans())
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(model_and_frame())
 def test_invariants(case):
     model, frame, rename, accept_review = case
@@ -614,6 +614,23 @@ def test_invariants(case):
         assert stoichiometry(rxn) == pytest.approx(expected)
         if not expected and original[rxn.id]:
             assert flagged.loc[rxn.id, "status"] == "REACTION_EMPTIED"
+    # The outcome does not depend on the order of the metabolites in the model.
+    reverse = cobra.Model("prop")
+    reverse.add_metabolites([m.copy() for m in reversed(model.metabolites)])
+    for rxn in model.reactions:
+        twin = cobra.Reaction(rxn.id, lower_bound=rxn.lower_bound, upper_bound=rxn.upper_bound)
+        reverse.add_reactions([twin])
+        twin.add_metabolites(
+            {reverse.metabolites.get_by_id(k): v for k, v in original[rxn.id].items()}
+        )
+    _, reverse_audit, _ = apply_matches(
+        reverse,
+        frame.loc[[m.id for m in reverse.metabolites]],
+        rename=rename,
+        accept_review=accept_review,
+    )
+    columns = ["status", "new_id", "decision"]
+    assert reverse_audit.loc[audit.index, columns].equals(audit[columns])
     # Applied rows say accept; others do not.
     applied = audit["status"].isin(["KEPT", "RENAMED", "ANNOTATED", "MERGED"])
     assert (audit.loc[applied, "decision"] == "accept").all()
