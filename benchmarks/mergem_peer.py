@@ -1,0 +1,105 @@
+#!/usr/bin/env python
+"""Score mergem's BiGG translation of a model beside cobra_metalign's matcher, on one gold table.
+
+mergem (PyPI ``mergem``, GPL-3) translates a model's ids with ``mergem MODEL -t bigg``; its
+output keeps the species order, so each original metabolite is paired with its translated
+id by position. A metabolite counts as "accepted" by mergem when its id changed to a BiGG
+id. Both tools are scored with :func:`cobra_metalign.benchmark.score_predictions`.
+
+Usage (mergem must be installed: ``pip install mergem``)::
+
+    python benchmarks/mergem_peer.py GOLD.tsv MODEL.xml[.gz]
+"""
+
+from __future__ import annotations
+
+import gzip
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import libsbml
+import pandas as pd
+
+from cobra_metalign.benchmark import load_gold, score_predictions
+from cobra_metalign.catalog import load_catalog
+from cobra_metalign.compartments import split_id
+from cobra_metalign.io import metabolite_table
+from cobra_metalign.matcher import Matcher
+
+
+def _species(path: Path) -> list[tuple[str, str]]:
+    model = libsbml.readSBMLFromFile(str(path)).getModel()
+    return [(s.getId().removeprefix("M_"), s.getCompartment()) for s in model.getListOfSpecies()]
+
+
+def run_mergem(
+    model_path: Path, workdir: Path
+) -> tuple[list[tuple[str, str]], list[str], float, float]:
+    """Run mergem on ``model_path``; return (original species, translated ids, seconds, peak MB)."""
+    plain = workdir / "input.xml"
+    opener = gzip.open if model_path.suffix == ".gz" else open
+    with opener(model_path, "rb") as source, open(plain, "wb") as target:
+        shutil.copyfileobj(source, target)  # mergem cannot read .gz
+    output = workdir / "translated.xml"
+    start = time.perf_counter()
+    subprocess.run(
+        ["mergem", str(plain), "-t", "bigg", "-o", str(output)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    original = _species(plain)
+    translated = [sid for sid, _ in _species(output)]
+    if len(original) != len(translated):
+        raise RuntimeError("mergem changed the number of species; cannot pair them by position")
+    return original, translated, seconds, peak
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or shutil.which("mergem") is None:
+        print(__doc__, file=sys.stderr)
+        return 1
+    gold_path, model_path = Path(argv[0]), Path(argv[1])
+    catalog = load_catalog()
+    model, gold = load_gold(gold_path, model_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        original, translated, seconds, peak = run_mergem(model_path, Path(tmp))
+    rows = {}
+    for (sid, _compartment), new in zip(original, translated, strict=True):
+        met = model.metabolites.get_by_id(sid) if sid in model.metabolites else None
+        if met is None:
+            continue
+        base, _ = split_id(new, met.compartment, model.compartments)
+        changed = new != sid and catalog.lookup_id(base) is not None
+        rows[sid] = {
+            "bigg_id": base if changed else "",
+            "decision": "accept" if changed else "none",
+        }
+    mergem_scores = score_predictions(pd.DataFrame.from_dict(rows, orient="index"), gold, catalog)
+    start = time.perf_counter()
+    ours = Matcher(catalog).match_table(metabolite_table(model))
+    our_seconds = time.perf_counter() - start
+    our_scores = score_predictions(ours, gold, catalog)
+    table = pd.DataFrame(
+        {
+            "mergem 1.1.0 (-t bigg)": {**mergem_scores, "seconds": seconds, "peak_MB": peak},
+            "cobra_metalign match": {**our_scores, "seconds": our_seconds},
+        }
+    ).T
+    print(
+        table[["n", "accepted", "precision", "recall", "f1", "seconds", "peak_MB"]].to_string(
+            float_format=lambda x: f"{x:.3f}"
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

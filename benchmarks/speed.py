@@ -1,0 +1,462 @@
+"""Speed and memory of cobra_metalign against the budgets of issue 7, measured in one run.
+
+Figures (each printed with its ratio to the floor and its budget, PASS/FAIL):
+
+* floor: cobra reading plus writing iJO1366's SBML in a new process;
+* cold ``metalign fix`` on iJO1366 in a new process (outputs to a temporary folder);
+* warm ``align`` on iJO1366 in this process (catalogue and indexes loaded: the
+  second call is timed);
+* peak RSS of every process (``os.wait4``) and of this one;
+* cold ``metalign fix`` on carveme's BiGG universe (15.6k metabolites);
+* start-up of ``metalign --help`` and ``metalign catalog info`` (median of 3), and
+  which heavy packages they import (``python -X importtime``);
+* with ``--many DIR``: ``align_many`` with 1 and 2 workers on every model file
+  under DIR, in models per minute.
+
+This is a report, not a test: it exits 0 whatever the verdicts. Times are wall
+clock on a machine that may be shared; the CPU seconds (user + system) beside
+them are less sensitive to other load.
+
+Usage::
+
+    python benchmarks/speed.py [--json OUT] [--skip-universe] [--many DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+IJO1366 = DATA / "models" / "sbml_variety" / "iJO1366_L3_fbcv2_biggexport_cobrapkg.xml.gz"
+UNIVERSE = DATA / "reference" / "carveme_bigg_universe.xml.gz"
+
+#: Budgets of issue 7 (2 CPU cores).
+WARM_ALIGN_BUDGET_S = 3.0
+COLD_FIX_BUDGET_RATIO = 3.0
+RSS_BUDGET_MB = 2048.0
+UNIVERSE_BUDGET_S = 60.0
+STARTUP_BUDGET_S = 1.0
+
+#: Packages that must not be imported by --help and catalog info.
+FORBIDDEN = ("torch", "transformers", "peft", "sentence_transformers")
+#: Packages worth naming when a start-up imports them.
+HEAVY = (
+    "torch",
+    "transformers",
+    "peft",
+    "sklearn",
+    "scipy",
+    "pandas",
+    "numpy",
+    "cobra",
+    "optlang",
+    "sympy",
+    "libsbml",
+    "rapidfuzz",
+    "requests",
+    "distributed",
+    "dask",
+)
+
+FLOOR_CODE = (
+    "import sys\n"
+    "from cobra.io import read_sbml_model, write_sbml_model\n"
+    "write_sbml_model(read_sbml_model(sys.argv[1]), sys.argv[2])\n"
+)
+#: ``metalign`` with the rewrite and fix-many commands added when the installed
+#: group does not register them yet.
+LAUNCHER_CODE = (
+    "import sys\n"
+    "from cobra_metalign.cli import main\n"
+    "from cobra_metalign import cli_rewrite, cli_many\n"
+    "for command in (*cli_rewrite.COMMANDS, *cli_many.COMMANDS):\n"
+    "    if command.name not in main.commands:\n"
+    "        main.add_command(command)\n"
+    "sys.argv[0] = 'metalign'\n"
+    "main()\n"
+)
+
+
+def log(text: str = "") -> None:
+    """Print a line at once (the run takes minutes)."""
+    print(text, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+def run_process(command: list[str], cwd: Path | None = None) -> dict[str, Any]:
+    """Run a command; its wall and CPU seconds, peak RSS (MiB) and exit code."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=cwd)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    return {
+        "seconds": round(wall, 3),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+        "rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
+        "returncode": process.returncode,
+        "stdout": stdout,
+        "stderr": stderr,
+    }
+
+
+def metalign_commands() -> tuple[list[str], list[str]]:
+    """The command for start-up times (``metalign`` as installed) and the one for ``fix``.
+
+    The second is a launcher that registers ``fix`` when the installed group lacks it.
+    """
+    launcher = [sys.executable, "-c", LAUNCHER_CODE]
+    executable = shutil.which("metalign")
+    if executable is None:
+        log("note: no `metalign` on PATH; timing everything through a launcher")
+        return launcher, launcher
+    probe = subprocess.run(
+        [executable, "fix", "--help"], capture_output=True, text=True, check=False
+    )
+    if probe.returncode == 0:
+        return [executable], [executable]
+    log("note: `metalign fix` is not registered; timing it through a launcher that adds it")
+    return [executable], launcher
+
+
+def import_report(command: list[str]) -> dict[str, Any]:
+    """Top-level packages a command imports and their cumulative import time (ms)."""
+    if command[0] == sys.executable:
+        traced = [sys.executable, "-X", "importtime", *command[1:]]
+    else:
+        traced = [sys.executable, "-X", "importtime", *command]
+    result = subprocess.run(traced, capture_output=True, text=True, check=False)
+    packages: dict[str, float] = {}
+    pattern = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
+    for line in result.stderr.splitlines():
+        found = pattern.match(line)
+        if not found:
+            continue
+        name = found.group(4)
+        top = name.split(".")[0]
+        if top in HEAVY or top.startswith("cobra_metalign"):
+            packages[top] = max(packages.get(top, 0.0), int(found.group(2)) / 1000)
+    return {
+        "modules": len([1 for line in result.stderr.splitlines() if pattern.match(line)]),
+        "heavy_ms": {name: round(ms) for name, ms in sorted(packages.items())},
+        "forbidden": sorted(name for name in packages if name in FORBIDDEN),
+    }
+
+
+# -------------------------------------------------------------- measurements
+def measure_floor(model: Path, workdir: Path) -> dict[str, Any]:
+    """cobra's read + write of ``model`` in a new process, and the same in this one."""
+    result = run_process([sys.executable, "-c", FLOOR_CODE, str(model), str(workdir / "floor.xml")])
+    if result["returncode"] != 0:
+        raise RuntimeError(f"the floor failed: {result['stderr'][-2000:]}")
+    from cobra.io import read_sbml_model, write_sbml_model
+
+    started = time.perf_counter()
+    loaded = read_sbml_model(str(model))
+    read = time.perf_counter() - started
+    started = time.perf_counter()
+    write_sbml_model(loaded, str(workdir / "floor_in_process.xml"))
+    write = time.perf_counter() - started
+    result.update(in_process_read_seconds=round(read, 3), in_process_write_seconds=round(write, 3))
+    return result
+
+
+def measure_fix(command: list[str], model: Path, workdir: Path, tag: str) -> dict[str, Any]:
+    """Cold ``metalign fix`` as a new process, outputs into ``workdir``."""
+    outputs = workdir / tag
+    outputs.mkdir()
+    result = run_process(
+        [
+            *command,
+            "fix",
+            str(model),
+            "-o",
+            str(outputs / "model.aligned.xml"),
+            "--audit",
+            str(outputs / "model.audit.tsv"),
+            "--reactions",
+            str(outputs / "model.reactions.tsv"),
+        ]
+    )
+    if result["returncode"] != 0:
+        raise RuntimeError(f"metalign fix {model} failed: {result['stderr'][-2000:]}")
+    result["summary"] = result["stdout"].strip().splitlines()[:12]
+    return result
+
+
+def measure_warm_align(model: Path) -> dict[str, Any]:
+    """``align`` in this process: once to load everything, then timed."""
+    from cobra_metalign.align import align
+    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.io import read_model
+
+    started = time.perf_counter()
+    catalog = load_catalog()
+    load = time.perf_counter() - started
+    loaded = read_model(model)
+    started = time.perf_counter()
+    align(loaded, catalog)
+    first = time.perf_counter() - started
+    cpu = time.process_time()
+    started = time.perf_counter()
+    result = align(loaded, catalog)
+    second = time.perf_counter() - started
+    return {
+        "seconds": round(second, 3),
+        "cpu_seconds": round(time.process_time() - cpu, 3),
+        "first_call_seconds": round(first, 3),
+        "catalog_load_seconds": round(load, 3),
+        "metabolites": len(result.audit),
+        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def measure_startup(command: list[str], args: list[str], repeat: int = 3) -> dict[str, Any]:
+    """Median wall time of ``command args`` over ``repeat`` runs, and what it imports."""
+    runs = [run_process([*command, *args]) for _ in range(repeat)]
+    failed = [r for r in runs if r["returncode"] != 0]
+    if failed:
+        raise RuntimeError(f"{' '.join(args)} failed: {failed[0]['stderr'][-2000:]}")
+    return {
+        "seconds": round(statistics.median(r["seconds"] for r in runs), 3),
+        "cpu_seconds": round(statistics.median(r["cpu_seconds"] for r in runs), 3),
+        "rss_mb": max(r["rss_mb"] for r in runs),
+        "all_seconds": [r["seconds"] for r in runs],
+        "imports": import_report([*command, *args]),
+    }
+
+
+def measure_many(folder: Path, workdir: Path, worker_counts: tuple[int, ...]) -> dict[str, Any]:
+    """``align_many`` on every model file under ``folder`` with each number of workers."""
+    from cobra_metalign.many import align_many
+
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    results: dict[str, Any] = {"models": len(paths)}
+    for workers in worker_counts:
+        summary = align_many(paths, workdir / f"many_{workers}", workers=workers)
+        failed = summary[summary["status"] == "failed"]
+        results[f"workers_{workers}"] = {
+            **summary.attrs,
+            "models_per_minute_with_startup": round(
+                60.0 * len(paths) / summary.attrs["wall_seconds"], 3
+            ),
+            "ok": int((summary["status"] == "ok").sum()),
+            "failed": {name: row["error"] for name, row in failed.iterrows()},
+            "seconds": {name: float(s) for name, s in summary["seconds"].items()},
+        }
+    return results
+
+
+# ------------------------------------------------------------------- report
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the printed table: figure, seconds, CPU, RSS, ratio to the floor, budget."""
+    floor = figures["floor"]["seconds"]
+    floor_cpu = figures["floor"]["cpu_seconds"]
+    rows: list[dict[str, Any]] = []
+
+    def add(
+        name: str, figure: dict[str, Any], budget: str, ok: bool | None, rss_only: bool = False
+    ) -> None:
+        timed = not rss_only
+        rows.append(
+            {
+                "figure": name,
+                "seconds": figure["seconds"] if timed else None,
+                "cpu_seconds": figure.get("cpu_seconds") if timed else None,
+                "rss_mb": figure.get("rss_mb"),
+                "x_floor": round(figure["seconds"] / floor, 2) if timed else None,
+                "x_floor_cpu": round(figure["cpu_seconds"] / floor_cpu, 2)
+                if timed and figure.get("cpu_seconds") is not None
+                else None,
+                "budget": budget,
+                "verdict": "" if ok is None else verdict(ok),
+            }
+        )
+
+    add("floor: cobra read+write iJO1366 (process)", figures["floor"], "-", None)
+    fix = figures["cold_fix"]
+    add(
+        "cold metalign fix iJO1366 (process)",
+        fix,
+        f"<= {COLD_FIX_BUDGET_RATIO:g}x floor",
+        fix["seconds"] <= COLD_FIX_BUDGET_RATIO * floor,
+    )
+    add(
+        "  peak RSS of cold fix iJO1366",
+        fix,
+        f"< {RSS_BUDGET_MB:g} MiB",
+        fix["rss_mb"] < RSS_BUDGET_MB,
+        rss_only=True,
+    )
+    warm = figures["warm_align"]
+    add(
+        "warm align iJO1366 (in process, 2nd call)",
+        warm,
+        f"<= {WARM_ALIGN_BUDGET_S:g} s",
+        warm["seconds"] <= WARM_ALIGN_BUDGET_S,
+    )
+    if "universe_fix" in figures:
+        universe = figures["universe_fix"]
+        add(
+            "cold metalign fix carveme universe",
+            universe,
+            f"< {UNIVERSE_BUDGET_S:g} s",
+            universe["seconds"] < UNIVERSE_BUDGET_S,
+        )
+        add(
+            "  peak RSS of fix carveme universe",
+            universe,
+            f"< {RSS_BUDGET_MB:g} MiB",
+            universe["rss_mb"] < RSS_BUDGET_MB,
+            rss_only=True,
+        )
+    for key, label in (
+        ("help", "metalign --help"),
+        ("catalog_info", "metalign catalog info"),
+        ("help_registered", "--help, fix + fix-many registered"),
+    ):
+        if key not in figures:
+            continue
+        figure = figures[key]
+        add(
+            f"{label} (median of 3)",
+            figure,
+            f"< {STARTUP_BUDGET_S:g} s, no torch",
+            figure["seconds"] < STARTUP_BUDGET_S and not figure["imports"]["forbidden"],
+        )
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    header = (
+        f"{'figure':<44} {'wall s':>8} {'cpu s':>8} {'RSS MiB':>8} {'x floor':>8} "
+        f"{'x cpu':>6}  {'budget':<22} verdict"
+    )
+    log(header)
+    log("-" * len(header))
+
+    def cell(value: float | None, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    for row in rows:
+        log(
+            f"{row['figure']:<44} {cell(row['seconds'], '.2f'):>8} "
+            f"{cell(row['cpu_seconds'], '.2f'):>8} {cell(row['rss_mb'], '.0f'):>8} "
+            f"{cell(row['x_floor'], '.2f'):>8} {cell(row['x_floor_cpu'], '.2f'):>6}  "
+            f"{row['budget']:<22} {row['verdict']}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path, help="Also write every figure as JSON here.")
+    parser.add_argument(
+        "--skip-universe", action="store_true", help="Skip the carveme universe (minutes)."
+    )
+    parser.add_argument(
+        "--many",
+        type=Path,
+        metavar="DIR",
+        help="Also run align_many with 1 and 2 workers on every model file under DIR.",
+    )
+    parser.add_argument("--model", type=Path, default=IJO1366, help="The iJO1366 SBML file.")
+    parser.add_argument("--universe", type=Path, default=UNIVERSE, help="The carveme universe.")
+    args = parser.parse_args(argv)
+
+    figures: dict[str, Any] = {
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "python": sys.version.split()[0],
+    }
+    log(f"{figures['cpus']} usable cores; load average {figures['load_average_start']}")
+    startup_command, command = metalign_commands()
+    with tempfile.TemporaryDirectory(prefix="metalign_speed_") as tmp:
+        workdir = Path(tmp)
+        log("start-up: metalign --help, metalign catalog info ...")
+        figures["help"] = measure_startup(startup_command, ["--help"])
+        figures["catalog_info"] = measure_startup(startup_command, ["catalog", "info"])
+        if command != startup_command:
+            # What --help will cost once fix and fix-many are registered as the launcher does.
+            figures["help_registered"] = measure_startup(command, ["--help"])
+        log(f"floor: cobra read + write of {args.model.name} ...")
+        figures["floor"] = measure_floor(args.model, workdir)
+        log("cold metalign fix ...")
+        figures["cold_fix"] = measure_fix(command, args.model, workdir, "ijo1366")
+        log("warm align ...")
+        figures["warm_align"] = measure_warm_align(args.model)
+        if not args.skip_universe:
+            log(f"cold metalign fix on {args.universe.name} (minutes) ...")
+            figures["universe_fix"] = measure_fix(command, args.universe, workdir, "universe")
+        if args.many is not None:
+            log(f"align_many on {args.many} with 1 and 2 workers ...")
+            figures["many"] = measure_many(args.many, workdir, (1, 2))
+    figures["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+
+    log()
+    rows = report(figures)
+    print_table(rows)
+    floor = figures["floor"]
+    log()
+    log(
+        f"floor in this process: read {floor['in_process_read_seconds']:.2f} s, "
+        f"write {floor['in_process_write_seconds']:.2f} s; warm align first call "
+        f"{figures['warm_align']['first_call_seconds']:.2f} s, catalogue load "
+        f"{figures['warm_align']['catalog_load_seconds']:.2f} s; "
+        f"this process peak RSS {figures['warm_align']['rss_mb']:.0f} MiB"
+    )
+    for key in ("help", "catalog_info", "help_registered"):
+        if key not in figures:
+            continue
+        imports = figures[key]["imports"]
+        heavy = ", ".join(f"{name} {ms} ms" for name, ms in imports["heavy_ms"].items())
+        log(
+            f"{key}: {imports['modules']} modules imported; heavy: {heavy or 'none'}; "
+            f"forbidden: {', '.join(imports['forbidden']) or 'none'}"
+        )
+    if "many" in figures:
+        many = figures["many"]
+        for workers in (1, 2):
+            result = many[f"workers_{workers}"]
+            log(
+                f"align_many, {workers} worker(s): {result['ok']} of {many['models']} models ok "
+                f"in {result['wall_seconds']:.1f} s (cluster start {result['startup_seconds']:.1f}"
+                f" s): {result['models_per_minute']:.2f} models/min "
+                f"({result['models_per_minute_with_startup']:.2f} with start-up)"
+            )
+            for name, error in result["failed"].items():
+                log(f"  failed {name}: {error}")
+    log(f"load average at the end: {figures['load_average_end']}")
+    if args.json is not None:
+        for key in ("cold_fix", "universe_fix", "floor"):
+            if key in figures:
+                figures[key].pop("stdout", None)
+                figures[key]["stderr"] = figures[key]["stderr"][-4000:]
+        args.json.write_text(json.dumps({"figures": figures, "table": rows}, indent=2) + "\n")
+        log(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
