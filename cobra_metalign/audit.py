@@ -645,6 +645,8 @@ def _matches_from_audit(audit: pd.DataFrame, source: str) -> pd.DataFrame:
         elif decision == "reject":
             # Left as in the input: no mapping, and no merge proposed by this row.
             match_decision, conflict, duplicate_of = "none", False, ""
+        elif str(row.get("status", "")) == "UNMATCHED":
+            match_decision = "none"
         elif bigg_id or duplicate_of:
             # An unapplied proposal (a mapping or a merge) stays a proposal.
             match_decision = "review"
@@ -750,7 +752,14 @@ def apply_audit(
     if rename is None:
         rename = bool(audit.attrs.get("rename", True))
     new_model, new_audit, reactions = apply_matches(
-        model, matches, rename=rename, inplace=inplace, accept_review=False, add_xrefs=add_xrefs
+        model,
+        matches,
+        rename=rename,
+        inplace=inplace,
+        accept_review=False,
+        add_xrefs=add_xrefs,
+        # Rows a curator accepted are merged even when their names differ.
+        name_guard=False,
     )
     rejected = [str(i) for i in audit.index[audit["decision"] == "reject"]]
     if rejected:

@@ -63,7 +63,66 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class LazyGroup(click.Group):
+    """A click group whose heavier subcommands are imported only when run (or asked for help).
+
+    ``metalign --help`` lists them from the short help strings given here, so it starts fast.
+    """
+
+    #: name -> ("module:attribute", short help)
+    lazy_commands: dict[str, tuple[str, str]] = {
+        "fix": (
+            "cobra_metalign.cli_rewrite:fix",
+            "Align MODEL to BiGG: corrected model + audit table.",
+        ),
+        "apply": (
+            "cobra_metalign.cli_rewrite:apply",
+            "Apply a curator's edited audit table to MODEL.",
+        ),
+        "merge": (
+            "cobra_metalign.cli_rewrite:merge",
+            "Pre-merge models into one namespace, then merge them.",
+        ),
+        "fix-many": (
+            "cobra_metalign.cli_many:fix_many",
+            "Align many models on Dask (local or remote cluster).",
+        ),
+        "train": (
+            "cobra_metalign.training.cli:train",
+            "Train a LoRA adapter for the name encoder.",
+        ),
+        "evaluate-adapters": (
+            "cobra_metalign.training.cli:evaluate_adapters",
+            "Compare adapters, the base encoder and TF-IDF on held-out families.",
+        ),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_commands])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands:
+            import importlib
+
+            module, _, attribute = self.lazy_commands[cmd_name][0].partition(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy_commands:
+                rows.append((name, self.lazy_commands[name][1]))
+            else:
+                command = super().get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(limit=formatter.width)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="metalign")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")

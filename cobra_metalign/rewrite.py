@@ -111,6 +111,8 @@ class _Plan:
     comment: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     units: list[_Unit] = field(default_factory=list)
     unit_of: dict[str, _Unit] = field(default_factory=dict)
+    #: Members held back from a merge by the name guard: {member: survivor}.
+    held: dict[str, str] = field(default_factory=dict)
 
 
 class _UnionFind:
@@ -194,7 +196,14 @@ def _equivalents(value: str) -> set[str]:
     return {item.strip() for item in value.split(";") if item.strip()}
 
 
-def _plan(model: cobra.Model, table: pd.DataFrame, *, rename: bool, accept_review: bool) -> _Plan:
+def _plan(
+    model: cobra.Model,
+    table: pd.DataFrame,
+    *,
+    rename: bool,
+    accept_review: bool,
+    name_guard: bool = True,
+) -> _Plan:
     """Decide, without touching the model, what happens to every metabolite."""
     mets = {met.id: met for met in model.metabolites}
     order = list(mets)
@@ -303,7 +312,7 @@ def _plan(model: cobra.Model, table: pd.DataFrame, *, rename: bool, accept_revie
     for members in components.values():
         if len(members) == 1 and state[members[0]] != _APPLIED:
             continue
-        unit = _make_unit(members, plan, bigg, equiv, comp, n_reactions, mets, rename)
+        unit = _make_unit(members, plan, bigg, equiv, comp, n_reactions, mets, rename, name_guard)
         if unit is not None:
             plan.units.append(unit)
     _resolve_collisions(plan, mets)
@@ -322,6 +331,7 @@ def _make_unit(
     n_reactions: Mapping[str, int],
     mets: Mapping[str, Any],
     rename: bool,
+    name_guard: bool,
 ) -> _Unit | None:
     state = plan.state
     targets = [bigg[m] for m in members if state[m] == _APPLIED and bigg[m]]
@@ -350,6 +360,24 @@ def _make_unit(
         return any(met_id == f"{b}_{compartment}" for b in distinct)
 
     survivor = min(members, key=lambda m: (not has_target(m), -n_reactions[m], m))
+    others = [m for m in members if m != survivor]
+    if name_guard:
+        # Stereoisomers and generic-vs-specific pairs (glucose, beta-D-glucose) that
+        # map to one BiGG id are left for review, never merged automatically.
+        kept = []
+        for member in others:
+            why = _name_difference(mets[survivor], mets[member])
+            if why:
+                state[member] = _REVIEW
+                plan.held[member] = survivor
+                plan.comment[member].append(
+                    f"possible duplicate of {survivor} not merged, names differ ({why}): review"
+                )
+            else:
+                kept.append(member)
+        others = kept
+        targets = [bigg[m] for m in (survivor, *others) if state[m] == _APPLIED and bigg[m]]
+        distinct = sorted(set(targets))
     if bigg[survivor] and state[survivor] == _APPLIED:
         target = bigg[survivor]
     elif distinct:
@@ -361,8 +389,20 @@ def _make_unit(
         final_id = f"{target}_{compartment}"
     else:
         final_id = mets[survivor].id
-    ordered = [survivor] + [m for m in members if m != survivor]
+    ordered = [survivor, *others]
     return _Unit(members=ordered, bigg=target, final_id=final_id, compartment=compartment)
+
+
+def _name_difference(first: Any, second: Any) -> str:
+    """Distinguishing or specificity differences between two metabolites' names ("" if none)."""
+    from cobra_metalign.chem import distinguishing_clash, specificity_difference
+    from cobra_metalign.compartments import clean_name
+
+    name1 = clean_name(first.name or "", first.compartment)
+    name2 = clean_name(second.name or "", second.compartment)
+    if not name1 or not name2:
+        return ""
+    return "; ".join([*distinguishing_clash(name1, name2), *specificity_difference(name1, name2)])
 
 
 def _resolve_collisions(plan: _Plan, mets: Mapping[str, Any]) -> None:
@@ -702,6 +742,7 @@ def _build_audit(
                     comments.append("evidence disagrees")
             elif state == _REVIEW:
                 status = REVIEW
+                duplicate_of = plan.held.get(met_id, duplicate_of)
                 if bigg_id:
                     target = f"{bigg_id}_{met.compartment}" if met.compartment else bigg_id
                     comments.append(f"proposed {target}, not applied")
@@ -740,6 +781,7 @@ def apply_matches(
     inplace: bool = False,
     accept_review: bool = False,
     add_xrefs: Any = None,
+    name_guard: bool = True,
 ) -> tuple[cobra.Model, pd.DataFrame, pd.DataFrame]:
     """Rewrite a model according to a match frame.
 
@@ -766,6 +808,12 @@ def apply_matches(
         Also add the cross-references of each accepted id: a
         :class:`~cobra_metalign.catalog.Catalog`, or a mapping
         ``{bigg_id: {namespace: values}}``.
+    name_guard : bool, optional
+        Leave for review (status ``REVIEW``) a duplicate whose name differs from
+        its survivor's by a distinguishing token or a stereo/specificity
+        descriptor (``alpha-maltose`` vs ``beta-maltose``, ``glucose`` vs
+        ``beta-D-glucose``) instead of merging it (default). Off when a curator
+        accepted both rows (:func:`~cobra_metalign.audit.apply_audit`).
 
     Returns
     -------
@@ -793,7 +841,7 @@ def apply_matches(
     """
     table = _normalize_matches(model, matches)
     fingerprint = model_fingerprint(model)
-    plan = _plan(model, table, rename=rename, accept_review=accept_review)
+    plan = _plan(model, table, rename=rename, accept_review=accept_review, name_guard=name_guard)
     target = model if inplace else model.copy()
     original = {
         met.id: _Record(met.name, met.compartment, met.formula, met.charge)
