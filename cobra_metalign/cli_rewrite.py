@@ -211,13 +211,13 @@ def _write_outputs(
     "--audit",
     "audit_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Audit table (TSV) [default: MODEL.audit.tsv].",
+    help="Audit table (TSV) [default: beside the output: OUT.audit.tsv, or MODEL.audit.tsv].",
 )
 @click.option(
     "--reactions",
     "reactions_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Flagged reactions (TSV) [default: MODEL.reactions.tsv].",
+    help="Flagged reactions (TSV) [default: OUT.reactions.tsv, or MODEL.reactions.tsv].",
 )
 @_matcher_options
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the summary only.")
@@ -255,7 +255,8 @@ def fix(
 
     if in_place and output is not None:
         raise click.UsageError("--in-place and --output exclude each other")
-    defaults = output_paths(model_path)
+    # the tables go beside the corrected model: next to -o when given, else next to MODEL
+    defaults = output_paths(output, None) if output is not None else output_paths(model_path)
     outputs = {
         "model": model_path if in_place else (output or defaults["model"]),
         "audit": audit_path or defaults["audit"],
@@ -307,13 +308,13 @@ def fix(
     "--audit",
     "audit_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="New audit after curation [default: MODEL.curated.audit.tsv].",
+    help="New audit after curation [default: OUT.audit.tsv, or MODEL.curated.audit.tsv].",
 )
 @click.option(
     "--reactions",
     "reactions_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Flagged reactions [default: MODEL.curated.reactions.tsv].",
+    help="Flagged reactions [default: OUT.reactions.tsv, or MODEL.curated.reactions.tsv].",
 )
 @click.option(
     "--add-xrefs",
@@ -350,7 +351,9 @@ def apply(
     from cobra_metalign.audit import apply_audit, read_audit
     from cobra_metalign.io import read_model
 
-    defaults = output_paths(model_path, "curated")
+    defaults = (
+        output_paths(output, None) if output is not None else output_paths(model_path, "curated")
+    )
     outputs = {
         "model": output or defaults["model"],
         "audit": audit_path or defaults["audit"],

@@ -678,12 +678,35 @@ def _mat_variable_name(model: cobra.Model) -> str:
     return name[:63]
 
 
+def _sort_group_members(text: str) -> str:
+    """Write SBML group members in id order (cobra keeps them in a set, whose order varies)."""
+    document = libsbml.readSBMLFromString(text)
+    sbml_model = document.getModel()
+    plugin = sbml_model.getPlugin("groups") if sbml_model is not None else None
+    if plugin is None:
+        return text
+    for index in range(plugin.getNumGroups()):
+        members = plugin.getGroup(index).getListOfMembers()
+        ordered = sorted(
+            (members.get(i).clone() for i in range(members.size())),
+            key=lambda member: (member.getIdRef(), member.getId()),
+        )
+        while members.size():
+            members.remove(0)
+        for member in ordered:
+            members.append(member)
+    return libsbml.writeSBMLToString(document)
+
+
 def _serialize(model: cobra.Model, fmt: str) -> bytes:
     """The bytes of ``model`` in ``fmt``; deterministic for a given model."""
     if fmt == "sbml":
         buffer = io.StringIO()
         cobra.io.write_sbml_model(model, buffer)
-        return buffer.getvalue().encode("utf-8")
+        text = buffer.getvalue()
+        if len(model.groups):
+            text = _sort_group_members(text)
+        return text.encode("utf-8")
     if fmt == "json":
         buffer = io.StringIO()
         cobra.io.save_json_model(model, buffer)

@@ -167,6 +167,7 @@ def train(
     (versions, hyperparameters, data and base-model hashes, held-out metrics) to
     OUTPUT, with a resumable checkpoint after every epoch.
     """
+    from cobra_metalign.cache import sha256_file
     from cobra_metalign.catalog import load_catalog
     from cobra_metalign.training.evaluate import build_eval_sets, evaluate, format_markdown
     from cobra_metalign.training.pairs import family_split, make_pairs, read_pairs_jsonl
@@ -189,11 +190,10 @@ def train(
     data = {
         "recipe": recipe,
         "catalog_version": catalog.version,
+        "catalog_sha256": sha256_file(catalog.path) if catalog.path else None,
         "split": split.summary(),
     }
     if pairs_path is not None:
-        from cobra_metalign.cache import sha256_file
-
         file_pairs = read_pairs_jsonl(pairs_path)
         train_pairs, file_test, dropped = split.split_pairs(file_pairs, catalog)
         extra["pairs_file"] = (train_pairs, file_test)
