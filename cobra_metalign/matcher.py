@@ -603,6 +603,11 @@ class Matcher:
         if decision == "none":
             result["bigg_id"] = ""
             result["bigg_name"] = ""
+        if decision == "accept" and str(result["base_id"]).endswith("_b"):
+            # a boundary copy (``_b``) of a real metabolite: renaming it would collide with,
+            # and merging it would remove, the boundary condition; a curator decides
+            decision = "review"
+            evidence.append("boundary copy")
         result["decision"] = decision
         result["evidence"] = "; ".join(evidence)
         return result
@@ -686,6 +691,9 @@ class Matcher:
         shared cross-reference."""
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for met_id, row in result.iterrows():
+            if str(row["base_id"]).endswith("_b"):
+                # boundary copies (ModelSEED/COBRA ``_b`` convention) are not duplicates
+                continue
             if row["decision"] == "accept" and row["bigg_id"]:
                 groups[row["compartment"], self.catalog.canonical(row["bigg_id"])].append(met_id)
             elif row["decision"] != "accept":

@@ -163,3 +163,19 @@ def test_ablation_runs_without_each_source(textbook, catalog, source) -> None:
     assert len(table) == len(textbook.metabolites)
     if source != "id":
         assert (table["decision"] == "accept").mean() > 0.9
+
+
+def test_boundary_copies_are_not_merged(catalog) -> None:
+    model = _model(
+        cobra.Metabolite(
+            "cpd00029_e0", name="Acetate_e0", formula="C2H3O2", charge=-1, compartment="e0"
+        ),
+        cobra.Metabolite(
+            "cpd00029_b", name="Acetate_e0_b", formula="C2H3O2", charge=-1, compartment="e0"
+        ),
+    )
+    table = match(model, catalog)
+    assert table.loc["cpd00029_e0", "decision"] == "accept"
+    assert table.loc["cpd00029_b", "decision"] == "review"
+    assert "boundary copy" in table.loc["cpd00029_b", "evidence"]
+    assert (table["duplicate_of"] == "").all()

@@ -16,6 +16,7 @@ peft = pytest.importorskip("peft")
 import safetensors.torch  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
+from cobra_metalign.cache import sha256_file  # noqa: E402
 from cobra_metalign.catalog import Catalog, CatalogEntry  # noqa: E402
 from cobra_metalign.encoder import NameEncoder  # noqa: E402
 from cobra_metalign.errors import MetalignError  # noqa: E402
@@ -620,6 +621,7 @@ def test_train_command(tiny_dir, catalog, tmp_path):
     assert set(meta["held_out_metrics"]["results"]) == {"tfidf", "base", "adapter"}
     assert meta["data"]["recipe"] == "synonyms"
     assert meta["data"]["catalog_version"] == "test-1"
+    assert meta["data"]["catalog_sha256"] == sha256_file(catalog_path)
     assert meta["data"]["split"]["gold_overlap"][0]["gold_ids"] == 2
     assert (out / "adapter_model.safetensors").is_file()
 

@@ -311,7 +311,7 @@ def evaluate_adapters(
     json_path: Path | None,
 ) -> None:
     """Compare adapters, the base encoder and TF-IDF on held-out compound families."""
-    from cobra_metalign.cache import atomic_path
+    from cobra_metalign.cache import atomic_path, sha256_file
     from cobra_metalign.catalog import load_catalog
     from cobra_metalign.encoder import NameEncoder
     from cobra_metalign.training.evaluate import build_eval_sets, evaluate, format_markdown
@@ -329,8 +329,9 @@ def evaluate_adapters(
         folders[label] = Path(folder)
     catalog = load_catalog(catalog_path)
     split = family_split(catalog, test_fraction, seed, gold_files)
+    catalog_sha256 = sha256_file(catalog.path) if catalog.path else None
     for label, folder in folders.items():
-        _check_split(label, folder / METADATA_FILE, seed, test_fraction, catalog.version)
+        _check_split(label, folder / METADATA_FILE, seed, test_fraction, catalog_sha256)
     extra = {}
     if pairs_path is not None:
         train_pairs, test_pairs, _ = split.split_pairs(read_pairs_jsonl(pairs_path), catalog)
@@ -362,7 +363,9 @@ def evaluate_adapters(
             tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
 
 
-def _check_split(label: str, path: Path, seed: int, fraction: float, version: str) -> None:
+def _check_split(
+    label: str, path: Path, seed: int, fraction: float, catalog_sha256: str | None
+) -> None:
     """Warn when an adapter was trained on another split than the one evaluated."""
     if not path.is_file():
         logger.warning("%s: no %s; cannot check its training split", label, path.name)
@@ -373,14 +376,14 @@ def _check_split(label: str, path: Path, seed: int, fraction: float, version: st
         logger.warning("%s: unreadable %s (%s)", label, path, error)
         return
     split = data.get("split", {})
-    trained = (split.get("seed"), split.get("test_fraction"), data.get("catalog_version"))
-    if trained != (seed, fraction, version):
+    trained = (split.get("seed"), split.get("test_fraction"), data.get("catalog_sha256"))
+    if trained != (seed, fraction, catalog_sha256):
         logger.warning(
-            "%s was trained with split seed/fraction/catalogue %s, evaluated with %s: "
-            "held-out families may have been seen in training",
+            "%s was trained with split seed, fraction and catalogue sha256 %s, evaluated "
+            "with %s: held-out families may have been seen in training",
             label,
             trained,
-            (seed, fraction, version),
+            (seed, fraction, catalog_sha256),
         )
 
 
