@@ -560,7 +560,12 @@ def _compound_keys(
     """
     plain: dict[str, tuple[str, str]] = {}
     after: dict[str, tuple[str, str]] = {}
+    models_in_audit = (
+        set(premerged.audit.index.get_level_values("model")) if len(premerged.audit) else set()
+    )
     for name, model in originals:
+        if name not in models_in_audit:  # a model without metabolites has no audit rows
+            continue
         audit = premerged.audit.xs(name, level="model")
         original_compartment = {met.id: met.compartment or "" for met in model.metabolites}
         names = dict(model.compartments)

@@ -567,6 +567,7 @@ def read_model(path: str | os.PathLike[str]) -> cobra.Model:
     """
     with _open_source(path) as source:
         model = _load(source)
+    _sanitize(model, path)
     if len(model.metabolites) == 0:
         logger.warning("%s: the model has no metabolites.", path)
     logger.debug(
@@ -576,6 +577,32 @@ def read_model(path: str | os.PathLike[str]) -> cobra.Model:
         len(model.reactions),
     )
     return model
+
+
+def _sanitize(model: cobra.Model, path: str | os.PathLike[str]) -> None:
+    """Unset charges that are not finite numbers and drop annotation values that are
+    neither strings nor lists of strings (e.g. from a hand-edited JSON file), so that
+    the model can be written back as SBML; each change is logged as a warning."""
+    for met in model.metabolites:
+        if met.charge is not None and not isinstance(met.charge, bool):
+            charge = _charge(met.charge)
+            if math.isnan(charge):
+                logger.warning("%s: %s has an invalid charge %r; unset.", path, met.id, met.charge)
+                met.charge = None
+            elif not isinstance(met.charge, int | float):
+                met.charge = int(charge) if charge.is_integer() else charge
+        annotation = met.annotation
+        for key in list(annotation):
+            value = annotation[key]
+            good = isinstance(key, str) and key and (
+                isinstance(value, str)
+                or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            )
+            if not good:
+                logger.warning(
+                    "%s: %s has an invalid annotation %r: %r; dropped.", path, met.id, key, value
+                )
+                del annotation[key]
 
 
 # -------------------------------------------------------------- validation

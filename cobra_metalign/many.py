@@ -10,6 +10,11 @@ folder, with a summary table ``summary.tsv``. A model that fails (unreadable,
 an output that exists, a worker killed by running out of memory) becomes a
 ``failed`` row with its message; the others go on.
 
+The files are the ones ``metalign fix`` writes for the same input, byte for byte,
+except where cobra itself is not deterministic: the order of ``fbc:geneProduct``
+and ``groups:member`` elements can differ between any two runs (of ``fix`` too)
+for models whose genes come from notes or that have groups.
+
 Workers of an existing cluster (``scheduler=``) must have cobra_metalign
 installed and see the input and output paths (a shared file system).
 """
@@ -216,7 +221,7 @@ def _align_task(
             _check_outputs(outputs, [source], overwrite)
             model = read_model(source)
             # The model was just read and is not used again: align it in place
-            # instead of copying it (the written files are the same).
+            # instead of copying it (same result as fix's copy, without its cost).
             result = align(
                 model, loaded_catalog, loaded_encoder, inplace=True, rename=rename, **options
             )

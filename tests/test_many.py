@@ -192,10 +192,17 @@ def test_output_names_are_unique_per_stem(tmp_path):
 
 @pytest.mark.slow
 def test_align_many_all_shared_models(shared_data, tmp_path):
-    """Every model in ../shared/data/models on two workers (minutes)."""
+    """Every model in ../shared/data/models on two workers (minutes).
+
+    A model may fail only with a clean read/write error of its own (e.g. a JSON
+    model whose charges are empty strings), never by losing its worker.
+    """
     paths = sorted(p for p in (shared_data / "models").rglob("*") if p.is_file())
     summary = align_many(paths, tmp_path / "out", workers=2)
     assert len(summary) == len(paths)
+    assert (summary["status"] == "ok").sum() > len(paths) // 2
     failed = summary[summary["status"] == "failed"]
-    assert (failed["error"] != "").all()
-    assert (summary["status"] == "ok").sum() >= len(paths) - 2, failed["error"].to_dict()
+    assert failed["error"].str.match(r"Model(Read|Write)Error: ").all(), failed["error"].to_dict()
+    for row in summary[summary["status"] == "ok"].itertuples():
+        assert Path(row.model).is_file() and Path(row.audit).is_file()
+        assert len(read_audit(row.audit)) == row.metabolites
