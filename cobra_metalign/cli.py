@@ -137,6 +137,26 @@ def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     _configure_logging(verbose, quiet)
+    _exit_on_sigterm()
+
+
+def _raise_system_exit(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that atomic writes remove their temporary files.
+
+    Only when SIGTERM still has its default action (which would kill the process
+    without running any cleanup) and only from the main thread.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_system_exit)
 
 
 # ---------------------------------------------------------------- catalog

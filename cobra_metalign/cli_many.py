@@ -44,9 +44,10 @@ def _echo_summary(summary: Any, outdir: Path) -> None:
     for name, row in failed.iterrows():
         click.echo(f"FAILED {name} ({row['input']}): {row['error']}")
     attrs = summary.attrs
+    workers = attrs.get("workers", 0)
     click.echo(
         f"{len(summary)} models in {attrs.get('wall_seconds', 0.0):.1f} s with "
-        f"{attrs.get('workers', 0)} workers (cluster start {attrs.get('startup_seconds', 0.0):.1f}"
+        f"{workers} worker{'' if workers == 1 else 's'} (cluster start {attrs.get('startup_seconds', 0.0):.1f}"
         f" s): {attrs.get('models_per_minute', 0.0):.1f} models per minute"
     )
     click.echo(f"summary:         {outdir / 'summary.tsv'}")

@@ -594,9 +594,13 @@ def _sanitize(model: cobra.Model, path: str | os.PathLike[str]) -> None:
         annotation = met.annotation
         for key in list(annotation):
             value = annotation[key]
-            good = isinstance(key, str) and key and (
-                isinstance(value, str)
-                or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            good = (
+                isinstance(key, str)
+                and key
+                and (
+                    isinstance(value, str)
+                    or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+                )
             )
             if not good:
                 logger.warning(

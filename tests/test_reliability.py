@@ -145,9 +145,7 @@ def _long_name() -> bytes:
 def _garbage_formula() -> bytes:
     text = sbml_text(tiny_model())
     text = _replace_once(text, 'fbc:chemicalFormula="C3H3O3"', 'fbc:chemicalFormula="C3H??3O!!"')
-    return _replace_once(
-        text, 'fbc:chemicalFormula="HO4P"', 'fbc:chemicalFormula="NaN"'
-    ).encode()
+    return _replace_once(text, 'fbc:chemicalFormula="HO4P"', 'fbc:chemicalFormula="NaN"').encode()
 
 
 def _garbage_charge() -> bytes:
@@ -271,8 +269,13 @@ CORPUS: list[Case] = [
     Case("mat_junk", "model.mat", lambda: b"MATLAB 5.0 MAT-file junk" + b"\0" * 200),
 ]
 #: Cases whose outcome (accepted or refused) is decided here and documented.
-OUTCOME_UNDECIDED = {"no_species", "duplicate_species_ids", "missing_compartment",
-                     "unknown_compartment", "reaction_missing_species"}
+OUTCOME_UNDECIDED = {
+    "no_species",
+    "duplicate_species_ids",
+    "missing_compartment",
+    "unknown_compartment",
+    "reaction_missing_species",
+}
 
 
 # ------------------------------------------------------------------ helpers
@@ -384,7 +387,9 @@ def test_corpus_cli(case: Case, tmp_path: Path, good_files) -> None:
         audit = read_audit(out / "fixed.audit.tsv")
         _audit_ok(audit, read_model(path))
         # the audit `fix` wrote applies to the same input
-        result, _ = invoke(["apply", str(path), str(out / "fixed.audit.tsv"), "-o", str(out / "c.xml")])
+        result, _ = invoke(
+            ["apply", str(path), str(out / "fixed.audit.tsv"), "-o", str(out / "c.xml")]
+        )
         assert result.exit_code == 0, result.output
     assert path.read_bytes() == data
 
@@ -490,12 +495,22 @@ def test_bad_audit(kind: str, tmp_path: Path, good_files) -> None:
         ["merge", "{model}"],
         ["merge", "{model}", "{model}"],  # no -o
     ],
-    ids=["fix_no_model", "fix_missing_file", "fix_bad_option", "fix_inplace_and_o",
-         "apply_no_audit", "merge_one_model_no_o", "merge_no_output"],
+    ids=[
+        "fix_no_model",
+        "fix_missing_file",
+        "fix_bad_option",
+        "fix_inplace_and_o",
+        "apply_no_audit",
+        "merge_one_model_no_o",
+        "merge_no_output",
+    ],
 )
 def test_usage_errors_exit_2(args, tmp_path: Path, good_files) -> None:
-    values = {"model": str(good_files["model"]), "missing": str(tmp_path / "nope.xml"),
-              "tmp": str(tmp_path)}
+    values = {
+        "model": str(good_files["model"]),
+        "missing": str(tmp_path / "nope.xml"),
+        "tmp": str(tmp_path),
+    }
     args = [a.format(**values) for a in args]
     result, _ = invoke(args)
     assert result.exit_code == EXIT_USAGE, result.output
