@@ -30,11 +30,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from cobra_metalign.cache import atomic_path, cache_dir
 from cobra_metalign.errors import CatalogError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -357,6 +359,8 @@ class Catalog:
     @cached_property
     def name_table(self) -> pd.DataFrame:
         """Every (name, id) pair of the catalogue: the search space for string and encoder similarity."""
+        import pandas as pd
+
         rows = [(name, entry.id) for entry in self._entries.values() for name in entry.names]
         return pd.DataFrame(rows, columns=["name", "bigg_id"])
 
@@ -398,6 +402,8 @@ class Catalog:
         pandas.DataFrame
             Indexed by ``bigg_id``.
         """
+        import pandas as pd
+
         rows = [
             {
                 "bigg_id": e.id,

@@ -274,6 +274,8 @@ def fix(
         model,
         catalog,
         _load_encoder(encoder, adapter),
+        # the model was just read and nothing else holds it: no need for a copy
+        inplace=True,
         rename=not no_rename,
         accept_review=accept_review,
         add_xrefs=catalog if add_xrefs else False,
