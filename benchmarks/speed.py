@@ -206,7 +206,7 @@ def measure_fix(command: list[str], model: Path, workdir: Path, tag: str) -> dic
 
 def measure_warm_align(model: Path) -> dict[str, Any]:
     """``align`` in this process: once to load everything, then timed."""
-    from cobra_metalign.align import align
+    from cobra_metalign.alignment import align
     from cobra_metalign.catalog import load_catalog
     from cobra_metalign.io import read_model
 

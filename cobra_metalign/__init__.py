@@ -33,10 +33,10 @@ __all__ = [
 
 _LAZY = {
     "match": "cobra_metalign.matcher",
-    "align": "cobra_metalign.align",
-    "premerge": "cobra_metalign.align",
-    "merge_models": "cobra_metalign.align",
-    "AlignmentResult": "cobra_metalign.align",
+    "align": "cobra_metalign.alignment",
+    "premerge": "cobra_metalign.alignment",
+    "merge_models": "cobra_metalign.alignment",
+    "AlignmentResult": "cobra_metalign.alignment",
     "load_catalog": "cobra_metalign.catalog",
     "read_model": "cobra_metalign.io",
     "write_model": "cobra_metalign.io",

@@ -1,8 +1,8 @@
 """The ``metalign fix``, ``metalign apply`` and ``metalign merge`` commands.
 
-Thin click wrappers over :func:`cobra_metalign.align.align`,
+Thin click wrappers over :func:`cobra_metalign.alignment.align`,
 :func:`cobra_metalign.audit.apply_audit` and
-:func:`cobra_metalign.align.merge_models`. Output files go next to the input by
+:func:`cobra_metalign.alignment.merge_models`. Output files go next to the input by
 default (``model.aligned.xml``, ``model.audit.tsv``, ``model.reactions.tsv``);
 nothing existing is replaced without ``--overwrite``, and the input model only
 with ``fix --in-place``, which keeps a backup ``model.xml.bak``.
@@ -250,7 +250,7 @@ def fix(
     input is never changed unless --in-place. Review the audit, edit its
     decision column, and run `metalign apply MODEL AUDIT`.
     """
-    from cobra_metalign.align import align
+    from cobra_metalign.alignment import align
     from cobra_metalign.io import read_model
 
     if in_place and output is not None:
@@ -450,7 +450,7 @@ def merge(
     joins the same compounds instead of duplicating them. Prints how many
     metabolites a plain cobra merge duplicates and how many remain.
     """
-    from cobra_metalign.align import merge_models
+    from cobra_metalign.alignment import merge_models
     from cobra_metalign.io import read_model
 
     if len(model_paths) < 2:

@@ -436,7 +436,8 @@ def _repair_sbml(data_path: Path) -> tuple[cobra.Model | None, list[str]]:
 
 _SPECIES_TAG = re.compile(rb"<(?:\w+:)?species(?:\s+[\w:.-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
 _SPECIES_ID = re.compile(rb"\sid\s*=\s*[\"']([^\"']+)[\"']")
-_PREFIXED_CHARGE = re.compile(rb"\s\w+:charge\s*=")
+# a charge that is not an integer ("NaN", "x") is read by cobra as 0: treat it as missing
+_PREFIXED_CHARGE = re.compile(rb"""\s\w+:charge\s*=\s*(["'])\s*[+-]?\d+\s*\1""")
 _FBC_NAMESPACE = re.compile(rb"sbml\.org/sbml/level3/version\d+/fbc/")
 
 

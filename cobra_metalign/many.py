@@ -1,6 +1,6 @@
 """Align many models at once on Dask (``dask.distributed``).
 
-:func:`align_many` runs :func:`cobra_metalign.align.align` on every input model,
+:func:`align_many` runs :func:`cobra_metalign.alignment.align` on every input model,
 one task per model, on a local cluster of worker processes (one thread each) or
 on an existing cluster. Each worker loads the BiGG catalogue (and the encoder,
 when one is named) once and keeps it for all the models it aligns. Every model
@@ -202,7 +202,7 @@ def _align_task(
     messages: list[str] = []
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
-        from cobra_metalign.align import align
+        from cobra_metalign.alignment import align
         from cobra_metalign.audit import write_audit
         from cobra_metalign.cli_rewrite import _check_outputs
         from cobra_metalign.io import read_model, write_model
@@ -472,7 +472,7 @@ def align_many(
     overwrite : bool, optional
         Replace existing outputs; without it a model whose outputs exist fails.
     **options
-        Passed to :func:`cobra_metalign.align.align` (``accept_review``,
+        Passed to :func:`cobra_metalign.alignment.align` (``accept_review``,
         ``add_xrefs``, matcher options).
 
     Returns

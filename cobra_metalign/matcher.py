@@ -450,13 +450,16 @@ class Matcher:
                     labels.append("formula=mismatch")
                 elif verdict in {"h_only", "charge", "generic"}:
                     labels.append(f"formula={verdict}")
-                id_or_xref = bool(set(strengths) & {"id", "xref", "inchikey"}) and max(
-                    strengths.get(k, 0.0) for k in ("id", "xref", "inchikey")
-                ) >= 0.9
+                id_or_xref = (
+                    bool(set(strengths) & {"id", "xref", "inchikey"})
+                    and max(strengths.get(k, 0.0) for k in ("id", "xref", "inchikey")) >= 0.9
+                )
                 # names are checked when they carry the match; an unambiguous id or
                 # cross-reference with agreeing chemistry is not blocked by naming style
-                if met_name and not name_exact and not (
-                    id_or_xref and verdict in {"equal", "ok", "h_only", "charge"}
+                if (
+                    met_name
+                    and not name_exact
+                    and not (id_or_xref and verdict in {"equal", "ok", "h_only", "charge"})
                 ):
                     clash = list(self._least_clash(met_name, entry.names))
                     if clash:

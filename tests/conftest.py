@@ -42,3 +42,26 @@ def isolated_cache(tmp_path_factory, monkeypatch) -> Path:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     return path
+
+
+@pytest.fixture(autouse=True)
+def restore_package_logging():
+    """The CLI configures the package logger (own handler, no propagation): reset it per test.
+
+    The reset goes to the state the package sets on import rather than to a saved state, since
+    a module-scoped fixture that runs the CLI is set up before this function-scoped one.
+    """
+    import logging
+
+    def reset() -> None:
+        for name, child in logging.root.manager.loggerDict.items():
+            if name.startswith("cobra_metalign") and isinstance(child, logging.Logger):
+                child.disabled = False
+        package_logger = logging.getLogger("cobra_metalign")
+        package_logger.handlers[:] = [logging.NullHandler()]
+        package_logger.setLevel(logging.NOTSET)
+        package_logger.propagate = True
+
+    reset()
+    yield
+    reset()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import cobra
 import pandas as pd
 import pytest
-from cobra.io import write_sbml_model
+from frames import matches, sbml_bytes
 
 from cobra_metalign.audit import (
     AUDIT_COLUMNS,
@@ -21,37 +19,6 @@ from cobra_metalign.audit import (
 )
 from cobra_metalign.errors import AuditError
 from cobra_metalign.rewrite import apply_matches
-
-
-# ----------------------------------------------------------------- helpers
-def matches(model: cobra.Model, **rows: dict) -> pd.DataFrame:
-    """A match frame: every metabolite ``none`` except the rows given (by id)."""
-    records = []
-    for met in model.metabolites:
-        row = {
-            "metabolite_id": met.id,
-            "bigg_id": "",
-            "bigg_name": "",
-            "decision": "none",
-            "conflict": False,
-            "score": 0.0,
-            "evidence": "",
-            "candidates": "",
-            "equivalents": "",
-            "duplicate_of": "",
-        }
-        given = dict(rows.get(met.id, {}))
-        if given.get("bigg_id") and "decision" not in given:
-            given["decision"] = "accept"
-        row.update(given)
-        records.append(row)
-    return pd.DataFrame(records).set_index("metabolite_id")
-
-
-def sbml_bytes(model: cobra.Model) -> bytes:
-    buffer = io.StringIO()
-    write_sbml_model(model, buffer)
-    return buffer.getvalue().encode()
 
 
 @pytest.fixture()

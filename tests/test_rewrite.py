@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import cobra
 import pandas as pd
 import pytest
-from cobra.io import write_sbml_model
+from frames import matches, sbml_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,46 +14,9 @@ from cobra_metalign.rewrite import NOTES_KEY, apply_matches
 
 
 # ----------------------------------------------------------------- helpers
-def matches(model: cobra.Model, **rows: dict) -> pd.DataFrame:
-    """A match frame: every metabolite ``none`` except the rows given (by id)."""
-    records = []
-    for met in model.metabolites:
-        row = {
-            "metabolite_id": met.id,
-            "base_id": met.id.rsplit("_", 1)[0],
-            "compartment": met.compartment,
-            "name": met.name,
-            "formula": met.formula,
-            "charge": met.charge,
-            "bigg_id": "",
-            "bigg_name": "",
-            "decision": "none",
-            "conflict": False,
-            "score": 0.0,
-            "evidence": "",
-            "candidates": "",
-            "equivalents": "",
-            "duplicate_of": "",
-        }
-        given_row = dict(rows.get(met.id, {}))
-        if given_row.get("bigg_id") and "decision" not in given_row:
-            given_row["decision"] = "accept"
-        if given_row.get("bigg_id") and "score" not in given_row:
-            given_row["score"] = 0.99
-        row.update(given_row)
-        records.append(row)
-    return pd.DataFrame(records).set_index("metabolite_id")
-
-
 def kept(model: cobra.Model, *ids: str) -> dict:
     """Rows accepting each id as its own BiGG id (``glc__D_c`` -> ``glc__D``)."""
     return {i: {"bigg_id": i.rsplit("_", 1)[0]} for i in ids}
-
-
-def sbml_bytes(model: cobra.Model) -> bytes:
-    buffer = io.StringIO()
-    write_sbml_model(model, buffer)
-    return buffer.getvalue().encode()
 
 
 def stoichiometry(reaction: cobra.Reaction) -> dict[str, float]:

@@ -52,7 +52,9 @@ from cobra_metalign.training.train import (  # noqa: E402
     METADATA_FILE,
     TrainConfig,
     contrastive_loss,
+    epoch_batches,
     in_batch_negatives_loss,
+    pair_lengths,
     train_adapter,
     write_metadata,
 )
@@ -420,6 +422,33 @@ def test_train_config_validates():
 
 
 # ------------------------------------------------------------------ training
+
+
+def test_epoch_batches_cover_every_pair_once():
+    rng = random.Random(0)
+    lengths = [rng.randint(3, 64) for _ in range(203)]
+    for grouped in (True, False):
+        batches = epoch_batches(lengths, 16, random.Random(1), grouped, chunk_batches=4)
+        flat = [i for batch in batches for i in batch]
+        assert sorted(flat) == list(range(203))
+        assert all(len(batch) <= 16 for batch in batches)
+        again = epoch_batches(lengths, 16, random.Random(1), grouped, chunk_batches=4)
+        assert batches == again
+    grouped = epoch_batches(lengths, 16, random.Random(1), True, chunk_batches=4)
+    plain = epoch_batches(lengths, 16, random.Random(1), False)
+
+    def padding(batches):
+        return sum(
+            max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches
+        )
+
+    assert padding(grouped) < padding(plain) / 2
+
+
+def test_pair_lengths(tiny_dir):
+    encoder = _tiny(tiny_dir)
+    pairs = [NamePair("atp", "adenosine triphosphate", 1), NamePair("a", "b", 0)]
+    assert pair_lengths(encoder, pairs) == [len("adenosinetriphosphate") + 2, 3]
 
 
 def _mean_loss(encoder: NameEncoder, pairs, config: TrainConfig) -> float:

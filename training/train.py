@@ -57,6 +57,8 @@ __all__ = [
     "TrainResult",
     "contrastive_loss",
     "in_batch_negatives_loss",
+    "pair_lengths",
+    "epoch_batches",
     "train_adapter",
     "write_metadata",
     "library_versions",
@@ -107,6 +109,12 @@ class TrainConfig:
         Seeds torch (LoRA initialisation, dropout) and the batch order.
     autocast : bool or None
         bf16 autocast; None turns it on where the CPU runs bf16 natively.
+    group_by_length : bool
+        Batch pairs of similar token length together (batches drawn at random
+        within chunks of 50 batches, batch order shuffled), as transformers'
+        ``group_by_length``: names are short on average but long ones make a
+        random batch pad to ~48 tokens; grouping makes an epoch about 2.5 times
+        faster on CPU.
     """
 
     epochs: int = 10
@@ -122,6 +130,7 @@ class TrainConfig:
     target_modules: tuple[str, ...] = DEFAULT_LORA_TARGETS
     seed: int = 0
     autocast: bool | None = None
+    group_by_length: bool = True
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -271,6 +280,65 @@ def _batch_loss(
         [pair.id1 for pair in batch],
         [pair.id2 or (pair.id1 if pair.label else "") for pair in batch],
     )
+
+
+def pair_lengths(encoder: NameEncoder, pairs: Sequence[NamePair]) -> list[int]:
+    """Token length of each pair: the longer of its two names, after truncation.
+
+    Parameters
+    ----------
+    encoder : NameEncoder
+    pairs : sequence of NamePair
+
+    Returns
+    -------
+    list of int
+    """
+    names = list(dict.fromkeys([p.name1 for p in pairs] + [p.name2 for p in pairs]))
+    encoded = encoder.tokenizer(names, truncation=True, max_length=encoder.max_length)
+    length = {name: len(ids) for name, ids in zip(names, encoded["input_ids"])}
+    return [max(length[p.name1], length[p.name2]) for p in pairs]
+
+
+def epoch_batches(
+    lengths: Sequence[int],
+    batch_size: int,
+    rng: random.Random,
+    group_by_length: bool = True,
+    chunk_batches: int = 50,
+) -> list[list[int]]:
+    """The batches of one epoch, as lists of pair indices.
+
+    The pairs are shuffled; with ``group_by_length`` each run of
+    ``chunk_batches * batch_size`` shuffled pairs is sorted by length and cut
+    into batches, and the batch order is shuffled again.
+
+    Parameters
+    ----------
+    lengths : sequence of int
+        Token length of each pair (:func:`pair_lengths`).
+    batch_size : int
+    rng : random.Random
+        Draws the order (seed it per epoch for reproducible, resumable runs).
+    group_by_length : bool, optional
+    chunk_batches : int, optional
+
+    Returns
+    -------
+    list of list of int
+        Every index exactly once.
+    """
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    if not group_by_length:
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    chunk = batch_size * chunk_batches
+    batches: list[list[int]] = []
+    for start in range(0, len(order), chunk):
+        part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
+        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -470,21 +538,27 @@ def train_adapter(
     use_autocast = _resolve_autocast(config)
     device_type = encoder.device.type
     n_batches = (len(pairs) + config.batch_size - 1) // config.batch_size
+    lengths = pair_lengths(encoder, pairs) if config.group_by_length else [0] * len(pairs)
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
         epoch_start = time.perf_counter()
-        order = list(range(len(pairs)))
-        random.Random(config.seed * 1_000_003 + epoch).shuffle(order)
+        batches = epoch_batches(
+            lengths,
+            config.batch_size,
+            random.Random(config.seed * 1_000_003 + epoch),
+            config.group_by_length,
+        )
         model.train()
         total = 0.0
+        seen = 0
         with tqdm(
             total=n_batches,
             desc=f"epoch {epoch + 1}/{config.epochs}",
             unit="batch",
             disable=not show_progress_bar,
         ) as bar:
-            for start in range(0, len(order), config.batch_size):
-                batch = [pairs[i] for i in order[start : start + config.batch_size]]
+            for indices in batches:
+                batch = [pairs[i] for i in indices]
                 optimizer.zero_grad(set_to_none=True)
                 with torch.autocast(
                     device_type=device_type, dtype=torch.bfloat16, enabled=use_autocast
@@ -493,8 +567,9 @@ def train_adapter(
                 loss.backward()
                 optimizer.step()
                 total += float(loss.detach()) * len(batch)
+                seen += len(batch)
                 bar.update(1)
-                bar.set_postfix(loss=f"{total / min(start + len(batch), len(order)):.4f}")
+                bar.set_postfix(loss=f"{total / seen:.4f}")
         mean = total / len(pairs)
         seconds = time.perf_counter() - epoch_start
         history.append({"epoch": epoch + 1, "loss": mean, "seconds": round(seconds, 2)})

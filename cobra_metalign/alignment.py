@@ -460,7 +460,8 @@ def premerge(
         reactions = result.reactions if len(result.reactions) else empty_reactions()
         flagged.append(_with_model_level(reactions, name, "reaction_id"))
         logger.info("Pre-merge: aligned %s (%s)", name, result)
-    audit = pd.concat(audits) if audits else pd.DataFrame()
+    non_empty = [frame for frame in audits if len(frame)]
+    audit = pd.concat(non_empty) if non_empty else (audits[0] if audits else pd.DataFrame())
     audit.attrs = {
         "model_fingerprints": fingerprints,
         "rename": bool(rename),
