@@ -14,6 +14,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 peft = pytest.importorskip("peft")
 
+from tiny_models import tiny_megatron  # noqa: E402
+
 from cobra_metalign.cache import cache_dir, sha256_file  # noqa: E402
 from cobra_metalign.encoder import (  # noqa: E402
     MINILM_SHA256,
@@ -50,23 +52,7 @@ NAMES = [
 
 def _tiny_megatron(folder: Path, do_lower_case: bool = True) -> Path:
     """Write a tiny random MegatronBert with a lower-case WordPiece vocabulary."""
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab_file = folder.parent / f"{folder.name}-vocab.txt"
-    vocab_file.write_text("\n".join(VOCAB) + "\n")
-    tokenizer = transformers.BertTokenizer(vocab=str(vocab_file), do_lower_case=do_lower_case)
-    tokenizer.save_pretrained(folder)
-    config = transformers.MegatronBertConfig(
-        vocab_size=len(VOCAB),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=64,
-    )
-    torch.manual_seed(0)
-    model = transformers.MegatronBertModel(config)
-    model.save_pretrained(folder, safe_serialization=True)
-    return folder
+    return tiny_megatron(folder, VOCAB, do_lower_case=do_lower_case)
 
 
 @pytest.fixture(scope="session")

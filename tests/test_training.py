@@ -15,6 +15,7 @@ peft = pytest.importorskip("peft")
 
 import safetensors.torch  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
+from tiny_models import character_vocab, tiny_megatron  # noqa: E402
 
 from cobra_metalign.cache import sha256_file  # noqa: E402
 from cobra_metalign.catalog import Catalog, CatalogEntry  # noqa: E402
@@ -131,24 +132,7 @@ def catalog() -> Catalog:
 
 def _tiny_megatron(folder: Path) -> Path:
     """Write a tiny random MegatronBert with a character-level lower-case vocabulary."""
-    folder.mkdir(parents=True, exist_ok=True)
-    chars = [c for c in _CHARS if c != " "]
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
-    vocab_file = folder.parent / f"{folder.name}-vocab.txt"
-    vocab_file.write_text("\n".join(vocab) + "\n")
-    tokenizer = transformers.BertTokenizer(vocab=str(vocab_file), do_lower_case=True)
-    tokenizer.save_pretrained(folder)
-    config = transformers.MegatronBertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=64,
-    )
-    torch.manual_seed(0)
-    transformers.MegatronBertModel(config).save_pretrained(folder, safe_serialization=True)
-    return folder
+    return tiny_megatron(folder, character_vocab(_CHARS))
 
 
 @pytest.fixture(scope="module")
