@@ -146,8 +146,7 @@ def test_load_gold_builds_a_model_with_xrefs(tmp_path):
     assert model.metabolites.get_by_id("X2_c").compartment == "c"
     assert list(gold["unit"]) == ["X1", "X1", "X2"]
     assert list(gold["gold_bigg"]) == ["glc__D", "glc__D", ""]
-    _, gold_without = load_gold(path, use_xrefs=False)
-    model_without, _ = load_gold(path, use_xrefs=False)
+    model_without, gold_without = load_gold(path, use_xrefs=False)
     assert model_without.metabolites.get_by_id("X1c").annotation == {}
     assert gold_without.equals(gold)
 

@@ -6,32 +6,19 @@ import gzip
 import shutil
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
 from cobra_metalign.audit import read_audit, read_reactions
-from cobra_metalign.cli_rewrite import COMMANDS, output_paths
+from cobra_metalign.cli import main
+from cobra_metalign.cli_rewrite import output_paths
 from cobra_metalign.io import read_model, validate
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml"
 
 
-@click.group()
-@click.option("--debug", is_flag=True)
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """A stand-in for ``metalign`` with only the rewrite commands."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-
-
-for _command in COMMANDS:
-    cli.add_command(_command)
-
-
 def run(*args: str):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     return result
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import click
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from cobra_metalign import many
 from cobra_metalign.audit import STATUSES, read_audit
-from cobra_metalign.cli_many import COMMANDS as MANY_COMMANDS
-from cobra_metalign.cli_rewrite import COMMANDS as REWRITE_COMMANDS
+from cobra_metalign.cli import main
 from cobra_metalign.many import SUMMARY_COLUMNS, align_many
 
 distributed = pytest.importorskip("distributed")
@@ -21,21 +19,8 @@ distributed = pytest.importorskip("distributed")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml"
 
 
-@click.group()
-@click.option("--debug", is_flag=True)
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """A stand-in for ``metalign`` with fix and fix-many."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-
-
-for _command in (*REWRITE_COMMANDS, *MANY_COMMANDS):
-    cli.add_command(_command)
-
-
 def run(*args: object):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
