@@ -8,23 +8,21 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import peft
 import pytest
+import torch
+import transformers
+from tiny_models import tiny_megatron
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-peft = pytest.importorskip("peft")
-
-from tiny_models import tiny_megatron  # noqa: E402
-
-from cobra_metalign.cache import cache_dir, sha256_file  # noqa: E402
-from cobra_metalign.encoder import (  # noqa: E402
+from cobra_metalign.cache import cache_dir, sha256_file
+from cobra_metalign.encoder import (
     MINILM_SHA256,
     EmbeddingIndex,
     NameEncoder,
     _minilm_dir,
     lora_model,
 )
-from cobra_metalign.errors import EncoderError  # noqa: E402
+from cobra_metalign.errors import EncoderError
 
 VOCAB = [
     "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import distributed
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -13,8 +14,6 @@ from cobra_metalign import many
 from cobra_metalign.audit import STATUSES, read_audit
 from cobra_metalign.cli import main
 from cobra_metalign.many import SUMMARY_COLUMNS, align_many
-
-distributed = pytest.importorskip("distributed")
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml"
 

@@ -8,22 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors.torch
+import torch
+from click.testing import CliRunner
+from tiny_models import character_vocab, tiny_megatron
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-peft = pytest.importorskip("peft")
-
-import safetensors.torch  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
-from tiny_models import character_vocab, tiny_megatron  # noqa: E402
-
-from cobra_metalign.cache import sha256_file  # noqa: E402
-from cobra_metalign.catalog import Catalog, CatalogEntry  # noqa: E402
-from cobra_metalign.encoder import NameEncoder  # noqa: E402
-from cobra_metalign.errors import MetalignError  # noqa: E402
-from cobra_metalign.normalize import normalize_name  # noqa: E402
-from cobra_metalign.training.cli import evaluate_adapters, train  # noqa: E402
-from cobra_metalign.training.evaluate import (  # noqa: E402
+from cobra_metalign.cache import sha256_file
+from cobra_metalign.catalog import Catalog, CatalogEntry
+from cobra_metalign.encoder import NameEncoder
+from cobra_metalign.errors import MetalignError
+from cobra_metalign.normalize import normalize_name
+from cobra_metalign.training.cli import evaluate_adapters, train
+from cobra_metalign.training.evaluate import (
     TFIDF,
     EvalSets,
     best_threshold,
@@ -33,7 +29,7 @@ from cobra_metalign.training.evaluate import (  # noqa: E402
     retrieval_queries,
     roc_auc,
 )
-from cobra_metalign.training.pairs import (  # noqa: E402
+from cobra_metalign.training.pairs import (
     DELIMITERS,
     NamePair,
     compound_families,
@@ -48,7 +44,7 @@ from cobra_metalign.training.pairs import (  # noqa: E402
     synonym_pairs,
     write_pairs_jsonl,
 )
-from cobra_metalign.training.train import (  # noqa: E402
+from cobra_metalign.training.train import (
     CHECKPOINT_DIR,
     METADATA_FILE,
     TrainConfig,
