@@ -49,6 +49,10 @@ __all__ = ["PatchedDocument", "patch_document", "species_id_map", "sbml_species_
 _XHTML = "http://www.w3.org/1999/xhtml"
 _RESOURCE = re.compile(r"^(?:https?://identifiers\.org/([^/:]+)[/:](.+)|urn:miriam:([^:]+):(.+))$")
 _NOTES_LINE = re.compile(rf"{NOTES_KEY}\s*:\s*([^<]*)")
+_QUALIFIER_NAMESPACES = (
+    ("http://biomodels.net/biology-qualifiers/", "bqbiol"),
+    ("http://biomodels.net/model-qualifiers/", "bqmodel"),
+)
 _SID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -388,6 +392,7 @@ def _add_terms(species: Any, terms: list[Any], metaids: _MetaIds) -> bool:
                 f"cannot annotate species {species.getId()}: "
                 f"{libsbml.OperationReturnValue_toString(result)}"
             )
+    _ensure_rdf_namespaces(species)
     return True
 
 
@@ -424,6 +429,36 @@ def _merged_terms(species: Any, sources: list[Any], have: set) -> list[Any]:
     return terms
 
 
+def _add_notes_node(species: Any, paragraph: str) -> int:
+    """Add a paragraph to notes libsbml will not append to (an undeclared ``html:`` prefix)."""
+    notes = species.getNotes()
+    node = libsbml.XMLNode.convertStringToXMLNode(paragraph)
+    if notes is None or node is None:
+        return libsbml.LIBSBML_OPERATION_FAILED
+    target = notes
+    for index in range(notes.getNumChildren()):
+        child = notes.getChild(index)
+        if child.isElement() and child.getName() in ("html", "body"):
+            target = child
+            break
+    return target.addChild(node)
+
+
+def _ensure_rdf_namespaces(species: Any) -> None:
+    """Declare the qualifier namespaces on the RDF element (some inputs declare them lower)."""
+    annotation = species.getAnnotation()
+    if annotation is None:
+        return
+    for index in range(annotation.getNumChildren()):
+        child = annotation.getChild(index)
+        if child.getName() != "RDF":
+            continue
+        namespaces = child.getNamespaces()
+        for uri, prefix in _QUALIFIER_NAMESPACES:
+            if not namespaces.hasURI(uri) and not namespaces.hasPrefix(prefix):
+                child.addNamespace(uri, prefix)
+
+
 def _add_notes(species: Any, originals: list[str]) -> None:
     existing = species.getNotesString() if species.isSetNotes() else ""
     found = _NOTES_LINE.search(existing)
@@ -435,8 +470,17 @@ def _add_notes(species: Any, originals: list[str]) -> None:
         species.setNotes(updated)
         return
     text = html.escape("; ".join(dict.fromkeys(originals)), quote=False)
-    paragraph = f'<body xmlns="{_XHTML}"><p>{NOTES_KEY}: {text}</p></body>'
-    result = species.appendNotes(paragraph) if existing else species.setNotes(paragraph)
+    paragraph = f'<p xmlns="{_XHTML}">{NOTES_KEY}: {text}</p>'
+    body = f'<body xmlns="{_XHTML}">{paragraph}</body>'
+    if not existing:
+        result = species.setNotes(body)
+    else:
+        # notes held in a <body> (or <html>) take a body; a list of paragraphs a paragraph
+        result = species.appendNotes(body)
+        if result != libsbml.LIBSBML_OPERATION_SUCCESS:
+            result = species.appendNotes(paragraph)
+        if result != libsbml.LIBSBML_OPERATION_SUCCESS:
+            result = _add_notes_node(species, paragraph)
     if result != libsbml.LIBSBML_OPERATION_SUCCESS:
         raise ModelWriteError(
             f"cannot add notes to species {species.getId()}: "
