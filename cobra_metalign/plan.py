@@ -56,6 +56,7 @@ from cobra_metalign.audit import (
     UNMATCHED,
 )
 from cobra_metalign.compartments import (
+    COMPARTMENT_CODES,
     compartment_aliases,
     decode_sbml_id,
     split_id,
@@ -401,6 +402,8 @@ def hard_evidence(evidence: str) -> bool | None:
 def _compartments(model: cobra.Model, plan: RewritePlan) -> None:
     """Fill ``plan.compartment`` and ``plan.suffix``; comment on inferred or disagreeing ones."""
     known = sorted(str(c) for c in model.compartments if str(c).strip())
+    # a suffix may also name a BiGG compartment the model does not use (ac_b in e)
+    codes = sorted(set(known) | set(COMPARTMENT_CODES))
     pairs = []
     for met in model.metabolites:
         own = str(met.compartment or "").strip()
@@ -410,7 +413,7 @@ def _compartments(model: cobra.Model, plan: RewritePlan) -> None:
             base, _ = split_id(met.id, own)
             if base == decode_sbml_id(met.id):
                 # nothing cut: does the suffix name another compartment of the model?
-                _, other = split_id(met.id, None, [c for c in known if c != own])
+                _, other = split_id(met.id, None, [c for c in codes if c != own])
                 if other and other != own and not (compartment_aliases(other) & {own}):
                     plan.comment[met.id].append(
                         f"id suffix names compartment {other}, the compartment attribute is {own}"
