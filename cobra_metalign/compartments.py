@@ -419,6 +419,9 @@ def split_id(
     return base, ""
 
 
+_PLAIN_COMPARTMENT = re.compile(r"[a-z]{1,2}\d?")
+
+
 def _suffix_form(met_id: str, compartment: str) -> str | None:
     """The suffix ``met_id`` uses for ``compartment`` as ``_token``; None when it has none."""
     decoded = decode_sbml_id(met_id)
@@ -436,10 +439,13 @@ def suffix_convention(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """The id suffix a model uses for each of its compartments.
 
     A renamed metabolite keeps the convention of its model: ``_c`` stays ``_c``
-    even when the compartment id is ``C_c`` (CarveMe, BiGG SBML), ``_c0`` stays
-    ``_c0`` (ModelSEED); bracket forms (``[c]``, ``(c)``) and ``-c`` become
-    ``_c``. For each compartment the most common suffix of its metabolites wins
-    (ties: the shortest, then alphabetical). A compartment none of whose
+    even when the compartment id is ``C_c`` (CarveMe, BiGG SBML) or ``Cytosol``;
+    ``_c0`` stays ``_c0`` (ModelSEED). A compartment whose id is itself a short
+    code (one or two lower-case letters and an optional digit: ``c``, ``c0``,
+    ``im``) is its own suffix, so that ids follow a harmonized compartment
+    (``c0`` -> ``c``). For other compartments the most common suffix of their
+    metabolites wins (ties: the shortest, then alphabetical), bracket forms
+    (``[c]``, ``(c)``) and ``-c`` becoming ``_c``; a compartment none of whose
     metabolites carries a suffix gets ``_`` and its id without a ``C_`` prefix.
 
     Parameters
@@ -469,7 +475,10 @@ def suffix_convention(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
             found[form] += 1
     result = {}
     for compartment, found in counts.items():
-        if found:
+        if _PLAIN_COMPARTMENT.fullmatch(compartment):
+            # a BiGG/ModelSEED-style id is its own suffix (also after c0 -> c harmonization)
+            result[compartment] = "_" + compartment
+        elif found:
             result[compartment] = min(found, key=lambda s: (-found[s], len(s), s))
         elif compartment.startswith("C_") and len(compartment) > 2:
             result[compartment] = "_" + compartment[2:]
