@@ -36,7 +36,7 @@ from cobra_metalign.audit import (
     empty_reactions,
     model_fingerprint,
 )
-from cobra_metalign.rewrite import apply_matches
+from cobra_metalign.rewrite import apply_plan, plan_matches
 
 if TYPE_CHECKING:  # pragma: no cover
     import cobra
@@ -86,12 +86,18 @@ class AlignmentResult:
         Flagged reactions (``REACTION_EMPTIED``, ``REACTION_DUPLICATE``).
     matches : pandas.DataFrame
         The matcher's frame the rewrite was made from.
+    plan : RewritePlan or None
+        The checked rewrite plan (:mod:`cobra_metalign.plan`); with
+        ``align(..., plan_only=True)`` ``model`` is the input, unchanged, and the
+        plan is what to apply (:func:`cobra_metalign.rewrite.apply_plan`, or
+        :func:`cobra_metalign.sbml_patch.patch_document`).
     """
 
     model: cobra.Model
     audit: pd.DataFrame
     reactions: pd.DataFrame
     matches: pd.DataFrame
+    plan: Any = None
 
     def summary(self) -> pd.Series:
         """Number of metabolites per status, then of flagged reactions per status.
@@ -155,6 +161,7 @@ def align(
     accept_review: bool = False,
     matches: pd.DataFrame | None = None,
     add_xrefs: bool | Any = False,
+    plan_only: bool = False,
     **match_options: Any,
 ) -> AlignmentResult:
     """Map every metabolite to a BiGG universal id, merge duplicates, and report.
@@ -180,6 +187,9 @@ def align(
         A match frame to apply instead of running the matcher.
     add_xrefs : bool or Catalog, optional
         Also annotate accepted metabolites with the catalogue's cross-references.
+    plan_only : bool, optional
+        Make and check the rewrite plan and the audit but leave the model as it is
+        (``result.plan`` holds what to apply). Default False.
     **match_options
         Passed to :func:`cobra_metalign.matcher.match` (``sources``, ``guards``,
         thresholds...).
@@ -201,15 +211,17 @@ def align(
         matches = match(model, catalog=catalog, encoder=encoder, **match_options)
     elif match_options:
         raise TypeError(f"matcher options {sorted(match_options)} given with ready matches")
-    aligned, audit, reactions = apply_matches(
+    plan, audit, reactions = plan_matches(
         model,
         matches,
         rename=rename,
-        inplace=inplace,
         accept_review=accept_review,
         add_xrefs=_resolve_xrefs(add_xrefs, catalog),
     )
-    return AlignmentResult(model=aligned, audit=audit, reactions=reactions, matches=matches)
+    aligned = model if plan_only else apply_plan(model, plan, inplace=inplace)
+    return AlignmentResult(
+        model=aligned, audit=audit, reactions=reactions, matches=matches, plan=plan
+    )
 
 
 # ------------------------------------------------------------------ compartments

@@ -686,6 +686,7 @@ def apply_audit(
     rename: bool | None = None,
     inplace: bool = False,
     add_xrefs: Any = None,
+    plan_only: bool = False,
 ) -> tuple[cobra.Model, pd.DataFrame, pd.DataFrame]:
     """Apply a curator's decisions: the review round-trip.
 
@@ -708,6 +709,9 @@ def apply_audit(
         Change ``model`` itself (reverted on leaving ``with model:``) instead of a copy.
     add_xrefs : Catalog, optional
         Also add the catalogue's cross-references of accepted ids.
+    plan_only : bool, optional
+        Leave the model as it is and return the checked rewrite plan
+        (:class:`cobra_metalign.plan.RewritePlan`) in place of the model.
 
     Returns
     -------
@@ -723,7 +727,7 @@ def apply_audit(
         When the audit does not fit the model (unknown or missing ids, a changed
         model) or has invalid content.
     """
-    from cobra_metalign.rewrite import apply_matches
+    from cobra_metalign.rewrite import apply_matches, plan_matches
 
     if isinstance(audit, (str, os.PathLike)):
         source = str(audit)
@@ -751,16 +755,17 @@ def apply_audit(
     matches = _matches_from_audit(audit, source)
     if rename is None:
         rename = bool(audit.attrs.get("rename", True))
-    new_model, new_audit, reactions = apply_matches(
-        model,
-        matches,
-        rename=rename,
-        inplace=inplace,
-        accept_review=False,
-        add_xrefs=add_xrefs,
+    options = {
+        "rename": rename,
+        "accept_review": False,
+        "add_xrefs": add_xrefs,
         # Rows a curator accepted are merged even when their names differ.
-        name_guard=False,
-    )
+        "name_guard": False,
+    }
+    if plan_only:  # the model stays as it is; the plan is returned in its place
+        new_model, new_audit, reactions = plan_matches(model, matches, **options)
+    else:
+        new_model, new_audit, reactions = apply_matches(model, matches, inplace=inplace, **options)
     rejected = [str(i) for i in audit.index[audit["decision"] == "reject"]]
     if rejected:
         new_audit.loc[rejected, "decision"] = "reject"

@@ -179,6 +179,24 @@ def _matcher_options(func: Any) -> Any:
     return func
 
 
+def _writes_sbml(path: Path) -> bool:
+    """Whether the model output ``path`` names an SBML file (``.xml``, ``.sbml``, ``.gz`` too)."""
+    from cobra_metalign.io import FORMATS
+
+    name = path.name.lower()
+    for suffix in _COMPRESSION:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return FORMATS.get(Path(name).suffix) == "sbml"
+
+
+def _patched(document: Any, plan: Any) -> Any:
+    """The input's SBML document with the plan written into it (see sbml_patch)."""
+    from cobra_metalign.sbml_patch import patch_document
+
+    return patch_document(document, plan)
+
+
 def _write_outputs(
     model: Any,
     audit: pd.DataFrame,
@@ -251,7 +269,7 @@ def fix(
     decision column, and run `metalign apply MODEL AUDIT`.
     """
     from cobra_metalign.alignment import align
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io import read_model_document
 
     if in_place and output is not None:
         raise click.UsageError("--in-place and --output exclude each other")
@@ -268,7 +286,9 @@ def fix(
         if in_place:
             checked["backup"] = backup
         _check_outputs(checked, [model_path], overwrite)
-    model = read_model(model_path)
+    model, document = read_model_document(model_path)
+    # SBML to SBML: the plan is written into the input's own document
+    patch = document is not None and _writes_sbml(outputs["model"])
     catalog = _load_catalog(catalog_path)
     result = align(
         model,
@@ -279,17 +299,19 @@ def fix(
         rename=not no_rename,
         accept_review=accept_review,
         add_xrefs=catalog if add_xrefs else False,
+        plan_only=patch,
     )
     _echo_summary(str(model_path), result.audit, result.reactions, METABOLITE_STATUSES)
     if dry_run:
         click.echo("dry run: nothing written")
         return
+    written = _patched(document, result.plan) if patch else result.model
     if in_place:
         shutil.copy2(model_path, backup)
         click.echo(f"backup:          {backup}")
-        _write_outputs(result.model, result.audit, result.reactions, outputs, overwrite=True)
+        _write_outputs(written, result.audit, result.reactions, outputs, overwrite=True)
     else:
-        _write_outputs(result.model, result.audit, result.reactions, outputs, overwrite, model_path)
+        _write_outputs(written, result.audit, result.reactions, outputs, overwrite, model_path)
 
 
 # ---------------------------------------------------------------------- apply
@@ -351,7 +373,7 @@ def apply(
     that does not fit MODEL (unknown or missing ids, a changed model) is refused.
     """
     from cobra_metalign.audit import apply_audit, read_audit
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io import read_model_document
 
     defaults = (
         output_paths(output, None) if output is not None else output_paths(model_path, "curated")
@@ -364,9 +386,12 @@ def apply(
     if not dry_run:
         _check_outputs(outputs, [model_path, audit_in], overwrite)
     audit = read_audit(audit_in)
-    model = read_model(model_path)
+    model, document = read_model_document(model_path)
+    patch = document is not None and _writes_sbml(outputs["model"])
     catalog = _load_catalog(catalog_path) if add_xrefs else None
-    new_model, new_audit, reactions = apply_audit(model, audit, add_xrefs=catalog)
+    new_model, new_audit, reactions = apply_audit(model, audit, add_xrefs=catalog, plan_only=patch)
+    if patch and not dry_run:
+        new_model = _patched(document, new_model)
     _echo_summary(str(model_path), new_audit, reactions, METABOLITE_STATUSES)
     decisions = audit["decision"].value_counts()
     click.echo(

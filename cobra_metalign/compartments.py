@@ -86,7 +86,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Iterable
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ __all__ = [
     "compartment_code",
     "decode_sbml_id",
     "split_id",
+    "suffix_convention",
     "clean_name",
 ]
 
@@ -415,6 +417,74 @@ def split_id(
         if token in lookup and remainder:
             return remainder, lookup[token]
     return base, ""
+
+
+_PLAIN_COMPARTMENT = re.compile(r"[a-z]{1,2}\d?")
+
+
+def _suffix_form(met_id: str, compartment: str) -> str | None:
+    """The suffix ``met_id`` uses for ``compartment`` as ``_token``; None when it has none."""
+    decoded = decode_sbml_id(met_id)
+    base, _ = split_id(met_id, compartment)
+    if base == decoded or not decoded.startswith(base):
+        return None
+    tail = decoded[len(base) :]
+    if tail.startswith("_"):
+        return tail
+    token = tail.strip("[]()-")
+    return f"_{token}" if token else None
+
+
+def suffix_convention(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The id suffix a model uses for each of its compartments.
+
+    A renamed metabolite keeps the convention of its model: ``_c`` stays ``_c``
+    even when the compartment id is ``C_c`` (CarveMe, BiGG SBML) or ``Cytosol``;
+    ``_c0`` stays ``_c0`` (ModelSEED). A compartment whose id is itself a short
+    code (one or two lower-case letters and an optional digit: ``c``, ``c0``,
+    ``im``) is its own suffix, so that ids follow a harmonized compartment
+    (``c0`` -> ``c``). For other compartments the most common suffix of their
+    metabolites wins (ties: the shortest, then alphabetical), bracket forms
+    (``[c]``, ``(c)``) and ``-c`` becoming ``_c``; a compartment none of whose
+    metabolites carries a suffix gets ``_`` and its id without a ``C_`` prefix.
+
+    Parameters
+    ----------
+    pairs : iterable of (str, str)
+        ``(metabolite id, compartment id)`` for every metabolite of the model.
+
+    Returns
+    -------
+    dict
+        ``{compartment id: suffix}`` for every compartment named in ``pairs``.
+
+    Examples
+    --------
+    >>> suffix_convention([("glc__D_c", "C_c"), ("h2o_c", "C_c")])
+    {'C_c': '_c'}
+    >>> suffix_convention([("cpd00027_c0", "c0"), ("nosuffix", "e")])
+    {'c0': '_c0', 'e': '_e'}
+    """
+    counts: dict[str, Counter[str]] = {}
+    for met_id, compartment in pairs:
+        if not compartment:
+            continue
+        found = counts.setdefault(compartment, Counter())
+        form = _suffix_form(str(met_id), compartment)
+        if form is not None:
+            found[form] += 1
+    result = {}
+    for compartment, found in counts.items():
+        if _PLAIN_COMPARTMENT.fullmatch(compartment):
+            # a BiGG/ModelSEED-style id is its own suffix (also after c0 -> c harmonization)
+            result[compartment] = "_" + compartment
+        elif found:
+            result[compartment] = min(found, key=lambda s: (-found[s], len(s), s))
+        elif compartment.startswith("C_") and len(compartment) > 2:
+            result[compartment] = "_" + compartment[2:]
+        else:
+            result[compartment] = "_" + compartment
+    return result
 
 
 # ------------------------------------------------------------------- names

@@ -76,6 +76,7 @@ __all__ = [
     "METABOLITE_COLUMNS",
     "VALIDATION_COLUMNS",
     "read_model",
+    "read_model_document",
     "validate",
     "write_model",
     "metabolite_table",
@@ -580,6 +581,73 @@ def read_model(path: str | os.PathLike[str]) -> cobra.Model:
     return model
 
 
+def _read_sbml_once(source: _Source) -> tuple[cobra.Model, libsbml.SBMLDocument]:
+    """Parse an SBML file once with libsbml; build the cobra model from that document.
+
+    cobra converts FBC v1 documents to v2 in place while reading them, so those
+    (and files cobra can only read after a repair) are parsed a second time for cobra.
+    """
+    _check_xml_prolog(source)
+    document = libsbml.readSBMLFromFile(str(source.data_path))
+    plugin = document.getPlugin("fbc")
+    fbc_v1 = (
+        plugin is not None and document.isPkgEnabled("fbc") and (plugin.getPackageVersion() == 1)
+    )
+    model = None
+    if not fbc_v1 and document.getModel() is not None:
+        try:
+            from cobra.io.sbml import _sbml_to_model  # one parse instead of two
+
+            model = _sbml_to_model(document)
+        except Exception:  # noqa: BLE001 - the full reader below reports the error
+            logger.debug("Building %s from its document failed.", source.path, exc_info=True)
+            document = libsbml.readSBMLFromFile(str(source.data_path))
+    if model is None:
+        model = _read_sbml_with_cobra(source)
+    _restore_missing_charges(model, source.data_path, source.head)
+    return model, document
+
+
+def read_model_document(
+    path: str | os.PathLike[str],
+) -> tuple[cobra.Model, libsbml.SBMLDocument | None]:
+    """Read a model; for SBML also return the libsbml document it was read from.
+
+    The file goes through the same checks as :func:`read_model`; SBML is parsed
+    once. The document is what :func:`cobra_metalign.sbml_patch.patch_document`
+    writes a rewrite plan into.
+
+    Parameters
+    ----------
+    path : path-like
+
+    Returns
+    -------
+    model : cobra.Model
+    document : libsbml.SBMLDocument or None
+        None for JSON, YAML and MAT.
+
+    Raises
+    ------
+    cobra_metalign.errors.ModelReadError
+        As :func:`read_model`.
+    """
+    with _open_source(path) as source:
+        if source.fmt != "sbml":
+            model, document = _load(source), None
+        else:
+            try:
+                model, document = _read_sbml_once(source)
+            except ModelReadError:
+                raise
+            except Exception as error:
+                raise _read_error(source.path, _describe(error), source.fmt) from error
+    _sanitize(model, path)
+    if len(model.metabolites) == 0:
+        logger.warning("%s: the model has no metabolites.", path)
+    return model, document
+
+
 def _sanitize(model: cobra.Model, path: str | os.PathLike[str]) -> None:
     """Unset charges that are not finite numbers and drop annotation values that are
     neither strings nor lists of strings (e.g. from a hand-edited JSON file), so that
@@ -732,6 +800,13 @@ def _sort_group_members(text: str) -> str:
 
 def _serialize(model: cobra.Model, fmt: str) -> bytes:
     """The bytes of ``model`` in ``fmt``; deterministic for a given model."""
+    to_bytes = getattr(model, "to_bytes", None)
+    if to_bytes is not None:  # a patched SBML document (cobra_metalign.sbml_patch)
+        if fmt != "sbml":
+            raise ModelWriteError(
+                f"a patched SBML document can only be written as SBML, not {_FORMAT_LABELS[fmt]}"
+            )
+        return to_bytes()
     if fmt == "sbml":
         buffer = io.StringIO()
         cobra.io.write_sbml_model(model, buffer)
@@ -770,14 +845,16 @@ def write_model(
 ) -> Path:
     """Write a model atomically in the format its suffix names.
 
-    SBML is written as Level 3 Version 1 with FBC v2 by cobra; ``.gz`` adds
+    A cobra model's SBML is written as Level 3 Version 1 with FBC v2 by cobra; a
+    :class:`~cobra_metalign.sbml_patch.PatchedDocument` is written as the
+    document it is (same level, version and packages); ``.gz`` adds
     gzip compression without a time stamp, so two writes of the same model give
     identical bytes.
 
     Parameters
     ----------
-    model : cobra.Model
-        The model to write.
+    model : cobra.Model or PatchedDocument
+        The model to write (a patched document: SBML targets only).
     path : path-like
         Target file: ``.xml``, ``.sbml``, ``.json``, ``.yml``, ``.yaml`` or
         ``.mat``, optionally followed by ``.gz``.

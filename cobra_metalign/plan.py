@@ -1,0 +1,1012 @@
+"""The rewrite plan: what happens to every metabolite, as plain data, decided once.
+
+:func:`make_plan` reads a match frame (:func:`cobra_metalign.matcher.match`, or a
+curated audit turned back into one) and the model, and decides, without touching
+the model, as DESIGN.md ("Rewriting") says:
+
+* a *unit* (:class:`MergeUnit`) is either one accepted metabolite or a duplicate
+  group: rows linked by ``duplicate_of`` and accepted rows of one compartment
+  accepted to the same BiGG id (their new ids would collide);
+* the survivor of a group is the member already holding the target id, else the
+  one in most reactions, else the smallest id;
+* a renamed id keeps the suffix its model uses for the compartment
+  (:func:`~cobra_metalign.compartments.suffix_convention`): ``_c`` stays ``_c``
+  even when the compartment's id is ``C_c``; ``_c0`` stays ``_c0``;
+* a metabolite without a compartment takes it from its id suffix when that is
+  unambiguous, and is otherwise never merged (nor renamed);
+* automatic plans (the matcher's, not a curator's) never merge members whose names
+  differ by a stereo or specificity descriptor, whose heavy-atom formulas differ,
+  whose formulas use R-group or polymer notation that cannot be compared, or
+  whose charges differ on one formula; such members stay ``REVIEW`` with the
+  reason. An accepted row whose evidence is only similarity (TF-IDF, encoder) or
+  an InChIKey skeleton is ``REVIEW`` too;
+* a target id already held by a metabolite that keeps it (and is not part of the
+  unit) blocks the unit (``CONFLICT``); no two metabolites ever end with one id.
+
+The plan then lists, as public data, the renames, the merge groups with the summed
+stoichiometry of every reaction they touch, the annotations and notes to add and
+the reactions to flag. :func:`check_plan` verifies the invariants of the plan
+before anything is applied; :func:`build_audit` turns it into the audit table.
+It is applied to a cobra model by :func:`cobra_metalign.rewrite.apply_plan` or to
+the SBML document itself by :mod:`cobra_metalign.sbml_patch`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from cobra_metalign.audit import (
+    ANNOTATED,
+    AUDIT_COLUMNS,
+    CONFLICT,
+    KEPT,
+    MERGED,
+    REACTION_COLUMNS,
+    REACTION_DUPLICATE,
+    REACTION_EMPTIED,
+    RENAMED,
+    REVIEW,
+    UNMATCHED,
+)
+from cobra_metalign.compartments import (
+    COMPARTMENT_CODES,
+    compartment_aliases,
+    decode_sbml_id,
+    split_id,
+    suffix_convention,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import cobra
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "NOTES_KEY",
+    "MATCH_DECISIONS",
+    "MergeUnit",
+    "RewritePlan",
+    "PlanInvariantError",
+    "make_plan",
+    "check_plan",
+    "build_audit",
+    "normalize_matches",
+    "hard_evidence",
+]
+
+#: Key of the survivor's notes that records the original ids of a renamed or merged metabolite.
+NOTES_KEY = "metalign_original_ids"
+#: Decisions a match frame may hold.
+MATCH_DECISIONS: tuple[str, ...] = ("accept", "review", "none")
+
+#: States of a metabolite in a plan.
+APPLIED, PENDING, BLOCKED, NONE = "applied", "review", "conflict", "none"
+#: Coefficients closer to zero than this after summing are removed.
+ZERO = 1e-12
+#: Evidence labels that never suffice on their own for an automatic acceptance.
+SOFT_EVIDENCE = ("tfidf", "encoder", "inchikey=skeleton")
+#: compare_formulas outcomes that forbid an automatic merge, and why.
+_FORMULA_BLOCKS = {
+    "mismatch": "heavy-atom formulas differ",
+    "generic": "R-group or polymer formula cannot be compared",
+    "charge": "same formula, different charge",
+}
+
+_STRING_COLUMNS = (
+    "bigg_id",
+    "bigg_name",
+    "decision",
+    "evidence",
+    "candidates",
+    "equivalents",
+    "duplicate_of",
+)
+
+
+class PlanInvariantError(RuntimeError):
+    """A plan breaks an invariant: a bug in the planner, never the user's input.
+
+    The message names the metabolite (row) concerned; nothing has been written.
+    """
+
+
+@dataclass(frozen=True)
+class MergeUnit:
+    """Metabolites that end as one.
+
+    Attributes
+    ----------
+    members : tuple of str
+        The survivor first, then the merged-away members (original ids).
+    bigg_id : str
+        The BiGG id the unit is mapped to ("" for a merge without one).
+    final_id : str
+        The survivor's id after the rewrite.
+    compartment : str
+        The compartment of every member.
+    """
+
+    members: tuple[str, ...]
+    bigg_id: str
+    final_id: str
+    compartment: str
+
+    @property
+    def survivor(self) -> str:
+        """The member that stays."""
+        return self.members[0]
+
+    @property
+    def merged(self) -> tuple[str, ...]:
+        """The members removed, their reactions rewired onto the survivor."""
+        return self.members[1:]
+
+
+@dataclass(frozen=True)
+class _Record:
+    """What the audit shows of an original metabolite."""
+
+    name: Any
+    compartment: Any
+    formula: Any
+    charge: Any
+
+
+@dataclass
+class RewritePlan:
+    """Everything a rewrite does, decided before the model is touched.
+
+    Attributes
+    ----------
+    model_id : str
+    order : list of str
+        Every original metabolite id, in model order.
+    table : pandas.DataFrame
+        The normalized match frame (one row per metabolite, in ``order``).
+    units : list of MergeUnit
+        Accepted metabolites and duplicate groups.
+    state : dict
+        ``applied``, ``review``, ``conflict`` or ``none`` per metabolite.
+    conflict : dict
+        Whether each metabolite is reported ``CONFLICT``.
+    comment : dict
+        Reasons per metabolite, shown in the audit ``comment``.
+    held : dict
+        Members held back from a merge by a guard: ``{member: survivor}``.
+    compartment : dict
+        The compartment of each metabolite the plan used (inferred from the id
+        suffix when the model gave none; "" when unknown).
+    suffix : dict
+        The id suffix of each compartment (``{"C_c": "_c"}``).
+    annotations : dict
+        ``{survivor id: {namespace: [values]}}`` to add (``bigg.metabolite`` and,
+        when asked, the catalogue's cross-references).
+    stoichiometry : dict
+        ``{reaction id: {metabolite id: coefficient}}`` after the merge, for every
+        reaction a merged-away metabolite is in (original ids; the survivor holds
+        the summed coefficients, zeros removed).
+    flagged : pandas.DataFrame
+        Reactions that become empty or identical to another (``REACTION_COLUMNS``).
+    automatic : bool
+        True for the matcher's plan (guards on), False for a curator's.
+    rename, accept_review : bool
+        The options the plan was made with.
+    """
+
+    model_id: str
+    order: list[str]
+    table: pd.DataFrame
+    state: dict[str, str]
+    conflict: dict[str, bool]
+    comment: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    units: list[MergeUnit] = field(default_factory=list)
+    held: dict[str, str] = field(default_factory=dict)
+    compartment: dict[str, str] = field(default_factory=dict)
+    suffix: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    stoichiometry: dict[str, dict[str, float]] = field(default_factory=dict)
+    flagged: pd.DataFrame = field(default_factory=pd.DataFrame)
+    automatic: bool = True
+    rename: bool = True
+    accept_review: bool = False
+    records: dict[str, _Record] = field(default_factory=dict, repr=False)
+
+    @property
+    def unit_of(self) -> dict[str, MergeUnit]:
+        """``{metabolite id: its unit}`` for every member of a unit."""
+        return {member: unit for unit in self.units for member in unit.members}
+
+    @property
+    def final_ids(self) -> dict[str, str]:
+        """``{original id: id after the rewrite}`` (merged members: the survivor's final id)."""
+        final = {met_id: met_id for met_id in self.order}
+        for unit in self.units:
+            for member in unit.members:
+                final[member] = unit.final_id
+        return final
+
+    @property
+    def renames(self) -> dict[str, str]:
+        """``{survivor id: new id}`` for every survivor whose id changes."""
+        return {u.survivor: u.final_id for u in self.units if u.final_id != u.survivor}
+
+    @property
+    def merged_into(self) -> dict[str, str]:
+        """``{merged-away id: survivor id}`` (original ids)."""
+        return {m: u.survivor for u in self.units for m in u.merged}
+
+    @property
+    def notes(self) -> dict[str, list[str]]:
+        """``{survivor id: original ids to record under NOTES_KEY}`` for renamed or merged units."""
+        return {
+            u.survivor: list(u.members) for u in self.units if u.merged or u.final_id != u.survivor
+        }
+
+    def units_frame(self) -> pd.DataFrame:
+        """The units as a table: survivor, merged members, BiGG id, final id, compartment."""
+        rows = [
+            {
+                "survivor": u.survivor,
+                "merged": "; ".join(u.merged),
+                "bigg_id": u.bigg_id,
+                "final_id": u.final_id,
+                "compartment": u.compartment,
+            }
+            for u in self.units
+        ]
+        return pd.DataFrame(
+            rows, columns=["survivor", "merged", "bigg_id", "final_id", "compartment"]
+        )
+
+    def target_id(self, bigg_id: str, compartment: str) -> str:
+        """The id a metabolite mapped to ``bigg_id`` gets in ``compartment``."""
+        return f"{bigg_id}{self.suffix.get(compartment, '_' + compartment)}"
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, item: str) -> str:
+        root = item
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while self.parent.get(item, item) != root:
+            self.parent[item], item = root, self.parent[item]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            # Deterministic: the smaller id becomes the root.
+            low, high = sorted((root_a, root_b))
+            self.parent[high] = low
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:
+        return ""
+    return str(value).strip()
+
+
+def normalize_matches(model: cobra.Model, matches: pd.DataFrame) -> pd.DataFrame:
+    """Check a match frame against the model; fill absent rows and columns.
+
+    Parameters
+    ----------
+    model : cobra.Model
+    matches : pandas.DataFrame
+        Indexed by metabolite id (or with a ``metabolite_id`` column), with at
+        least ``bigg_id`` and ``decision``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model metabolite, in model order, every column of
+        :data:`_STRING_COLUMNS` as text, ``conflict`` bool and ``score`` float.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A frame that is not a DataFrame, lacks columns, repeats ids, names
+        metabolites that are not in the model or holds unknown decisions.
+    """
+    if not isinstance(matches, pd.DataFrame):
+        raise TypeError(f"matches must be a pandas DataFrame, not {type(matches).__name__}")
+    frame = matches.copy()
+    if "metabolite_id" in frame.columns:
+        frame = frame.set_index("metabolite_id")
+    frame.index = frame.index.map(str)
+    missing_columns = [c for c in ("bigg_id", "decision") if c not in frame.columns]
+    if missing_columns:
+        raise ValueError(f"the match frame lacks columns {missing_columns}")
+    if frame.index.has_duplicates:
+        dupes = sorted(set(frame.index[frame.index.duplicated()]))
+        raise ValueError(f"the match frame repeats metabolite ids {dupes[:10]}")
+    model_ids = [met.id for met in model.metabolites]
+    unknown = sorted(set(frame.index) - set(model_ids))
+    if unknown:
+        raise ValueError(
+            f"the match frame names {len(unknown)} metabolites not in model {model.id!r}: "
+            f"{unknown[:10]}"
+        )
+    absent = [m for m in model_ids if m not in frame.index]
+    if absent:
+        logger.warning(
+            "%d metabolites have no row in the match frame; they are left UNMATCHED (%s)",
+            len(absent),
+            ", ".join(absent[:5]),
+        )
+        filler = pd.DataFrame({"bigg_id": "", "decision": "none"}, index=pd.Index(absent))
+        frame = pd.concat([frame, filler])
+    for column in _STRING_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+        frame[column] = frame[column].map(_text)
+    frame["decision"] = frame["decision"].str.lower().replace({"": "none"})
+    bad = sorted(set(frame["decision"]) - set(MATCH_DECISIONS))
+    if bad:
+        raise ValueError(f"invalid decisions {bad} in the match frame; known: {MATCH_DECISIONS}")
+    if "conflict" not in frame.columns:
+        frame["conflict"] = False
+    frame["conflict"] = frame["conflict"].map(
+        lambda v: False if v is None or (isinstance(v, float) and v != v) else bool(v)
+    )
+    if "score" not in frame.columns:
+        frame["score"] = 0.0
+    frame["score"] = pd.to_numeric(frame["score"], errors="coerce").fillna(0.0).astype(float)
+    return frame.loc[model_ids]
+
+
+def _equivalents(value: str) -> set[str]:
+    return {item.strip() for item in value.split(";") if item.strip()}
+
+
+def hard_evidence(evidence: str) -> bool | None:
+    """Whether an evidence text holds something besides similarity and InChIKey skeletons.
+
+    Parameters
+    ----------
+    evidence : str
+        The ``evidence`` column (``id=exact; name=exact``, ``inchikey=skeleton; tfidf=0.84``).
+
+    Returns
+    -------
+    bool or None
+        None for an empty text (nothing to judge), else True when at least one
+        item is not TF-IDF, encoder or InChIKey-skeleton evidence.
+
+    Examples
+    --------
+    >>> hard_evidence("inchikey=skeleton; tfidf=0.84")
+    False
+    >>> hard_evidence("xref:kegg.compound=C00031; tfidf=0.9")
+    True
+    """
+    items = [item.strip() for item in str(evidence or "").split(";") if item.strip()]
+    if not items:
+        return None
+    return any(not item.startswith(SOFT_EVIDENCE) for item in items)
+
+
+# ------------------------------------------------------------------- planning
+def _compartments(model: cobra.Model, plan: RewritePlan) -> None:
+    """Fill ``plan.compartment`` and ``plan.suffix``; comment on inferred or disagreeing ones."""
+    known = sorted(str(c) for c in model.compartments if str(c).strip())
+    # a suffix may also name a BiGG compartment the model does not use (ac_b in e)
+    codes = sorted(set(known) | set(COMPARTMENT_CODES))
+    pairs = []
+    for met in model.metabolites:
+        own = str(met.compartment or "").strip()
+        if own:
+            plan.compartment[met.id] = own
+            pairs.append((met.id, own))
+            base, _ = split_id(met.id, own)
+            if base == decode_sbml_id(met.id):
+                # nothing cut: does the suffix name another compartment of the model?
+                _, other = split_id(met.id, None, [c for c in codes if c != own])
+                if other and other != own and not (compartment_aliases(other) & {own}):
+                    plan.comment[met.id].append(
+                        f"id suffix names compartment {other}, the compartment attribute is {own}"
+                    )
+            continue
+        _, inferred = split_id(met.id, None, known)
+        plan.compartment[met.id] = inferred
+        if inferred:
+            plan.comment[met.id].append(f"no compartment: {inferred} taken from the id suffix")
+        else:
+            plan.comment[met.id].append("no compartment, none in the id: never merged")
+        pairs.append((met.id, inferred))
+    plan.suffix = suffix_convention(pairs)
+
+
+def _initial_state(plan: RewritePlan, rows: Mapping[str, Mapping[str, Any]]) -> None:
+    for met_id in plan.order:
+        row = rows[met_id]
+        decision, has_target = row["decision"], bool(row["bigg_id"] or row["duplicate_of"])
+        plan.conflict[met_id] = bool(row["conflict"])
+        if row["conflict"]:
+            plan.state[met_id] = BLOCKED
+        elif has_target and (decision == "accept" or (decision == "review" and plan.accept_review)):
+            plan.state[met_id] = APPLIED
+        elif decision == "review" and has_target:
+            plan.state[met_id] = PENDING
+        else:
+            plan.state[met_id] = NONE
+        if (
+            plan.automatic
+            and plan.state[met_id] == APPLIED
+            and row["bigg_id"]
+            and hard_evidence(row["evidence"]) is False
+        ):
+            plan.state[met_id] = PENDING
+            plan.comment[met_id].append(
+                "evidence is only similarity or an InChIKey skeleton: review"
+            )
+
+
+def make_plan(
+    model: cobra.Model,
+    matches: pd.DataFrame,
+    *,
+    rename: bool = True,
+    accept_review: bool = False,
+    name_guard: bool = True,
+    add_xrefs: Any = None,
+) -> RewritePlan:
+    """Decide, without touching the model, what happens to every metabolite.
+
+    Parameters
+    ----------
+    model : cobra.Model
+    matches : pandas.DataFrame
+        A match frame (see :func:`normalize_matches`).
+    rename : bool, optional
+        Rename accepted metabolites (default) or only annotate them.
+    accept_review : bool, optional
+        Also apply ``review`` rows that have a proposal.
+    name_guard : bool, optional
+        An automatic plan (default): members whose names, formulas or charges
+        tell them apart and rows accepted on similarity alone are left for review.
+        False for rows a curator accepted.
+    add_xrefs : Catalog or mapping, optional
+        Also annotate accepted metabolites with the catalogue's cross-references.
+
+    Returns
+    -------
+    RewritePlan
+    """
+    table = normalize_matches(model, matches)
+    mets = {met.id: met for met in model.metabolites}
+    order = list(mets)
+    plan = RewritePlan(
+        model_id=str(model.id),
+        order=order,
+        table=table,
+        state={},
+        conflict={},
+        automatic=bool(name_guard),
+        rename=bool(rename),
+        accept_review=bool(accept_review),
+    )
+    plan.records = {
+        m.id: _Record(m.name, m.compartment, m.formula, m.charge) for m in model.metabolites
+    }
+    _compartments(model, plan)
+    comp = plan.compartment
+    n_reactions = {met_id: len(met.reactions) for met_id, met in mets.items()}
+    rows = table.to_dict("index")
+    bigg = {m: rows[m]["bigg_id"] for m in order}
+    equiv = {m: _equivalents(rows[m]["equivalents"]) for m in order}
+    _initial_state(plan, rows)
+    state, conflict = plan.state, plan.conflict
+
+    def holds_own(met_id: str) -> bool:
+        return bool(bigg[met_id]) and met_id == plan.target_id(bigg[met_id], comp[met_id])
+
+    def equivalent(a: str, b: str) -> bool:
+        return bigg[a] in equiv[b] or bigg[b] in equiv[a]
+
+    links = _UnionFind()
+    # 1. duplicate_of links proposed by the matcher (or a curator), in three passes so
+    #    that the outcome does not depend on the order of the metabolites.
+    edges: list[tuple[str, str]] = []
+    for met_id in order:
+        other = rows[met_id]["duplicate_of"]
+        if not other or other == met_id:
+            continue
+        if other not in mets:
+            plan.comment[met_id].append(f"duplicate_of {other} is not in the model")
+        elif not comp[met_id] or not comp[other]:
+            plan.comment[met_id].append(
+                f"duplicate_of {other} not merged: a compartment is unknown"
+            )
+        elif comp[other] != comp[met_id]:
+            plan.comment[met_id].append(
+                f"duplicate_of {other} is in another compartment: not merged"
+            )
+        else:
+            edges.append((met_id, other))
+    # 1a. Strong evidence without any BiGG id (same InChIKey, or name+formula+xref).
+    for met_id, other in edges:
+        if (
+            state[met_id] == NONE
+            and state[other] in (NONE, APPLIED)
+            and not (bigg[met_id] or bigg[other])
+        ):
+            state[met_id] = APPLIED
+    # 1b. Linked rows accepted to different, non-equivalent ids: the evidence disagrees.
+    snapshot = dict(state)
+    for met_id, other in edges:
+        if (
+            snapshot[met_id] == APPLIED
+            and snapshot[other] == APPLIED
+            and bigg[met_id]
+            and bigg[other]
+            and bigg[met_id] != bigg[other]
+            and not equivalent(met_id, other)
+        ):
+            state[met_id], conflict[met_id] = BLOCKED, True
+            plan.comment[met_id].append(
+                f"mapped to {bigg[met_id]} but marked a duplicate of {other}, "
+                f"mapped to {bigg[other]}"
+            )
+    # 1c. Join the rest.
+    for met_id, other in edges:
+        mine, theirs = state[met_id], state[other]
+        if mine == APPLIED and theirs == APPLIED:
+            if not bigg[met_id] or not bigg[other] or bigg[met_id] == bigg[other]:
+                links.union(met_id, other)
+            elif holds_own(met_id) and holds_own(other):
+                # Both ids are BiGG ids the model already uses side by side: the
+                # catalogue's equivalence alone is not enough to merge them.
+                plan.comment[met_id].append(
+                    f"equivalent of {other} ({bigg[other]}) but both already hold "
+                    "BiGG ids: kept apart, review"
+                )
+            else:
+                links.union(met_id, other)
+        elif mine == APPLIED and theirs == NONE and not bigg[met_id]:
+            links.union(met_id, other)  # an accepted merge into an unmapped metabolite
+        elif mine == APPLIED:
+            plan.comment[met_id].append(
+                f"proposed duplicate of {other} not merged: {other} is {theirs}"
+            )
+        elif mine != BLOCKED:
+            plan.comment[met_id].append(f"proposed duplicate of {other}, not applied")
+    # 2. Accepted to the same BiGG id in the same compartment: the ids would collide.
+    same_target: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for met_id in order:
+        if state[met_id] == APPLIED and bigg[met_id] and comp[met_id]:
+            same_target[comp[met_id], bigg[met_id]].append(met_id)
+    for members in same_target.values():
+        for other in members[1:]:
+            links.union(members[0], other)
+
+    components: dict[str, list[str]] = defaultdict(list)
+    for met_id in order:
+        components[links.find(met_id)].append(met_id)
+    for members in components.values():
+        if len(members) == 1 and state[members[0]] != APPLIED:
+            continue
+        unit = _make_unit(members, plan, bigg, equiv, n_reactions, mets)
+        if unit is not None:
+            plan.units.append(unit)
+    _resolve_collisions(plan)
+    _annotations(plan, add_xrefs)
+    _reaction_changes(model, plan)
+    return plan
+
+
+def _guard(plan: RewritePlan, survivor: Any, member: Any) -> str:
+    """Why ``member`` must not be merged into ``survivor`` automatically ("" if it may)."""
+    from cobra_metalign.chem import compare_formulas
+
+    outcome = compare_formulas(survivor.formula, member.formula, survivor.charge, member.charge)
+    if outcome in _FORMULA_BLOCKS:
+        return (
+            f"{_FORMULA_BLOCKS[outcome]} ({survivor.formula or '?'} {survivor.charge}, "
+            f"{member.formula or '?'} {member.charge})"
+        )
+    why = _name_difference(survivor, member)
+    return f"names differ ({why})" if why else ""
+
+
+def _make_unit(
+    members: list[str],
+    plan: RewritePlan,
+    bigg: Mapping[str, str],
+    equiv: Mapping[str, set[str]],
+    n_reactions: Mapping[str, int],
+    mets: Mapping[str, Any],
+) -> MergeUnit | None:
+    state = plan.state
+    targets = [bigg[m] for m in members if state[m] == APPLIED and bigg[m]]
+    distinct = sorted(set(targets))
+
+    def linked(a: str, b: str) -> bool:
+        return any(
+            (bigg[m] == a and b in equiv[m]) or (bigg[m] == b and a in equiv[m]) for m in members
+        )
+
+    consistent = all(linked(a, b) for a, b in combinations(distinct, 2))
+    unmapped = [m for m in members if state[m] != APPLIED]
+    if (distinct and not consistent) or (distinct and unmapped):
+        why = (
+            f"inconsistent BiGG ids {', '.join(distinct)}"
+            if not consistent
+            else f"{', '.join(unmapped)} not accepted"
+        )
+        for member in members:
+            plan.state[member], plan.conflict[member] = BLOCKED, True
+            plan.comment[member].append(f"duplicate group {', '.join(members)}: {why}")
+        return None
+    compartment = plan.compartment[members[0]]
+
+    def has_target(met_id: str) -> bool:
+        return any(met_id == plan.target_id(b, compartment) for b in distinct)
+
+    survivor = min(members, key=lambda m: (not has_target(m), -n_reactions[m], m))
+    others = [m for m in members if m != survivor]
+    if plan.automatic:
+        kept = []
+        for member in others:
+            why = _guard(plan, mets[survivor], mets[member])
+            if why:
+                state[member] = PENDING
+                plan.held[member] = survivor
+                plan.comment[member].append(
+                    f"possible duplicate of {survivor} not merged, {why}: review"
+                )
+            else:
+                kept.append(member)
+        others = kept
+        targets = [bigg[m] for m in (survivor, *others) if state[m] == APPLIED and bigg[m]]
+        distinct = sorted(set(targets))
+    if bigg[survivor] and state[survivor] == APPLIED:
+        target = bigg[survivor]
+    elif distinct:
+        counts = Counter(targets)
+        target = min(distinct, key=lambda b: (-counts[b], b))
+    else:
+        target = ""
+    if target and plan.rename and compartment:
+        final_id = plan.target_id(target, compartment)
+    else:
+        final_id = mets[survivor].id
+    return MergeUnit(
+        members=(survivor, *others), bigg_id=target, final_id=final_id, compartment=compartment
+    )
+
+
+def _name_difference(first: Any, second: Any) -> str:
+    """Distinguishing or specificity differences between two metabolites' names ("" if none)."""
+    from cobra_metalign.chem import distinguishing_clash, specificity_difference
+    from cobra_metalign.compartments import clean_name
+
+    name1 = clean_name(first.name or "", first.compartment)
+    name2 = clean_name(second.name or "", second.compartment)
+    if not name1 or not name2:
+        return ""
+    return "; ".join([*distinguishing_clash(name1, name2), *specificity_difference(name1, name2)])
+
+
+def _resolve_collisions(plan: RewritePlan) -> None:
+    """Block units whose final id another metabolite keeps, until no id is used twice."""
+    while True:
+        holders: dict[str, list[str]] = defaultdict(list)
+        unit_of = plan.unit_of
+        for met_id in plan.order:
+            unit = unit_of.get(met_id)
+            if unit is None:
+                holders[met_id].append(met_id)
+            elif met_id == unit.survivor:
+                holders[unit.final_id].append(met_id)
+        blocked: dict[int, tuple[MergeUnit, list[str]]] = {}
+        for ids in holders.values():
+            if len(ids) < 2:
+                continue
+            for met_id in ids:
+                unit = unit_of.get(met_id)
+                if unit is not None and unit.final_id != unit.survivor:
+                    others = [i for i in ids if i != met_id]
+                    blocked[id(unit)] = (unit, others)
+        if not blocked:
+            return
+        for unit, others in blocked.values():
+            plan.units.remove(unit)
+            for member in unit.members:
+                plan.state[member], plan.conflict[member] = BLOCKED, True
+                plan.comment[member].append(
+                    f"target id {unit.final_id} is held by {', '.join(others)}: not applied"
+                )
+            logger.info(
+                "Not applying %s -> %s: the id is held by %s",
+                ", ".join(unit.members),
+                unit.final_id,
+                ", ".join(others),
+            )
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _annotations(plan: RewritePlan, add_xrefs: Any) -> None:
+    """``bigg.metabolite`` (and catalogue xrefs) to add to each mapped survivor."""
+    for unit in plan.units:
+        if not unit.bigg_id:
+            continue
+        added: dict[str, list[str]] = {"bigg.metabolite": [unit.bigg_id]}
+        entry = add_xrefs.get(unit.bigg_id) if add_xrefs is not None else None
+        if entry is not None:
+            xrefs = getattr(entry, "xrefs", entry)
+            for namespace, values in sorted(xrefs.items()):
+                if values:
+                    added.setdefault(str(namespace), []).extend(
+                        v for v in _as_list(values) if v not in added.get(str(namespace), [])
+                    )
+        plan.annotations[unit.survivor] = added
+
+
+# ------------------------------------------------------------------ reactions
+def _key(terms: Iterable[tuple[str, float]], lower: float, upper: float, mirror: bool) -> tuple:
+    sign = -1.0 if mirror else 1.0
+    ordered = tuple(sorted((met_id, round(sign * coef, 9)) for met_id, coef in terms))
+    forward, backward = upper > 0, lower < 0
+    if mirror:
+        forward, backward = backward, forward
+    return ordered, forward, backward
+
+
+def _reaction_string(reaction: Any, terms: Mapping[str, float]) -> str:
+    """cobra's reaction string of ``reaction`` with the stoichiometry ``terms`` (final ids)."""
+    import cobra
+
+    copy = cobra.Reaction(
+        reaction.id, lower_bound=reaction.lower_bound, upper_bound=reaction.upper_bound
+    )
+    copy.add_metabolites({cobra.Metabolite(m): c for m, c in terms.items()})
+    return copy.build_reaction_string()
+
+
+def _reaction_changes(model: cobra.Model, plan: RewritePlan) -> None:
+    """Summed stoichiometry of every reaction a merge touches, and the reactions to flag."""
+    survivor_of = plan.merged_into
+    final = plan.final_ids
+    touched = sorted(
+        {r.id: r for m in survivor_of for r in model.metabolites.get_by_id(m).reactions}.values(),
+        key=lambda r: r.id,
+    )
+    for reaction in touched:
+        terms: dict[str, float] = {}
+        for met, coefficient in reaction.metabolites.items():
+            target = survivor_of.get(met.id, met.id)
+            terms[target] = terms.get(target, 0.0) + coefficient
+        plan.stoichiometry[reaction.id] = {m: c for m, c in terms.items() if abs(c) > ZERO}
+    index: dict[tuple, list[str]] = defaultdict(list)
+    finals: dict[str, dict[str, float]] = {}
+    for reaction in model.reactions:
+        if reaction.id in plan.stoichiometry:
+            terms = {final[m]: c for m, c in plan.stoichiometry[reaction.id].items()}
+        else:
+            terms = {final[m.id]: c for m, c in reaction.metabolites.items()}
+        finals[reaction.id] = terms
+        index[_key(terms.items(), reaction.lower_bound, reaction.upper_bound, False)].append(
+            reaction.id
+        )
+    rows = []
+    for reaction in touched:
+        terms = finals[reaction.id]
+        merged = [m.id for m in reaction.metabolites if m.id in survivor_of]
+        merged.sort(key=plan.order.index)
+        base = {
+            "reaction_id": reaction.id,
+            "name": reaction.name or "",
+            "reaction": _reaction_string(reaction, terms),
+            "original": reaction.build_reaction_string(),
+            "merged_metabolites": "; ".join(f"{m}->{final[m]}" for m in dict.fromkeys(merged)),
+        }
+        if not terms:
+            rows.append({**base, "status": REACTION_EMPTIED, "duplicate_of": ""})
+            continue
+        lower, upper = reaction.lower_bound, reaction.upper_bound
+        same = set(index.get(_key(terms.items(), lower, upper, False), ()))
+        same |= set(index.get(_key(terms.items(), lower, upper, True), ()))
+        same.discard(reaction.id)
+        if same:
+            rows.append(
+                {**base, "status": REACTION_DUPLICATE, "duplicate_of": "; ".join(sorted(same))}
+            )
+    plan.flagged = pd.DataFrame(rows, columns=list(REACTION_COLUMNS)).set_index("reaction_id")
+
+
+# ----------------------------------------------------------------- invariants
+def check_plan(plan: RewritePlan) -> None:
+    """Verify the invariants of a plan before anything is applied.
+
+    * every unit lies in one known compartment;
+    * an automatic plan merges no members whose heavy-atom formulas differ, whose
+      formulas use R-group/polymer notation that differs, or whose charges differ
+      on one formula;
+    * an automatic plan applies no BiGG id on similarity or an InChIKey skeleton alone;
+    * a metabolite already holding the id its BiGG mapping gives is never renamed
+      away nor merged into another;
+    * the survivor of each unit follows the documented rule;
+    * no two metabolites end with one id.
+
+    Parameters
+    ----------
+    plan : RewritePlan
+
+    Raises
+    ------
+    PlanInvariantError
+        Naming the metabolite and the broken invariant. A violation is a bug in
+        the planner: nothing must be written.
+    """
+    from cobra_metalign.chem import compare_formulas
+
+    rows = plan.table
+    bigg = rows["bigg_id"].to_dict()
+    evidence = rows["evidence"].to_dict()
+    seen: dict[str, str] = {}
+    unit_of = plan.unit_of
+    for met_id in plan.order:
+        unit = unit_of.get(met_id)
+        final = unit.final_id if unit is not None else met_id
+        if unit is None or met_id == unit.survivor:
+            if final in seen:
+                _violation(met_id, f"ends with id {final}, as does {seen[final]}")
+            seen[final] = met_id
+        own = (
+            bigg[met_id]
+            and plan.compartment.get(met_id)
+            and met_id == plan.target_id(bigg[met_id], plan.compartment[met_id])
+        )
+        if own and unit is not None and (met_id != unit.survivor or final != met_id):
+            _violation(met_id, f"already holds its BiGG id but would become {final}")
+    for unit in plan.units:
+        comps = {plan.compartment[m] for m in unit.members}
+        if len(unit.members) > 1 and (len(comps) != 1 or "" in comps):
+            _violation(
+                unit.survivor,
+                f"merge across compartments {sorted(comps)}: {', '.join(unit.members)}",
+            )
+        holders = [m for m in unit.members if m == plan.target_id(unit.bigg_id, unit.compartment)]
+        if unit.bigg_id and holders and unit.survivor not in holders:
+            _violation(holders[0], f"holds the target id of its group but {unit.survivor} survives")
+        if not plan.automatic:
+            continue
+        survivor = plan.records[unit.survivor]
+        for member in unit.merged:
+            record = plan.records[member]
+            outcome = compare_formulas(
+                survivor.formula, record.formula, survivor.charge, record.charge
+            )
+            if outcome in _FORMULA_BLOCKS:
+                _violation(
+                    member,
+                    f"automatic merge into {unit.survivor}: {_FORMULA_BLOCKS[outcome]} "
+                    f"({survivor.formula} vs {record.formula})",
+                )
+        for member in unit.members:
+            if bigg[member] and hard_evidence(evidence[member]) is False:
+                _violation(
+                    member,
+                    f"accepted as {bigg[member]} on similarity alone ({evidence[member]})",
+                )
+
+
+def _violation(met_id: str, what: str) -> None:
+    raise PlanInvariantError(
+        f"rewrite plan invariant violated at metabolite {met_id}: {what}. "
+        "This is a bug in cobra_metalign; nothing was written."
+    )
+
+
+# ------------------------------------------------------------------- the audit
+def _charge_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _unit_status(plan: RewritePlan, unit: MergeUnit, met_id: str) -> str:
+    if met_id != unit.survivor:
+        return MERGED
+    if not unit.bigg_id:
+        return UNMATCHED
+    if unit.final_id != met_id:
+        return RENAMED
+    if met_id == plan.target_id(unit.bigg_id, unit.compartment):
+        return KEPT
+    return ANNOTATED
+
+
+def build_audit(plan: RewritePlan) -> pd.DataFrame:
+    """The audit table of a plan: one row per original metabolite.
+
+    Parameters
+    ----------
+    plan : RewritePlan
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``metabolite_id``, columns :data:`~cobra_metalign.audit.AUDIT_COLUMNS`.
+    """
+    records = []
+    rows = plan.table.to_dict("index")
+    final = plan.final_ids
+    unit_of = plan.unit_of
+    for met_id in plan.order:
+        met, row = plan.records[met_id], rows[met_id]
+        unit = unit_of.get(met_id)
+        comments = list(plan.comment.get(met_id, []))
+        duplicate_of = row["duplicate_of"]
+        decision = ""
+        if unit is not None:
+            status = _unit_status(plan, unit, met_id)
+            if status == MERGED:
+                decision, duplicate_of = "accept", unit.survivor
+                comments.append(f"merged into {unit.survivor}")
+            else:
+                decision = "accept" if status != UNMATCHED else ""
+                duplicate_of = ""
+                if unit.merged:
+                    comments.append(f"survivor of {', '.join(unit.merged)}")
+            bigg_id = unit.bigg_id or row["bigg_id"]
+        else:
+            bigg_id = row["bigg_id"]
+            state = plan.state[met_id]
+            if state == BLOCKED:
+                status = CONFLICT
+                if row["conflict"] and not comments:
+                    comments.append("evidence disagrees")
+            elif state == PENDING:
+                status = REVIEW
+                duplicate_of = plan.held.get(met_id, duplicate_of)
+                compartment = plan.compartment.get(met_id, "")
+                if bigg_id:
+                    target = plan.target_id(bigg_id, compartment) if compartment else bigg_id
+                    comments.append(f"proposed {target}, not applied")
+            else:
+                status = UNMATCHED
+        records.append(
+            {
+                "metabolite_id": met_id,
+                "name": met.name or "",
+                "compartment": met.compartment or "",
+                "status": status,
+                "new_id": final[met_id],
+                "bigg_id": bigg_id,
+                "bigg_name": row["bigg_name"],
+                "score": float(row["score"]),
+                "decision": decision,
+                "evidence": row["evidence"],
+                "candidates": row["candidates"],
+                "equivalents": row["equivalents"],
+                "duplicate_of": duplicate_of,
+                "conflict": bool(plan.conflict[met_id]),
+                "formula": met.formula or "",
+                "charge": _charge_text(met.charge),
+                "comment": "; ".join(dict.fromkeys(comments)),
+            }
+        )
+    return pd.DataFrame(records, columns=list(AUDIT_COLUMNS)).set_index("metabolite_id")
