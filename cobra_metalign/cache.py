@@ -194,7 +194,7 @@ def check_output_path(
         source = Path(source).expanduser()
         if _same_file(path, source):
             raise ModelWriteError(
-                f"refusing to write the {label} {path} over the input {source}; choose another path"
+                f"refusing to write the {label} over the input {source}; choose another path"
             )
     if path.is_dir():
         raise ModelWriteError(f"cannot write the {label} {path}: it is a directory")

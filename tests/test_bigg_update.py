@@ -208,7 +208,9 @@ def _assert_untouched(before: Catalog, bulk_before: bytes, cache: Path) -> None:
     assert after.version == before.version
     assert after.ids == before.ids
     assert (cache / BULK_FILE).read_bytes() == bulk_before
-    assert sorted(p.name for p in cache.iterdir()) == sorted([BULK_FILE, "catalog.json.gz"])
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [BULK_FILE, "catalog.json.gz", "catalog.diff.tsv"]
+    )
 
 
 # ------------------------------------------------------------------------ parse
