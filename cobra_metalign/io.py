@@ -83,6 +83,7 @@ __all__ = [
     "MAX_ID_LENGTH",
     "MAX_NAME_LENGTH",
     "PROLOG_SCAN_BYTES",
+    "check_model",
     "check_written_model",
     "METABOLITE_COLUMNS",
     "VALIDATION_COLUMNS",
@@ -646,8 +647,8 @@ def _sanitize(model: cobra.Model, path: str | os.PathLike[str]) -> None:
                 del annotation[key]
 
 
-def _check_model_content(model: cobra.Model, path: str | os.PathLike[str]) -> None:
-    """Refuse what would fail later with a traceback or blow up memory: overlong ids,
+def _content_problem(model: cobra.Model) -> str | None:
+    """What would fail later with a traceback or blow up memory, or None: overlong ids,
     formulas that are not text, coefficients that are not finite numbers."""
     for kind, items in (
         ("metabolite", model.metabolites),
@@ -656,20 +657,16 @@ def _check_model_content(model: cobra.Model, path: str | os.PathLike[str]) -> No
     ):
         for item in items:
             if len(str(item.id)) > MAX_ID_LENGTH:
-                raise _read_error(
-                    Path(path),
+                return (
                     f"{kind} id {str(item.id)[:40]!r}... is {len(str(item.id)):,} characters "
-                    f"long (at most {MAX_ID_LENGTH} allowed)",
+                    f"long (at most {MAX_ID_LENGTH} allowed)"
                 )
     for compartment in model.compartments:
         if len(str(compartment)) > MAX_ID_LENGTH:
-            raise _read_error(Path(path), f"compartment id longer than {MAX_ID_LENGTH} characters")
+            return f"compartment id longer than {MAX_ID_LENGTH} characters"
     for met in model.metabolites:
         if met.formula is not None and not isinstance(met.formula, str):
-            raise _read_error(
-                Path(path),
-                f"metabolite {met.id!r} has a formula that is not text: {met.formula!r:.60}",
-            )
+            return f"metabolite {met.id!r} has a formula that is not text: {met.formula!r:.60}"
     for reaction in model.reactions:
         for met, coefficient in reaction.metabolites.items():
             try:
@@ -677,11 +674,36 @@ def _check_model_content(model: cobra.Model, path: str | os.PathLike[str]) -> No
             except (TypeError, ValueError):
                 good = False
             if not good:
-                raise _read_error(
-                    Path(path),
+                return (
                     f"reaction {reaction.id!r} has the coefficient {coefficient!r} for "
-                    f"{met.id!r}; coefficients must be finite numbers",
+                    f"{met.id!r}; coefficients must be finite numbers"
                 )
+    return None
+
+
+def _check_model_content(model: cobra.Model, path: str | os.PathLike[str]) -> None:
+    problem = _content_problem(model)
+    if problem:
+        raise _read_error(Path(path), problem)
+
+
+def check_model(model: cobra.Model) -> None:
+    """Refuse a model (given to the API) that the alignment cannot handle safely.
+
+    Parameters
+    ----------
+    model : cobra.Model
+
+    Raises
+    ------
+    cobra_metalign.errors.ModelReadError
+        An id longer than :data:`MAX_ID_LENGTH`, a formula that is not text, or
+        a stoichiometric coefficient that is not a finite number; the message
+        names the item.
+    """
+    problem = _content_problem(model)
+    if problem:
+        raise ModelReadError(f"model {model.id!r}: {problem}")
 
 
 def check_written_model(path: str | os.PathLike[str]) -> None:
