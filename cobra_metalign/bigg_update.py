@@ -705,27 +705,33 @@ def _formulas_conflict(first: CatalogEntry, second: CatalogEntry) -> bool:
 
 
 def _drop_conflicting_equivalents(entries: list[CatalogEntry]) -> list[CatalogEntry]:
-    """Remove equivalences between ids whose heavy-atom formulas differ (logged)."""
+    """Undo every equivalence group that joins ids of different heavy-atom formulas.
+
+    Equivalence is transitive (a~b and b~c make a~c), so a group is undone as a
+    whole: its members lose their equivalents (logged).
+    """
     by_id = {entry.id: entry for entry in entries}
-    kept: list[CatalogEntry] = []
+    probe = Catalog(entries, version="probe", source="", checksum="-")
+    broken: set[str] = set()
     for entry in entries:
-        bad = [
-            other
-            for other in entry.equivalents
-            if other in by_id and _formulas_conflict(entry, by_id[other])
-        ]
-        if bad:
+        group = probe.equivalents(entry.id)
+        if len(group) < 2 or entry.id != group[0]:
+            continue
+        members = [by_id[i] for i in group]
+        if any(
+            _formulas_conflict(first, second)
+            for index, first in enumerate(members)
+            for second in members[index + 1 :]
+        ):
             logger.warning(
-                "Catalogue update: dropped the equivalence of %s with %s (different heavy-atom "
-                "formulas).",
-                entry.id,
-                ", ".join(bad),
+                "Catalogue update: undid the equivalence of %s (different heavy-atom formulas).",
+                ", ".join(group),
             )
-            entry = dataclasses.replace(
-                entry, equivalents=tuple(e for e in entry.equivalents if e not in bad)
-            )
-        kept.append(entry)
-    return kept
+            broken.update(group)
+    return [
+        dataclasses.replace(entry, equivalents=()) if entry.id in broken else entry
+        for entry in entries
+    ]
 
 
 def check_update(
