@@ -389,6 +389,9 @@ def write_reactions(reactions: pd.DataFrame, path: str | os.PathLike[str]) -> Pa
 
 
 # ------------------------------------------------------------------------- read
+#: Longest bigg_id accepted in an audit (a renamed id gets a compartment suffix and must
+#: stay within the 255 characters solvers accept; metabolite_id and new_id: 255).
+MAX_AUDIT_ID_LENGTH: int = 200
 #: Largest audit or reactions table read (bytes); a 15,000-metabolite audit is ~5 MB.
 MAX_TABLE_BYTES: int = 256 * 1024**2
 
@@ -510,6 +513,18 @@ def read_audit(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame[column] = frame[column].astype(str).str.strip()
 
     problems: list[str] = []
+    for column, limit in (
+        ("metabolite_id", 255),
+        ("new_id", 255),
+        ("bigg_id", MAX_AUDIT_ID_LENGTH),
+    ):
+        if column in frame.columns:
+            long_ids = [i for i, v in enumerate(frame[column]) if len(v) > limit]
+            if long_ids:
+                problems.append(
+                    f"{column} longer than {limit} characters in row "
+                    + ", ".join(str(i + 1) for i in long_ids[:10])
+                )
 
     def line_of(position: int) -> str:
         return f"row {position + 1}"

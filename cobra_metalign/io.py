@@ -110,8 +110,9 @@ MAX_DECOMPRESSED_BYTES: int = 256 * 1024**2
 #: Deepest element nesting accepted in SBML (libsbml crashes on deep nesting; real
 #: models nest about 15 levels).
 MAX_XML_DEPTH: int = 256
-#: Longest metabolite, reaction or compartment id accepted (characters).
-MAX_ID_LENGTH: int = 512
+#: Longest metabolite, reaction or compartment id accepted (characters; GLPK, cobra's
+#: default solver, refuses longer names).
+MAX_ID_LENGTH: int = 255
 #: Longest metabolite name used for name matching (characters); a longer name stays in
 #: the model but is not matched by name.
 MAX_NAME_LENGTH: int = 2048
