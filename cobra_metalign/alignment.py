@@ -205,6 +205,9 @@ def align(
     >>> result.summary()["KEPT"]
     72
     """
+    from cobra_metalign.io import check_model
+
+    check_model(model)  # NaN coefficients, overlong ids: a clear error, not a solver traceback
     if matches is None:
         from cobra_metalign.matcher import match
 

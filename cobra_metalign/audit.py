@@ -35,6 +35,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -230,6 +232,34 @@ def _clean_text(value: Any) -> str:
     return text
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (``=HYPERLINK(..)``,
+#: ``+cmd|..``, ``@SUM(..)``, ``-2+3``); ``'`` is the guard itself.
+_FORMULA_START = ("=", "+", "-", "@", "'")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _quote_cell(text: str) -> str:
+    """Write ``text`` so that a spreadsheet shows it as text and :func:`_unquote_cell`
+    gives it back unchanged.
+
+    A cell that would start a formula gets a leading ``'`` (numbers such as ``-1``
+    excepted); a cell holding ``"`` is put in double quotes with ``""`` inside, as
+    spreadsheets and pandas read TSV.
+    """
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        text = "'" + text
+    if '"' in text:
+        text = '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _unquote_cell(text: str) -> str:
+    """Undo the formula guard of :func:`_quote_cell` (the ``"`` quoting is undone by the reader)."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
 def _format_cell(column: str, value: Any) -> str:
     if column == "score":
         if value is None or value == "" or (isinstance(value, float) and value != value):
@@ -237,7 +267,7 @@ def _format_cell(column: str, value: Any) -> str:
         return f"{float(value):.4f}"
     if column == "conflict":
         return "true" if _as_bool(value) else "false"
-    return _clean_text(value)
+    return _quote_cell(_clean_text(value))
 
 
 def _as_bool(value: Any) -> bool:
@@ -359,6 +389,35 @@ def write_reactions(reactions: pd.DataFrame, path: str | os.PathLike[str]) -> Pa
 
 
 # ------------------------------------------------------------------------- read
+#: Longest bigg_id accepted in an audit (a renamed id gets a compartment suffix and must
+#: stay within the 255 characters solvers accept; metabolite_id and new_id: 255).
+MAX_AUDIT_ID_LENGTH: int = 200
+#: Largest audit or reactions table read (bytes); a 15,000-metabolite audit is ~5 MB.
+MAX_TABLE_BYTES: int = 256 * 1024**2
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The text of a table file: a regular file (never a FIFO or a device) of bounded size."""
+    try:
+        status = path.stat()
+    except OSError as error:
+        raise AuditError(f"cannot read the {what} {path}: {error}") from error
+    if not stat.S_ISREG(status.st_mode):
+        raise AuditError(f"cannot read the {what} {path}: not a regular file")
+    if status.st_size > MAX_TABLE_BYTES:
+        raise AuditError(
+            f"cannot read the {what} {path}: larger than the limit of {MAX_TABLE_BYTES:,} bytes"
+        )
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TABLE_BYTES + 1)
+        if len(data) > MAX_TABLE_BYTES:
+            raise AuditError(f"cannot read the {what} {path}: larger than the limit")
+        return data.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise AuditError(f"cannot read the {what} {path}: {error}") from error
+
+
 def _split_header(text: str, path: Path) -> tuple[dict[str, Any], list[str]]:
     attrs: dict[str, Any] = {}
     fingerprints: dict[str, str] = {}
@@ -413,7 +472,7 @@ def _read_table(path: Path, body: list[str]) -> pd.DataFrame:
     except (pd.errors.ParserError, ValueError) as error:
         raise AuditError(f"{path}: cannot parse the table: {error}") from error
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    return frame.map(_unquote_cell)
 
 
 def read_audit(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -438,10 +497,7 @@ def read_audit(path: str | os.PathLike[str]) -> pd.DataFrame:
         decision, status, score or conflict value, or repeats a metabolite id.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise AuditError(f"cannot read the audit {path}: {error}") from error
+    text = _read_text(path, "audit")
     attrs, body = _split_header(text, path)
     frame = _read_table(path, body)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -457,6 +513,18 @@ def read_audit(path: str | os.PathLike[str]) -> pd.DataFrame:
         frame[column] = frame[column].astype(str).str.strip()
 
     problems: list[str] = []
+    for column, limit in (
+        ("metabolite_id", 255),
+        ("new_id", 255),
+        ("bigg_id", MAX_AUDIT_ID_LENGTH),
+    ):
+        if column in frame.columns:
+            long_ids = [i for i, v in enumerate(frame[column]) if len(v) > limit]
+            if long_ids:
+                problems.append(
+                    f"{column} longer than {limit} characters in row "
+                    + ", ".join(str(i + 1) for i in long_ids[:10])
+                )
 
     def line_of(position: int) -> str:
         return f"row {position + 1}"
@@ -545,10 +613,7 @@ def read_reactions(path: str | os.PathLike[str]) -> pd.DataFrame:
     AuditError
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise AuditError(f"cannot read the reactions table {path}: {error}") from error
+    text = _read_text(path, "reactions table")
     _, body = _split_header(text, path)
     frame = _read_table(path, body)
     missing = [c for c in REACTION_COLUMNS if c not in frame.columns]

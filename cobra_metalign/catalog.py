@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -53,6 +54,8 @@ __all__ = [
 CATALOG_FORMAT = "cobra_metalign.catalog/1"
 #: Name of the catalogue file in the package data and in the user cache.
 CATALOG_FILE = "catalog.json.gz"
+#: Largest decompressed catalogue file accepted (the packaged one is under 3 MB).
+MAX_CATALOG_BYTES = 256 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -478,8 +481,14 @@ class Catalog:
         """
         path = Path(path)
         try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                raise CatalogError(f"{path}: not a regular file")
             with gzip.open(path, "rb") as handle:
-                data = handle.read()
+                data = handle.read(MAX_CATALOG_BYTES + 1)
+            if len(data) > MAX_CATALOG_BYTES:
+                raise CatalogError(
+                    f"{path}: more than {MAX_CATALOG_BYTES:,} bytes once decompressed; refused"
+                )
         except FileNotFoundError as error:
             raise CatalogError(f"{path}: catalogue file not found") from error
         except (OSError, EOFError, zlib.error) as error:
@@ -499,7 +508,12 @@ class Catalog:
             raise CatalogError(f"{path}: catalogue payload is not JSON ({error})") from error
         if not isinstance(records, list):
             raise CatalogError(f"{path}: catalogue has no metabolite list")
-        entries = [CatalogEntry.from_record(record) for record in records]
+        if not records:
+            raise CatalogError(f"{path}: the catalogue's metabolite list is empty")
+        try:
+            entries = [CatalogEntry.from_record(record) for record in records]
+        except (TypeError, ValueError) as error:
+            raise CatalogError(f"{path}: invalid catalogue record ({error})") from error
         return cls(
             entries,
             version=str(header.get("version", "unknown")),

@@ -52,6 +52,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
         debug = bool(ctx.find_root().obj and ctx.find_root().obj.get("debug"))
+        stdout = sys.stdout
+        sys.stdout = _PipeGuard(stdout)
         try:
             return func(*args, **kwargs)
         except (MetalignError, OSError) as error:
@@ -59,8 +61,52 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             click.echo(f"Error: {error}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
+        finally:
+            sys.stdout = stdout
 
     return wrapper
+
+
+class _PipeGuard:
+    """stdout that stops writing, silently, once its reader has gone (``| head``).
+
+    A closed pipe on stdout is not a failure of the command: the work goes on and
+    its files are written. Later writes go to the null device.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._broken = False
+
+    def _closed(self) -> None:
+        self._broken = True
+        import os
+
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+        except (OSError, AttributeError, ValueError):
+            pass
+        logger.debug("stdout was closed by its reader; output dropped")
+
+    def write(self, text: str) -> int:
+        if not self._broken:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._closed()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._closed()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class LazyGroup(click.Group):
@@ -145,9 +191,10 @@ def _raise_system_exit(signum: int, frame: Any) -> None:
 
 
 def _exit_on_sigterm() -> None:
-    """Turn SIGTERM into SystemExit, so that atomic writes remove their temporary files.
+    """Turn SIGTERM, SIGHUP and SIGQUIT into SystemExit, so that atomic writes remove their
+    temporary files.
 
-    Only when SIGTERM still has its default action (which would kill the process
+    Only when the signal still has its default action (which would kill the process
     without running any cleanup) and only from the main thread.
     """
     import signal
@@ -155,8 +202,10 @@ def _exit_on_sigterm() -> None:
 
     if threading.current_thread() is not threading.main_thread():
         return
-    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _raise_system_exit)
+    for name in ("SIGTERM", "SIGHUP", "SIGQUIT"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is signal.SIG_DFL:
+            signal.signal(number, _raise_system_exit)
 
 
 # ---------------------------------------------------------------- catalog
@@ -197,29 +246,72 @@ def catalog_info(as_json: bool, catalog_path: Path | None) -> None:
 
 
 @catalog.command("update", context_settings=CONTEXT_SETTINGS)
-@click.option("--url", help="URL of BiGG's bulk metabolite file (default: BiGG's own).")
+@click.option("--url", help="URL of BiGG's bulk metabolite file (default: BiGG's own, https).")
 @click.option(
     "--file",
     "file_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Use a bulk file already on disk instead of downloading.",
 )
-@click.option("--timeout", type=float, default=30.0, help="Seconds of silence before giving up.")
-@click.option("--retries", type=int, default=3, help="Retries on connection errors and HTTP 5xx.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    help="Seconds of silence before giving up.",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    default=600.0,
+    help="Seconds the whole download may take.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0, max=20),
+    default=3,
+    help="Retries on connection errors and HTTP 5xx.",
+)
 @handle_errors
-def catalog_update(url: str | None, file_path: Path | None, timeout: float, retries: int) -> None:
+def catalog_update(
+    url: str | None, file_path: Path | None, timeout: float, deadline: float, retries: int
+) -> None:
     """Build a fresh catalogue from BiGG's bulk file into the user cache.
 
-    The previous catalogue stays in place and working if anything fails.
+    The new catalogue is checked against the packaged one before it replaces
+    the catalogue in use, which is kept: `metalign catalog use previous` or
+    `metalign catalog use packaged` goes back. The previous catalogue stays in
+    place and working if anything fails.
     """
-    from cobra_metalign.bigg_update import update
+    from cobra_metalign.bigg_update import DIFF_FILE, update_with_report
+    from cobra_metalign.cache import cache_dir
 
-    catalog_ = update(url=url, file=file_path, timeout=timeout, retries=retries)
+    if url is not None and file_path is not None:
+        raise click.UsageError("--url and --file exclude each other")
+    catalog_, changes = update_with_report(
+        url=url, file=file_path, timeout=timeout, retries=retries, deadline=deadline
+    )
     info = catalog_.info()
     click.echo(
         f"catalogue {info['version']}: {info['universal_ids']} universal ids, "
         f"{info['old_ids']} old ids -> {catalog_.path}"
     )
+    counts = changes["change"].value_counts()
+    summary = ", ".join(f"{kind} {int(n)}" for kind, n in counts.items()) or "no change"
+    click.echo(f"changes from the catalogue in use before: {summary}")
+    click.echo(f"changes listed in {cache_dir() / DIFF_FILE}")
+
+
+@catalog.command("use", context_settings=CONTEXT_SETTINGS)
+@click.argument("which", type=click.Choice(["packaged", "previous"]))
+@handle_errors
+def catalog_use(which: str) -> None:
+    """Go back to the packaged catalogue, or to the one the last update replaced."""
+    from cobra_metalign.bigg_update import use_catalog
+    from cobra_metalign.catalog import load_catalog
+
+    use_catalog(which)
+    catalog_ = load_catalog()
+    click.echo(f"catalogue in use: {catalog_.version} ({len(catalog_)} universal ids)")
 
 
 # --------------------------------------------------------------- validate

@@ -7,6 +7,7 @@ with ``main.add_command(fix_many)`` (or through :data:`COMMANDS`).
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ _MAX_ROWS_SHOWN = 100
 def _echo_summary(summary: Any, outdir: Path) -> None:
     from cobra_metalign.audit import STATUSES
 
+    skipped = int((summary["status"] == "skipped").sum())
     ok = summary[summary["status"] == "ok"]
     failed = summary[summary["status"] == "failed"]
     shown = [status for status in STATUSES if len(ok) and ok[status].sum() > 0]
@@ -37,6 +39,8 @@ def _echo_summary(summary: Any, outdir: Path) -> None:
         table.index.name = None
         click.echo(table.to_string())
     totals = ", ".join(f"{status} {int(ok[status].sum())}" for status in shown)
+    if skipped:
+        click.echo(f"{skipped} models skipped: their outputs exist (--resume)")
     click.echo(
         f"{len(ok)} of {len(summary)} models aligned"
         + (f" ({int(ok['metabolites'].sum())} metabolites: {totals})" if len(ok) else "")
@@ -51,6 +55,17 @@ def _echo_summary(summary: Any, outdir: Path) -> None:
         f" s): {attrs.get('models_per_minute', 0.0):.1f} models per minute"
     )
     click.echo(f"summary:         {outdir / 'summary.tsv'}")
+
+
+_SCHEDULER = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?[A-Za-z0-9_.\[\]:-]+:\d{1,5}/?$")
+
+
+def _scheduler_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None or _SCHEDULER.match(value.strip()):
+        return value
+    raise click.BadParameter(
+        f"{value!r} is not a scheduler address such as tcp://host:8786", ctx, param
+    )
 
 
 @click.command("fix-many", context_settings=CONTEXT_SETTINGS)
@@ -77,6 +92,7 @@ def _echo_summary(summary: Any, outdir: Path) -> None:
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
+    callback=_scheduler_option,
     help="Run on an existing Dask cluster (tcp://host:8786) instead of a local one; "
     "its workers must see the input and output paths.",
 )
@@ -89,6 +105,12 @@ def _echo_summary(summary: Any, outdir: Path) -> None:
     help="Format of the aligned models.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Skip the models whose outputs exist and read back (an earlier, interrupted run); "
+    "align the others.",
+)
 @handle_errors
 def fix_many(
     inputs: tuple[Path, ...],
@@ -103,6 +125,7 @@ def fix_many(
     add_xrefs: bool,
     output_format: str,
     overwrite: bool,
+    resume: bool,
 ) -> None:
     """Align many models on Dask, as `metalign fix` does one.
 
@@ -130,6 +153,7 @@ def fix_many(
         rename=not no_rename,
         output_format=output_format,
         overwrite=overwrite,
+        resume=resume,
         accept_review=accept_review,
         add_xrefs=add_xrefs,
     )

@@ -11,7 +11,9 @@ with ``fix --in-place``, which keeps a backup ``model.xml.bak``.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -72,29 +74,52 @@ def output_paths(model_path: Path, tag: str | None = "aligned") -> dict[str, Pat
     }
 
 
-def _same(first: Path, second: Path) -> bool:
-    try:
-        return first.exists() and second.exists() and first.samefile(second)
-    except OSError:
-        return first.resolve() == second.resolve()
+def _model_suffix_ok(path: Path) -> bool:
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return any(name.endswith(suffix) for suffix in _MODEL_SUFFIXES)
 
 
-def _check_outputs(outputs: dict[str, Path], inputs: Iterable[Path], overwrite: bool) -> None:
-    """Refuse before writing anything: an output onto an input, one path twice, or an existing file."""
+def _check_outputs(
+    outputs: dict[str, Path],
+    inputs: Iterable[Path],
+    overwrite: bool,
+    replace: Iterable[str] = (),
+) -> None:
+    """Refuse before any work: an output onto an input, one path twice, an existing file,
+    an unknown model suffix, a folder that cannot be written or a parent that is a file.
+
+    ``replace`` names the outputs that replace a file on purpose (``--in-place``).
+    """
+    from cobra_metalign.cache import check_output_path
+
+    inputs = list(inputs)
+    replace = set(replace)
     seen: dict[Path, str] = {}
     for label, path in outputs.items():
         resolved = path.expanduser().resolve()
         if resolved in seen:
             raise click.UsageError(f"the {label} and {seen[resolved]} outputs are both {path}")
         seen[resolved] = label
-        for source in inputs:
-            if _same(path, source) or resolved == source.resolve():
-                raise ModelWriteError(
-                    f"refusing to write the {label} over the input {source}; choose another path"
-                    + (" or use --in-place" if label == "model" else "")
-                )
-        if path.exists() and not overwrite:
-            raise ModelWriteError(f"{path} already exists; pass --overwrite to replace it")
+        if label == "model" and not _model_suffix_ok(path):
+            raise ModelWriteError(
+                f"cannot write the model {path}: unknown format suffix; use .xml, .sbml, "
+                ".json, .yml, .yaml or .mat, optionally followed by .gz"
+            )
+        if label == "backup" and path.exists():
+            raise ModelWriteError(
+                f"the backup {path} already exists and is never replaced, even with "
+                "--overwrite; move it away first"
+            )
+        check_output_path(
+            path,
+            label=label,
+            inputs=[] if label in replace else inputs,
+            overwrite=overwrite or label in replace,
+        )
+        if label == "model" and label in replace and not os.access(path.parent, os.W_OK):
+            raise ModelWriteError(f"cannot replace {path}: its folder is not writable")
 
 
 def _load_catalog(path: Path | None) -> Any:
@@ -204,11 +229,48 @@ def _write_outputs(
     outputs: dict[str, Path],
     overwrite: bool,
     input_path: Path | None = None,
+    in_place: bool = False,
 ) -> None:
-    from cobra_metalign.io import write_model
+    """Write the model, audit and reactions (and the --in-place backup) all-or-nothing.
 
-    write_model(model, outputs["model"], overwrite=overwrite, input_path=input_path)
-    write_audit(audit, outputs["audit"], reactions=reactions, reactions_path=outputs["reactions"])
+    Each file goes to a hidden temporary file first; the SBML model is read back
+    with libsbml; only when every file is ready are they moved into place
+    (see :func:`cobra_metalign.cache.write_outputs`).
+    """
+    from cobra_metalign.audit import write_reactions
+    from cobra_metalign.cache import Output, write_outputs
+    from cobra_metalign.io import check_written_model, write_model
+
+    items: list[Output] = []
+    mode = None
+    if in_place and input_path is not None:
+        mode = stat.S_IMODE(input_path.stat().st_mode)
+        source = input_path
+        items.append(
+            Output(outputs["backup"], lambda tmp: shutil.copy2(source, tmp), label="backup")
+        )
+    items += [
+        Output(
+            outputs["model"],
+            lambda tmp: write_model(model, tmp, overwrite=True),
+            label="model",
+            check=check_written_model,
+            replace=overwrite or in_place,
+            mode=mode,
+        ),
+        Output(
+            outputs["audit"], lambda tmp: write_audit(audit, tmp), label="audit", replace=overwrite
+        ),
+        Output(
+            outputs["reactions"],
+            lambda tmp: write_reactions(reactions, tmp),
+            label="reactions table",
+            replace=overwrite,
+        ),
+    ]
+    write_outputs(items)
+    if in_place:
+        click.echo(f"backup:          {outputs['backup']}")
     click.echo(f"wrote model:     {outputs['model']}")
     click.echo(f"wrote audit:     {outputs['audit']}")
     click.echo(f"wrote reactions: {outputs['reactions']}")
@@ -280,12 +342,10 @@ def fix(
         "audit": audit_path or defaults["audit"],
         "reactions": reactions_path or defaults["reactions"],
     }
-    backup = model_path.with_name(model_path.name + ".bak")
+    if in_place:
+        outputs["backup"] = model_path.with_name(model_path.name + ".bak")
     if not dry_run:
-        checked = {k: v for k, v in outputs.items() if not (in_place and k == "model")}
-        if in_place:
-            checked["backup"] = backup
-        _check_outputs(checked, [model_path], overwrite)
+        _check_outputs(outputs, [model_path], overwrite, replace=("model",) if in_place else ())
     model, document = read_model_document(model_path)
     # SBML to SBML: the plan is written into the input's own document
     patch = document is not None and _writes_sbml(outputs["model"])
@@ -306,12 +366,7 @@ def fix(
         click.echo("dry run: nothing written")
         return
     written = _patched(document, result.plan) if patch else result.model
-    if in_place:
-        shutil.copy2(model_path, backup)
-        click.echo(f"backup:          {backup}")
-        _write_outputs(written, result.audit, result.reactions, outputs, overwrite=True)
-    else:
-        _write_outputs(written, result.audit, result.reactions, outputs, overwrite, model_path)
+    _write_outputs(written, result.audit, result.reactions, outputs, overwrite, model_path, in_place)
 
 
 # ---------------------------------------------------------------------- apply

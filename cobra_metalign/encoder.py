@@ -254,6 +254,66 @@ def _check_adapter_folder(folder: Path) -> None:
                 "loads adapter_model.safetensors only"
             )
         raise EncoderError(f"{folder} has no adapter_model.safetensors")
+    _check_adapter_config(folder / "adapter_config.json")
+    _check_adapter_weights(folder / "adapter_model.safetensors")
+
+
+#: Largest LoRA rank accepted from an adapter config (the project trains r=16).
+MAX_LORA_RANK = 1024
+#: Largest adapter_config.json read (bytes).
+MAX_ADAPTER_CONFIG_BYTES = 1 << 20
+#: Largest adapter_model.safetensors read (bytes).
+MAX_ADAPTER_BYTES = 1 << 30
+
+
+def _check_adapter_config(path: Path) -> None:
+    """Refuse adapter configs that are not LoRA or that would allocate absurd memory."""
+    if path.stat().st_size > MAX_ADAPTER_CONFIG_BYTES:
+        raise EncoderError(f"{path} is larger than {MAX_ADAPTER_CONFIG_BYTES:,} bytes")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise EncoderError(f"{path} is not readable JSON ({error})") from error
+    if not isinstance(config, dict):
+        raise EncoderError(f"{path} is not a JSON object")
+    peft_type = config.get("peft_type", "LORA")
+    if str(peft_type).upper() != "LORA":
+        raise EncoderError(f"{path}: peft_type {peft_type!r}; only LoRA adapters are supported")
+    if config.get("num_virtual_tokens") not in (None, 0):
+        raise EncoderError(f"{path}: virtual tokens are not supported (LoRA adapters only)")
+    rank = config.get("r", 8)
+    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= MAX_LORA_RANK:
+        raise EncoderError(f"{path}: LoRA rank r={rank!r} is not between 1 and {MAX_LORA_RANK}")
+    for key in ("rank_pattern", "alpha_pattern"):
+        values = config.get(key) or {}
+        if not isinstance(values, dict) or any(
+            isinstance(v, bool) or not isinstance(v, int | float) or not 0 < v <= MAX_LORA_RANK * 4
+            for v in values.values()
+        ):
+            raise EncoderError(f"{path}: {key} holds values outside 1..{MAX_LORA_RANK * 4}")
+    alpha = config.get("lora_alpha", 8)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not np.isfinite(alpha):
+        raise EncoderError(f"{path}: lora_alpha={alpha!r} is not a finite number")
+
+
+def _check_adapter_weights(path: Path) -> None:
+    """Refuse oversized adapter weights and weights holding NaN or infinity."""
+    from safetensors import SafetensorError, safe_open
+
+    if path.stat().st_size > MAX_ADAPTER_BYTES:
+        raise EncoderError(f"{path} is larger than {MAX_ADAPTER_BYTES:,} bytes")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 - safe_open has no __iter__
+                tensor = handle.get_tensor(key)
+                if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                    raise EncoderError(
+                        f"{path}: tensor {key!r} holds NaN or infinite values; refused"
+                    )
+    except EncoderError:
+        raise
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise EncoderError(f"{path} is not a readable safetensors file ({error})") from error
 
 
 def _weights_sha256(folder: Path) -> str:

@@ -18,12 +18,18 @@ MAT, ``!!omap``/``---`` YAML).
 
 Safety:
 
-* Compressed input is decompressed to a temporary file and refused beyond
+* Only regular files are read (a FIFO or a device is refused, never waited on).
+* A model, plain or after decompression to a temporary file, is refused beyond
   :data:`MAX_DECOMPRESSED_BYTES`.
-* SBML is scanned before libsbml sees it: a ``<!DOCTYPE`` with entity
-  declarations (``billion laughs``, XXE) or an external DTD is refused, and so
-  is a prolog longer than :data:`PROLOG_SCAN_BYTES`.
+* SBML is tokenized by expat, streaming over the whole file, before libsbml
+  sees it: a ``<!DOCTYPE`` with entity or attribute-list declarations
+  (``billion laughs``, XXE) or an external DTD, an external entity reference,
+  nesting deeper than :data:`MAX_XML_DEPTH` (libsbml crashes on deep nesting)
+  and XML that is not well-formed are refused.
 * YAML with aliases is refused (the YAML form of ``billion laughs``).
+* After reading: ids longer than :data:`MAX_ID_LENGTH`, formulas that are not
+  text and stoichiometric coefficients that are not finite numbers are refused,
+  naming the file and the item.
 * Every failure to read becomes one :class:`~cobra_metalign.errors.ModelReadError`
   raised from the original exception; its message names the file and the cause
   and points at ``metalign validate``.
@@ -57,6 +63,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
 
 import cobra
 import libsbml
@@ -72,7 +79,12 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "FORMATS",
     "MAX_DECOMPRESSED_BYTES",
+    "MAX_XML_DEPTH",
+    "MAX_ID_LENGTH",
+    "MAX_NAME_LENGTH",
     "PROLOG_SCAN_BYTES",
+    "check_model",
+    "check_written_model",
     "METABOLITE_COLUMNS",
     "VALIDATION_COLUMNS",
     "read_model",
@@ -93,8 +105,18 @@ FORMATS: dict[str, str] = {
 }
 _COMPRESSION_SUFFIXES = (".gz", ".bz2")
 
-#: Largest decompressed size accepted from a ``.gz``/``.bz2`` model (2 GiB).
-MAX_DECOMPRESSED_BYTES: int = 2 * 1024**3
+#: Largest model accepted, as a plain file or after decompression (256 MiB; the
+#: largest published models are under 100 MB of SBML).
+MAX_DECOMPRESSED_BYTES: int = 256 * 1024**2
+#: Deepest element nesting accepted in SBML (libsbml crashes on deep nesting; real
+#: models nest about 15 levels).
+MAX_XML_DEPTH: int = 256
+#: Longest metabolite, reaction or compartment id accepted (characters; GLPK, cobra's
+#: default solver, refuses longer names).
+MAX_ID_LENGTH: int = 255
+#: Longest metabolite name used for name matching (characters); a longer name stays in
+#: the model but is not matched by name.
+MAX_NAME_LENGTH: int = 2048
 #: Bytes read from the start of a file to sniff its format and check its XML prolog.
 PROLOG_SCAN_BYTES: int = 1 << 20
 
@@ -241,6 +263,10 @@ def _open_source(path: str | os.PathLike[str]) -> Iterator[_Source]:
         raise _read_error(path, "not a regular file")
     if status.st_size == 0:
         raise _read_error(path, "the file is empty")
+    if status.st_size > MAX_DECOMPRESSED_BYTES:
+        raise _read_error(
+            path, f"the file is larger than the limit of {MAX_DECOMPRESSED_BYTES:,} bytes"
+        )
     try:
         with open(path, "rb") as handle:
             magic = handle.read(4)
@@ -284,63 +310,74 @@ def _open_source(path: str | os.PathLike[str]) -> Iterator[_Source]:
 
 # ---------------------------------------------------------------- security
 
-_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
-_ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
-_EXTERNAL_ID = re.compile(r"<!DOCTYPE\s+[^\s\[>]+\s+(?:SYSTEM|PUBLIC)\b", re.IGNORECASE)
-_DOCTYPE_HEADER = re.compile(r"<!DOCTYPE\s+[^\s\[>]+\s*([\[>])", re.IGNORECASE)
-_SUBSET_END = re.compile(r"\]\s*>")
+
+class _Refused(Exception):
+    """Raised from inside the expat handlers to stop at the first unsafe construct."""
 
 
-def _check_xml_prolog(source: _Source) -> None:
-    """Refuse XML whose DOCTYPE declares entities or loads an external DTD.
+def _check_xml(source: _Source) -> None:
+    """Tokenize the whole XML file with expat before libsbml sees it.
 
-    The prolog (XML declaration, comments, processing instructions, DOCTYPE)
-    is walked up to the root element; it must end within the first
-    :data:`PROLOG_SCAN_BYTES` bytes.
+    Refused: a DOCTYPE with an external DTD, any entity or attribute-list
+    declaration (whatever comments, literals or padding come before it), any
+    external entity reference, elements nested deeper than
+    :data:`MAX_XML_DEPTH`, and XML that expat finds not well-formed (so that
+    no other parser reads what this one could not check). The file is read in
+    1 MiB chunks; memory stays flat whatever its size.
     """
-    text = _decode_head(source.head)
-    complete = len(source.head) < PROLOG_SCAN_BYTES
-    position = 0
-    length = len(text)
-    while True:
-        while position < length and text[position] in "\ufeff \t\r\n":
-            position += 1
-        if text.startswith("<?", position):
-            end = text.find("?>", position + 2)
-            step = 2
-        elif text.startswith("<!--", position):
-            end = text.find("-->", position + 4)
-            step = 3
-        elif _DOCTYPE.match(text, position):
-            rest = text[position:]
-            if _ENTITY.search(rest):
-                raise _read_error(
-                    source.path, "DOCTYPE with entity declarations is not allowed", "sbml"
-                )
-            if _EXTERNAL_ID.match(rest):
-                raise _read_error(
-                    source.path, "DOCTYPE with an external DTD is not allowed", "sbml"
-                )
-            header = _DOCTYPE_HEADER.match(rest)
-            if header is None:
-                if complete:
-                    return  # malformed: the XML parser reports it
-                break
-            if header.group(1) == "[" and not _SUBSET_END.search(rest, header.end()):
-                if complete:
-                    return
-                break  # the internal subset runs past what was scanned
-            return
-        else:
-            return
-        if end < 0:
-            if complete:
-                return  # unterminated construct: the XML parser reports it
-            break
-        position = end + step
-    raise _read_error(
-        source.path, f"XML prolog longer than {PROLOG_SCAN_BYTES:,} bytes is not allowed", "sbml"
-    )
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    depth = 0
+    limit = MAX_XML_DEPTH
+
+    def doctype(name, system_id, public_id, has_internal_subset) -> None:
+        if system_id or public_id:
+            raise _Refused("DOCTYPE with an external DTD is not allowed")
+
+    def entity(*args) -> None:
+        raise _Refused("DOCTYPE with entity declarations is not allowed")
+
+    def attlist(*args) -> None:
+        raise _Refused("DOCTYPE with attribute-list declarations is not allowed")
+
+    def external(*args) -> int:
+        raise _Refused("external entity references are not allowed")
+
+    def start(name, attributes) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > limit:
+            raise _Refused(f"elements nested deeper than {limit} levels are not allowed")
+
+    def end(name) -> None:
+        nonlocal depth
+        depth -= 1
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = entity
+    parser.UnparsedEntityDeclHandler = entity
+    parser.AttlistDeclHandler = attlist
+    parser.ExternalEntityRefHandler = external
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    try:
+        with open(source.data_path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except _Refused as error:
+        raise _read_error(source.path, str(error), "sbml") from None
+    except expat.ExpatError as error:
+        where = f"line {error.lineno}, column {error.offset}"
+        raise _read_error(
+            source.path, f"Badly formed XML: {expat.ErrorString(error.code)} at {where}", "sbml"
+        ) from error
+    except (LookupError, UnicodeError) as error:
+        raise _read_error(
+            source.path, f"Badly formed XML: unsupported text encoding ({error})", "sbml"
+        ) from error
+    except OSError as error:
+        raise _read_error(source.path, f"cannot read the file ({error})", "sbml") from error
 
 
 def _check_yaml_aliases(text: str, path: Path) -> None:
@@ -482,7 +519,7 @@ def _restore_missing_charges(model: cobra.Model, data_path: Path, head: bytes) -
 
 
 def _read_sbml(source: _Source) -> cobra.Model:
-    _check_xml_prolog(source)
+    _check_xml(source)
     model = _read_sbml_with_cobra(source)
     _restore_missing_charges(model, source.data_path, source.head)
     return model
@@ -587,7 +624,7 @@ def _read_sbml_once(source: _Source) -> tuple[cobra.Model, libsbml.SBMLDocument]
     cobra converts FBC v1 documents to v2 in place while reading them, so those
     (and files cobra can only read after a repair) are parsed a second time for cobra.
     """
-    _check_xml_prolog(source)
+    _check_xml(source)
     document = libsbml.readSBMLFromFile(str(source.data_path))
     plugin = document.getPlugin("fbc")
     fbc_v1 = (
@@ -652,6 +689,7 @@ def _sanitize(model: cobra.Model, path: str | os.PathLike[str]) -> None:
     """Unset charges that are not finite numbers and drop annotation values that are
     neither strings nor lists of strings (e.g. from a hand-edited JSON file), so that
     the model can be written back as SBML; each change is logged as a warning."""
+    _check_model_content(model, path)
     for met in model.metabolites:
         if met.charge is not None and not isinstance(met.charge, bool):
             charge = _charge(met.charge)
@@ -676,6 +714,102 @@ def _sanitize(model: cobra.Model, path: str | os.PathLike[str]) -> None:
                     "%s: %s has an invalid annotation %r: %r; dropped.", path, met.id, key, value
                 )
                 del annotation[key]
+
+
+def _content_problem(model: cobra.Model) -> str | None:
+    """What would fail later with a traceback or blow up memory, or None: overlong ids,
+    formulas that are not text, coefficients that are not finite numbers."""
+    for kind, items in (
+        ("metabolite", model.metabolites),
+        ("reaction", model.reactions),
+        ("gene", model.genes),
+    ):
+        for item in items:
+            if len(str(item.id)) > MAX_ID_LENGTH:
+                return (
+                    f"{kind} id {str(item.id)[:40]!r}... is {len(str(item.id)):,} characters "
+                    f"long (at most {MAX_ID_LENGTH} allowed)"
+                )
+    for compartment in model.compartments:
+        if len(str(compartment)) > MAX_ID_LENGTH:
+            return f"compartment id longer than {MAX_ID_LENGTH} characters"
+    for met in model.metabolites:
+        if met.formula is not None and not isinstance(met.formula, str):
+            return f"metabolite {met.id!r} has a formula that is not text: {met.formula!r:.60}"
+    for reaction in model.reactions:
+        for met, coefficient in reaction.metabolites.items():
+            try:
+                good = math.isfinite(float(coefficient))
+            except (TypeError, ValueError):
+                good = False
+            if not good:
+                return (
+                    f"reaction {reaction.id!r} has the coefficient {coefficient!r} for "
+                    f"{met.id!r}; coefficients must be finite numbers"
+                )
+    return None
+
+
+def _check_model_content(model: cobra.Model, path: str | os.PathLike[str]) -> None:
+    problem = _content_problem(model)
+    if problem:
+        raise _read_error(Path(path), problem)
+
+
+def check_model(model: cobra.Model) -> None:
+    """Refuse a model (given to the API) that the alignment cannot handle safely.
+
+    Parameters
+    ----------
+    model : cobra.Model
+
+    Raises
+    ------
+    cobra_metalign.errors.ModelReadError
+        An id longer than :data:`MAX_ID_LENGTH`, a formula that is not text, or
+        a stoichiometric coefficient that is not a finite number; the message
+        names the item.
+    """
+    problem = _content_problem(model)
+    if problem:
+        raise ModelReadError(f"model {model.id!r}: {problem}")
+
+
+def check_written_model(path: str | os.PathLike[str]) -> None:
+    """Read a freshly written model file back and raise when it is not readable.
+
+    SBML (``.xml``/``.sbml``, gzip or not, told by the name's suffix) is parsed
+    by libsbml; any message of severity ERROR or FATAL fails the check (e.g.
+    characters XML 1.0 cannot hold). Other formats are not checked.
+
+    Parameters
+    ----------
+    path : path-like
+        The written file.
+
+    Raises
+    ------
+    cobra_metalign.errors.ModelWriteError
+        Naming the first libsbml error.
+    """
+    path = Path(path)
+    if _format_from_name(path.name) != "sbml":
+        return
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    document = libsbml.readSBMLFromString(data.decode("utf-8", errors="replace"))
+    found = []
+    for index in range(document.getNumErrors()):
+        error = document.getError(index)
+        if error.getSeverity() >= libsbml.LIBSBML_SEV_ERROR:
+            found.append(" ".join((error.getShortMessage() or error.getMessage()).split()))
+            found[-1] += f" (line {error.getLine()}: {' '.join(error.getMessage().split())[:160]})"
+    if found or document.getModel() is None:
+        raise ModelWriteError(
+            "the written SBML cannot be read back: "
+            + ("; ".join(found[:3]) if found else "libsbml finds no model")
+        )
 
 
 # -------------------------------------------------------------- validation
@@ -735,7 +869,7 @@ def _cobra_checks(model: cobra.Model) -> list[tuple[str, str, str]]:
 
 
 def _validate_sbml(source: _Source, rows: list[tuple[str, str, str]]) -> cobra.Model | None:
-    _check_xml_prolog(source)
+    _check_xml(source)
     try:
         model, errors = cobra.io.validate_sbml_model(str(source.data_path))
     except Exception as error:  # noqa: BLE001 - validation reports, it does not raise
@@ -970,8 +1104,10 @@ def metabolite_table(model: cobra.Model) -> pd.DataFrame:
         - ``base_id``, ``compartment``: from
           :func:`cobra_metalign.compartments.split_id` (the compartment attribute,
           or the one inferred from the id suffix, or ``""``);
-        - ``name``: as in the model (``""`` when missing);
-        - ``clean_name``: :func:`cobra_metalign.compartments.clean_name`;
+        - ``name``: as in the model (``""`` when missing; cut to
+          :data:`MAX_NAME_LENGTH` characters, with a warning);
+        - ``clean_name``: :func:`cobra_metalign.compartments.clean_name` (``""``
+          for a name longer than :data:`MAX_NAME_LENGTH`);
         - ``formula``: ``""`` when missing;
         - ``charge``: float, NaN when missing or not a number;
         - ``annotations``: sorted unique tuple of ``(namespace, value)`` pairs from
@@ -987,6 +1123,16 @@ def metabolite_table(model: cobra.Model) -> pd.DataFrame:
     for met in model.metabolites:
         base_id, compartment = split_id(met.id, met.compartment, compartments)
         name = "" if met.name is None else str(met.name)
+        clean = None
+        if len(name) > MAX_NAME_LENGTH:
+            logger.warning(
+                "%s: the name is %d characters long; only its first %d are kept for matching "
+                "(the model keeps it whole).",
+                met.id,
+                len(name),
+                MAX_NAME_LENGTH,
+            )
+            name, clean = name[:MAX_NAME_LENGTH], ""
         pairs = _annotation_pairs(met.annotation, cache)
         if met.notes:
             pairs.update(xrefs_from_notes(met.notes))
@@ -994,7 +1140,7 @@ def metabolite_table(model: cobra.Model) -> pd.DataFrame:
         columns["base_id"].append(base_id)
         columns["compartment"].append(compartment)
         columns["name"].append(name)
-        columns["clean_name"].append(clean_name(name, compartment))
+        columns["clean_name"].append(clean_name(name, compartment) if clean is None else clean)
         columns["formula"].append(_formula(met.formula))
         columns["charge"].append(_charge(met.charge))
         columns["annotations"].append(tuple(sorted(pairs)))

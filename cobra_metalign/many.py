@@ -22,6 +22,7 @@ installed and see the input and output paths (a shared file system).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -88,6 +89,8 @@ class _Job:
     model: str
     audit: str
     reactions: str
+    #: replace this job's outputs (``--resume`` redoing an incomplete set)
+    replace: bool = False
 
 
 def _worker_catalog(spec: Any) -> Catalog:
@@ -203,9 +206,9 @@ def _align_task(
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
         from cobra_metalign.alignment import align
-        from cobra_metalign.audit import write_audit
-        from cobra_metalign.cli_rewrite import _check_outputs
-        from cobra_metalign.io import read_model, write_model
+        from cobra_metalign.audit import write_audit, write_reactions
+        from cobra_metalign.cache import Output, check_output_path, write_outputs
+        from cobra_metalign.io import check_written_model, read_model, write_model
 
         with _collect_warnings() as messages:
             loaded_catalog = _worker_catalog(catalog)
@@ -218,19 +221,38 @@ def _align_task(
                 "audit": Path(job.audit),
                 "reactions": Path(job.reactions),
             }
-            _check_outputs(outputs, [source], overwrite)
+            overwrite = overwrite or job.replace
+            for label, path in outputs.items():
+                check_output_path(path, label=label, inputs=[source], overwrite=overwrite)
             model = read_model(source)
             # The model was just read and is not used again: align it in place
             # instead of copying it (same result as fix's copy, without its cost).
             result = align(
                 model, loaded_catalog, loaded_encoder, inplace=True, rename=rename, **options
             )
-            write_model(result.model, outputs["model"], overwrite=overwrite, input_path=source)
-            write_audit(
-                result.audit,
-                outputs["audit"],
-                reactions=result.reactions,
-                reactions_path=outputs["reactions"],
+            # all three files or none; the SBML is read back before it is moved into place
+            write_outputs(
+                [
+                    Output(
+                        outputs["model"],
+                        lambda tmp: write_model(result.model, tmp, overwrite=True),
+                        label="model",
+                        check=check_written_model,
+                        replace=overwrite,
+                    ),
+                    Output(
+                        outputs["audit"],
+                        lambda tmp: write_audit(result.audit, tmp),
+                        label="audit",
+                        replace=overwrite,
+                    ),
+                    Output(
+                        outputs["reactions"],
+                        lambda tmp: write_reactions(result.reactions, tmp),
+                        label="reactions table",
+                        replace=overwrite,
+                    ),
+                ]
             )
             counts = result.summary()
         row.update(
@@ -340,6 +362,78 @@ def write_summary(summary: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return path
 
 
+def _same_path(first: Path, second: Path) -> bool:
+    try:
+        if first.exists() and second.exists():
+            return first.samefile(second)
+    except OSError:
+        pass
+    return first.resolve() == second.resolve()
+
+
+def _check_plan(jobs: list[_Job], inputs: list[Path]) -> None:
+    """Refuse a plan in which an output of one job is an input (of any job)."""
+    from cobra_metalign.errors import ModelWriteError
+
+    for job in jobs:
+        for output in (job.model, job.audit, job.reactions):
+            for source in inputs:
+                if _same_path(Path(output), source):
+                    raise ModelWriteError(
+                        f"refusing to run: the output {output} (of {job.input}) is the input "
+                        f"{source}; choose another output folder"
+                    )
+
+
+def _finished_row(job: _Job) -> dict[str, Any] | None:
+    """The summary row of a job whose three outputs exist and read back, else None."""
+    from cobra_metalign.audit import read_audit, read_reactions
+    from cobra_metalign.errors import MetalignError
+
+    paths = [Path(job.model), Path(job.audit), Path(job.reactions)]
+    if not all(path.is_file() and path.stat().st_size > 0 for path in paths):
+        return None
+    try:
+        audit = read_audit(job.audit)
+        reactions = read_reactions(job.reactions)
+    except MetalignError:
+        return None
+    counts = {
+        **audit["status"].value_counts().to_dict(),
+        **reactions["status"].value_counts().to_dict(),
+    }
+    return {
+        "name": job.name,
+        "input": job.input,
+        "status": "skipped",
+        "error": "",
+        "model": job.model,
+        "audit": job.audit,
+        "reactions": job.reactions,
+        "metabolites": len(audit),
+        **{status: int(counts.get(status, 0)) for status in STATUSES},
+        "warnings": [],
+        "seconds": 0.0,
+        "cpu_seconds": 0.0,
+    }
+
+
+def _write_summary_once(summary: pd.DataFrame, path: Path, replace: bool) -> None:
+    """Write summary.tsv; without ``replace`` a file that appeared during the run is kept."""
+    from cobra_metalign.cache import Output, write_outputs
+
+    write_outputs(
+        [
+            Output(
+                path,
+                lambda tmp: summary.to_csv(tmp, sep="\t", na_rep="", lineterminator="\n"),
+                label="summary",
+                replace=replace,
+            )
+        ]
+    )
+
+
 def _default_workers(n_inputs: int) -> int:
     try:
         cores = len(os.sched_getaffinity(0))
@@ -431,6 +525,7 @@ def align_many(
     rename: bool = True,
     output_format: str = "xml",
     overwrite: bool = False,
+    resume: bool = False,
     **options: Any,
 ) -> pd.DataFrame:
     """Align every input model on Dask and write one aligned model and audit per input.
@@ -470,7 +565,12 @@ def align_many(
         Suffix of the aligned models: ``xml`` (default), ``sbml``, ``json``,
         ``yml``, ``yaml`` or ``mat``, optionally followed by ``.gz``.
     overwrite : bool, optional
-        Replace existing outputs; without it a model whose outputs exist fails.
+        Replace existing outputs; without it a model whose outputs exist fails,
+        and an existing ``summary.tsv`` stops the run before it starts.
+    resume : bool, optional
+        Skip the models whose three outputs exist and read back (status
+        ``skipped``, counts from their audit); redo the others, replacing an
+        incomplete set. ``summary.tsv`` is then replaced.
     **options
         Passed to :func:`cobra_metalign.alignment.align` (``accept_review``,
         ``add_xrefs``, matcher options).
@@ -517,7 +617,34 @@ def align_many(
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     outdir = Path(os.path.abspath(Path(outdir).expanduser()))
+    inputs = [Path(os.path.abspath(Path(raw).expanduser())) for raw in inputs]
     jobs = _plan(inputs, outdir, suffix)
+    _check_plan(jobs, inputs)
+    summary_path = outdir / SUMMARY_FILE
+    if os.path.lexists(summary_path) and not (overwrite or resume):
+        from cobra_metalign.errors import ModelWriteError
+
+        raise ModelWriteError(
+            f"{summary_path} already exists (an earlier run); pass --resume to go on with "
+            "that run or --overwrite to replace it"
+        )
+    if outdir.exists() and not outdir.is_dir():
+        from cobra_metalign.errors import ModelWriteError
+
+        raise ModelWriteError(f"cannot use the output folder {outdir}: it is a file")
+    skipped: dict[str, dict[str, Any]] = {}
+    if resume:
+        pending = []
+        for job in jobs:
+            row = _finished_row(job)
+            if row is not None:
+                skipped[job.name] = row
+                continue
+            partial = any(os.path.lexists(p) for p in (job.model, job.audit, job.reactions))
+            pending.append(dataclasses.replace(job, replace=partial) if partial else job)
+        logger.info("Resuming: %d of %d models already done.", len(skipped), len(jobs))
+    else:
+        pending = list(jobs)
     outdir.mkdir(parents=True, exist_ok=True)
     if isinstance(catalog, (str, os.PathLike)):
         catalog = os.path.abspath(Path(catalog).expanduser())
@@ -531,12 +658,16 @@ def align_many(
     rows: list[dict[str, Any]] = []
     n_workers = 0
     startup = 0.0
-    if jobs:
+    if pending:
         with contextlib.ExitStack() as stack:
-            client, n_workers = _connect(stack, scheduler, workers or _default_workers(len(jobs)))
+            client, n_workers = _connect(
+                stack, scheduler, workers or _default_workers(len(pending))
+            )
             startup = time.perf_counter() - started
             logger.info("Cluster of %d workers ready in %.1f s", n_workers, startup)
-            rows = _run(client, jobs, catalog, encoder, adapter_path, rename, overwrite, options)
+            rows = _run(client, pending, catalog, encoder, adapter_path, rename, overwrite, options)
+    done = {row["name"]: row for row in rows}
+    rows = [skipped.get(job.name) or done[job.name] for job in jobs]
     wall = time.perf_counter() - started
     summary = _frame(rows)
     working = wall - startup
@@ -546,7 +677,7 @@ def align_many(
         startup_seconds=round(startup, 3),
         models_per_minute=round(60.0 * len(jobs) / working, 3) if working > 0 and jobs else 0.0,
     )
-    write_summary(summary, outdir / SUMMARY_FILE)
+    _write_summary_once(summary, summary_path, replace=overwrite or resume)
     failed = int((summary["status"] == "failed").sum()) if len(summary) else 0
     logger.info(
         "Aligned %d of %d models in %.1f s (%d failed)", len(jobs) - failed, len(jobs), wall, failed

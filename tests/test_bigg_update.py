@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from cobra_metalign import bigg_update
 from cobra_metalign.bigg_update import (
@@ -28,6 +29,7 @@ from cobra_metalign.bigg_update import (
     update,
 )
 from cobra_metalign.catalog import Catalog, CatalogEntry, cached_catalog_path, load_catalog
+from cobra_metalign.cli import main
 from cobra_metalign.errors import CatalogError, DownloadError
 
 HEADER = "bigg_id\tuniversal_bigg_id\tname\tmodel_list\tdatabase_links\told_bigg_ids"
@@ -102,6 +104,9 @@ GOOD_V2 = bulk_text(ROWS[:4], []).encode("utf-8")
 HTML = b"<!DOCTYPE html>\n<html><body><h1>BiGG Models</h1>Maintenance</body></html>\n"
 ONLY_MALFORMED = (HEADER + "\n" + "\n".join(MALFORMED) + "\n").encode("utf-8")
 
+#: Bodies the test server sends for extra routes (filled by the tests).
+SERVED: dict[str, bytes] = {}
+
 #: An empty base catalogue: builds from BiGG alone, without loading the packaged one.
 EMPTY = Catalog([], version="none", source="test")
 
@@ -161,6 +166,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._send(200, HTML, Content_Type="text/html")
             elif path == "/only_malformed":
                 self._send(200, ONLY_MALFORMED)
+            elif path in SERVED:
+                self._send(200, SERVED[path])
+            elif path == "/drip":
+                # beats any read timeout, never finishes in time
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(GOOD)))
+                self.end_headers()
+                for byte in GOOD:
+                    if self.stop.wait(0.2):
+                        break
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
             elif path == "/no_length":
                 # HTTP/1.0 body delimited by closing the connection
                 self.send_response(200)
@@ -208,7 +225,9 @@ def _assert_untouched(before: Catalog, bulk_before: bytes, cache: Path) -> None:
     assert after.version == before.version
     assert after.ids == before.ids
     assert (cache / BULK_FILE).read_bytes() == bulk_before
-    assert sorted(p.name for p in cache.iterdir()) == sorted([BULK_FILE, "catalog.json.gz"])
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [BULK_FILE, "catalog.json.gz", "catalog.diff.tsv"]
+    )
 
 
 # ------------------------------------------------------------------------ parse
@@ -522,3 +541,142 @@ def test_failed_save_keeps_previous(server, isolated_cache, monkeypatch):
         with pytest.raises(CatalogError, match="No space left"):
             update(f"{url}/good_v2", **FAST)
     _assert_untouched(before, bulk_before, isolated_cache)
+
+
+# ------------------------------------------------- security and faults (issue 14)
+def _packaged():
+    from cobra_metalign.catalog import packaged_catalog_path
+
+    return load_catalog(packaged_catalog_path())
+
+
+def _bulk_from_packaged(drop=(), old_ids=None) -> bytes:
+    """A BiGG bulk file with one cytosolic row per id of the packaged catalogue."""
+    old_ids = old_ids or {}
+    lines = [HEADER]
+    for entry in _packaged():
+        if entry.id in drop:
+            continue
+        old = "; ".join(f"{o}_c" for o in old_ids.get(entry.id, ()))
+        name = entry.name.replace("\t", " ")
+        lines.append(f"{entry.id}_c\t{entry.id}\t{name}\tiJO1366\t\t{old}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_default_url_is_https():
+    assert bigg_update.BIGG_METABOLITES_URL.startswith("https://")
+
+
+def test_one_row_poisoned_file_is_refused(server, isolated_cache):
+    """Issue 14 item 1: one row whose old ids are atp, co2, coa, pi... merged them all."""
+    url, _ = server
+    SERVED["/poison"] = (
+        HEADER + "\namp_c\tamp\tAMP\tiJO1366\t\tatp_c; co2_c; coa_c; pi_c; nad_c\n"
+    ).encode()
+    with pytest.raises(CatalogError, match="universal ids, outside the sane range"):
+        update(f"{url}/poison", timeout=2)
+    assert not cached_catalog_path().exists()
+    assert load_catalog().lookup_id("atp") == "atp"
+    result = CliRunner().invoke(main, ["catalog", "update", "--url", f"{url}/poison"])
+    assert result.exit_code == 1 and "refused" in result.output
+    assert sorted(p.name for p in isolated_cache.iterdir() if p.name.startswith("catalog")) == []
+
+
+def test_full_size_rename_onto_another_compound_is_refused(tmp_path, isolated_cache):
+    """A complete file that drops atp and lists it as an old id of amp."""
+    bulk = tmp_path / "bulk.txt"
+    bulk.write_bytes(_bulk_from_packaged(drop={"atp"}, old_ids={"amp": ["atp"]}))
+    with pytest.raises(CatalogError, match="other formulas.*atp"):
+        update(file=bulk)
+    assert not cached_catalog_path().exists()
+
+
+def test_good_update_reports_diff_and_goes_back(tmp_path, isolated_cache):
+    bulk = tmp_path / "bulk.txt"
+    bulk.write_bytes(_bulk_from_packaged(drop={"h2o2"}, old_ids={"glc__D": ["glc_DASH_D"]}))
+    runner = CliRunner()
+    result = runner.invoke(main, ["catalog", "update", "--file", str(bulk)])
+    assert result.exit_code == 0, result.output
+    assert "changes from the catalogue in use before" in result.output
+    diff = (isolated_cache / bigg_update.DIFF_FILE).read_text()
+    assert "old_id\tglc_DASH_D\t\tglc__D" in diff
+    updated = load_catalog()
+    assert updated.version.startswith("bigg-bulk-") and "h2o2" in updated  # kept from the base
+    packaged = _packaged().version
+    result = runner.invoke(main, ["catalog", "use", "packaged"])
+    assert result.exit_code == 0 and packaged in result.output
+    assert load_catalog().version == packaged
+    result = runner.invoke(main, ["catalog", "use", "previous"])
+    assert result.exit_code == 0 and load_catalog().version == updated.version
+    # a second update keeps the first as the previous catalogue
+    assert runner.invoke(main, ["catalog", "update", "--file", str(bulk)]).exit_code == 0
+    assert (isolated_cache / bigg_update.PREVIOUS_CATALOG_FILE).is_file()
+
+
+def test_equivalence_of_different_formulas_is_dropped(bulk_file):
+    base = Catalog(
+        [
+            CatalogEntry("glc__D", name="D-Glucose", formulas=("C6H12O6",), equivalents=("h2o",)),
+            CatalogEntry("h2o", name="Water", formulas=("H2O",), equivalents=("glc__D",)),
+        ],
+        version="base",
+        source="test",
+    )
+    assert base.canonical("h2o") == base.canonical("glc__D")
+    catalog = build_from_bulk(bulk_file, base)
+    assert catalog.equivalents("h2o") == ("h2o",)
+    assert catalog.equivalents("glc__D") == ("glc__D",)
+    with pytest.raises(CatalogError, match="different formulas"):
+        bigg_update.check_update([], base, None)
+
+
+def test_dripping_server_hits_the_overall_deadline(server, isolated_cache):
+    """Issue 14 item 13: one byte every 0.2 s beats a 1 s read timeout forever."""
+    url, _ = server
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="deadline of 1.5 s"):
+        update(f"{url}/drip", timeout=1, deadline=1.5, base=EMPTY)
+    assert time.monotonic() - started < 5
+    assert list(isolated_cache.iterdir()) == []
+
+
+def test_gzip_body_without_content_encoding_is_bounded(server, isolated_cache, monkeypatch):
+    """Issue 14 item 9: a gzip body sent as plain bytes passed the 200 MB wire limit."""
+    url, _ = server
+    monkeypatch.setattr(bigg_update, "MAX_BULK_BYTES", 200_000)
+    rows = "".join(f"m{i}_c\tm{i}\tName {i}\tiJO1366\t\t\n" for i in range(20_000))
+    SERVED["/gzip_plain"] = gzip.compress((HEADER + "\n" + rows).encode())
+    assert len(SERVED["/gzip_plain"]) < 200_000
+    with pytest.raises(CatalogError, match="characters of text"):
+        update(f"{url}/gzip_plain", timeout=2, base=EMPTY)
+    SERVED["/long_line"] = gzip.compress((HEADER + "\n" + "x" * (3 << 20)).encode())
+    with pytest.raises(CatalogError, match="longer than"):
+        update(f"{url}/long_line", timeout=2, base=EMPTY)
+    assert list(isolated_cache.iterdir()) == []
+
+
+def test_fifo_bulk_file_is_refused(tmp_path, isolated_cache):
+    fifo = tmp_path / "bulk.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(CatalogError, match="not a regular file"):
+        update(file=fifo, base=EMPTY)
+    result = CliRunner().invoke(main, ["catalog", "update", "--file", str(fifo)])
+    assert result.exit_code == 1 and "not a regular file" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--url", "http://127.0.0.1:9/x", "--file", "FILE"],
+        ["--timeout", "0"],
+        ["--timeout", "-1"],
+        ["--deadline", "0"],
+        ["--retries", "-1"],
+    ],
+)
+def test_catalog_update_usage_errors(args, bulk_file, isolated_cache):
+    args = [str(bulk_file) if a == "FILE" else a for a in args]
+    result = CliRunner().invoke(main, ["catalog", "update", *args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert list(isolated_cache.iterdir()) == []

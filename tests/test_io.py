@@ -667,16 +667,79 @@ def test_entity_hidden_behind_a_comment_is_refused(tmp_path):
     assert "entity declarations" in str(_read_error(_write(tmp_path / "model.xml", text)))
 
 
-def test_overlong_prolog_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(model_io, "PROLOG_SCAN_BYTES", 256)
+def test_long_prolog_is_allowed_when_safe(tmp_path):
+    """A long comment before the root is harmless: the whole file is tokenized."""
     text = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<!--'
-        + "x" * 1000
+        + "x" * (2 << 20)
         + "-->\n"
         + SBML_L3.split("\n", 1)[1]
         + '<model id="m"/></sbml>\n'
     )
-    assert "prolog longer" in str(_read_error(_write(tmp_path / "model.xml", text)))
+    assert read_model(_write(tmp_path / "model.xml", text)).id == "m"
+
+
+@pytest.mark.parametrize(
+    "trick",
+    [
+        "<!-- ]> -->",  # a "]>" inside a comment of the internal subset
+        "<!ELEMENT sbml ANY><!-- ]> -->",
+        "<?pi ]> ?>",  # inside a processing instruction
+    ],
+)
+def test_entity_after_padding_and_fake_subset_end_is_refused(tmp_path, trick):
+    """Issue 14 item 3: "]>" in a comment or literal, then > 1 MiB of padding, then entities."""
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE sbml [\n'
+        + trick
+        + "<!--"
+        + " " * ((1 << 20) + 100)
+        + "-->"
+        + '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+        + SBML_L3.split("\n", 1)[1]
+        + '<model id="m" name="&b;"/></sbml>\n'
+    )
+    assert "entity declarations" in str(_read_error(_write(tmp_path / "model.xml", text)))
+
+
+def test_attlist_declaration_is_refused(tmp_path):
+    text = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<!DOCTYPE sbml [<!ATTLIST model name CDATA "injected">]>\n'
+        + SBML_L3.split("\n", 1)[1]
+        + '<model id="m"/></sbml>\n'
+    )
+    assert "attribute-list" in str(_read_error(_write(tmp_path / "model.xml", text)))
+
+
+def test_unsupported_encoding_is_refused_not_skipped(tmp_path):
+    """Text expat cannot check is refused rather than handed to libsbml unchecked."""
+    text = (
+        '<?xml version="1.0" encoding="EBCDIC-US"?>\n<!DOCTYPE sbml [<!ENTITY a "b">]>\n'
+        '<sbml xmlns="http://www.sbml.org/sbml/level3/version1/core" level="3" version="1">'
+        '<model id="m" name="&a;"/></sbml>\n'
+    )
+    assert "Badly formed XML" in str(_read_error(_write(tmp_path / "model.xml", text)))
+
+
+def test_deep_nesting_is_refused_before_libsbml(tmp_path):
+    """Issue 14 item 4: 20,000 nested <p> in notes crashed libsbml (signal 11)."""
+    depth = 20_000
+    notes = '<notes><body xmlns="http://www.w3.org/1999/xhtml">' + "<p>" * depth
+    notes += "x" + "</p>" * depth + "</body></notes>"
+    text = SBML_L3 + f'<model id="m">{notes}</model></sbml>\n'
+    path = tmp_path / "deep.xml.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    assert "nested deeper than" in str(_read_error(path))
+    model, errors = validate(path)
+    assert model is None and errors["message"].str.contains("nested deeper").any()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep.xml.gz"]
+
+
+def test_oversized_plain_file_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(model_io, "MAX_DECOMPRESSED_BYTES", 100)
+    path = _write(tmp_path / "model.xml", SBML_L3 + '<model id="m"/></sbml>\n' + " " * 200)
+    assert "larger than the limit" in str(_read_error(path))
 
 
 def test_plain_doctype_is_allowed(tmp_path):

@@ -228,6 +228,66 @@ def _truncated_gzip() -> bytes:
     return data[: len(data) // 2]
 
 
+def _entity_after_fake_subset_end() -> bytes:
+    """Issue 14 item 3: "]>" in a comment of the internal subset, 1 MiB of padding, entities."""
+    text = sbml_text(tiny_model())
+    body = text.split("\n", 1)[1]
+    doctype = (
+        "<!DOCTYPE sbml [<!-- ]> -->"
+        + "<!--"
+        + " " * ((1 << 20) + 64)
+        + "-->"
+        + '<!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+        + "]>\n"
+    )
+    body = _replace_once(body, 'name="D-Glucose"', 'name="&i;"')
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + doctype + body).encode()
+
+
+def _attlist() -> bytes:
+    text = sbml_text(tiny_model())
+    head, body = text.split("\n", 1)
+    return (head + '\n<!DOCTYPE sbml [<!ATTLIST species name CDATA "x">]>\n' + body).encode()
+
+
+def _deep_nesting() -> bytes:
+    """Issue 14 item 4: 20,000 nested <p> in notes (140 KB) crashed libsbml with signal 11."""
+    depth = 20_000
+    notes = '<notes><body xmlns="http://www.w3.org/1999/xhtml">' + "<p>" * depth
+    notes += "x" + "</p>" * depth + "</body></notes>"
+    text = _replace_once(
+        sbml_text(tiny_model()), "<listOfUnitDefinitions>", notes + "<listOfUnitDefinitions>"
+    )
+    return gzip.compress(text.encode())
+
+
+def _json_edit(edit) -> bytes:
+    data = json.loads(json_text(tiny_model()))
+    edit(data)
+    return json.dumps(data).encode()
+
+
+def _set_coefficient(value):
+    def edit(data):
+        data["reactions"][2]["metabolites"]["pyr_c"] = value
+
+    return edit
+
+
+def _formula_not_text(data) -> None:
+    data["metabolites"][0]["formula"] = 12
+
+
+def _long_id(data) -> None:
+    old = data["metabolites"][0]["id"]
+    new = "m" * 600
+    data["metabolites"][0]["id"] = new
+    for reaction in data["reactions"]:
+        if old in reaction["metabolites"]:
+            reaction["metabolites"][new] = reaction["metabolites"].pop(old)
+
+
 CORPUS: list[Case] = [
     Case("not_xml", "model.xml", lambda: b"this is not a model, just text\n"),
     Case("binary_junk", "model.xml", lambda: bytes(range(256)) * 8),
@@ -267,6 +327,26 @@ CORPUS: list[Case] = [
     Case("json_not_json", "model.json", lambda: b'{"metabolites": [ {"id": '),
     Case("yaml_alias_bomb", "model.yml", lambda: b"a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"),
     Case("mat_junk", "model.mat", lambda: b"MATLAB 5.0 MAT-file junk" + b"\0" * 200),
+    # issue 14: security and faults
+    Case("entity_after_fake_subset_end", "model.xml", _entity_after_fake_subset_end, word="entity"),
+    Case("attlist_declaration", "model.xml", _attlist, word="attribute-list"),
+    Case("deep_nesting_20k", "model.xml.gz", _deep_nesting, word="nested deeper"),
+    Case(
+        "json_nan_coefficient",
+        "model.json",
+        lambda: _json_edit(_set_coefficient(float("nan"))),
+        word="coefficient",
+    ),
+    Case(
+        "json_inf_coefficient",
+        "model.json",
+        lambda: _json_edit(_set_coefficient(float("inf"))),
+        word="coefficient",
+    ),
+    Case(
+        "json_formula_not_text", "model.json", lambda: _json_edit(_formula_not_text), word="formula"
+    ),
+    Case("json_id_600_chars", "model.json", lambda: _json_edit(_long_id), word="characters"),
 ]
 #: Cases whose outcome (accepted or refused) is decided here and documented.
 OUTCOME_UNDECIDED = {
@@ -641,7 +721,11 @@ def _check_after_kill(out_dir: Path, model: Path, data: bytes) -> None:
     assert model.read_bytes() == data
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "sig",
+    [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT],
+    ids=["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"],
+)
 def test_signal_during_run_small(sig: int, tmp_path: Path, good_files) -> None:
     """Kill a run on a small model mid-way (before or during its writes)."""
     data = good_files["model"].read_bytes()
@@ -668,3 +752,413 @@ def test_signal_while_writing_large_model(sig: int, tmp_path: Path, shared_data:
     assert code != 0
     _check_after_kill(out_dir, model, data)
     assert os.listdir(out_dir) == []
+
+
+# ------------------------------------------------ security and faults (issue 14)
+#: Address-space cap for the bomb subprocesses (a run on the tiny model needs < 1 GiB).
+MEMORY_CAP = 1536 << 20
+
+
+def _capped_cli(args: list[str], cwd: Path, cap: int = MEMORY_CAP, timeout: int = 120):
+    """Run metalign in a subprocess whose address space is capped at ``cap`` bytes."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    code = "import sys; from cobra_metalign.cli import main; sys.exit(main())"
+    start = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=limit,
+        env=env,
+        cwd=cwd,
+    )
+    return result, time.monotonic() - start
+
+
+def _gzip_stream(path: Path, header: bytes, fill: bytes, total: int) -> None:
+    """Write a gzip file of ``header`` then ``fill`` repeated up to ``total`` bytes (no big buffer)."""
+    import zlib
+
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = fill * ((1 << 20) // len(fill))
+    with open(path, "wb") as handle:
+        handle.write(squeeze.compress(header))
+        for _ in range(total // len(block)):
+            handle.write(squeeze.compress(block))
+        handle.write(squeeze.flush())
+
+
+@pytest.mark.parametrize("kind", ["entity_bypass", "whitespace_gzip", "catalog_bomb", "deep"])
+def test_bombs_under_a_memory_cap(kind: str, tmp_path: Path, good_files) -> None:
+    """Each bomb is refused quickly in a process capped at 1.5 GiB (issue 14 items 3, 4, 9)."""
+    model = tmp_path / "model.xml"
+    args = ["fix", "model.xml", "-o", "out/out.xml"]
+    if kind == "entity_bypass":
+        model.write_bytes(_entity_after_fake_subset_end())
+        word = "entity"
+    elif kind == "deep":
+        model = tmp_path / "model.xml.gz"
+        model.write_bytes(_deep_nesting())
+        args[1] = model.name
+        word = "nested deeper"
+    elif kind == "whitespace_gzip":
+        # 300 MB of whitespace after the XML declaration, 300 KB on disk
+        model = tmp_path / "model.xml.gz"
+        _gzip_stream(model, b'<?xml version="1.0"?>\n', b" ", 300 << 20)
+        args[1] = model.name
+        word = "exceeds the limit"
+    else:
+        model.write_bytes(good_files["model"].read_bytes())
+        _gzip_stream(tmp_path / "catalog.json.gz", b"", b"\0", 300 << 20)
+        args += ["--catalog", "catalog.json.gz"]
+        word = "refused"
+    assert model.stat().st_size < 2 << 20
+    data = model.read_bytes()
+    result, elapsed = _capped_cli(args, tmp_path)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert elapsed < 60
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and word in errors[0], result.stderr[-1000:]
+    assert model.read_bytes() == data
+    assert not (tmp_path / "out").exists()
+
+
+def test_fix_many_refuses_an_output_that_is_an_input(tmp_path: Path, good_files) -> None:
+    """Issue 14 item 5: the first job's output replaced the second input."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "out").mkdir()
+    first = tmp_path / "a" / "m.xml"
+    second = tmp_path / "out" / "m.aligned.xml"
+    data = good_files["model"].read_bytes()
+    first.write_bytes(data)
+    second.write_bytes(data)
+    before = snapshot(tmp_path)
+    result, elapsed = invoke(
+        ["fix-many", str(first), str(second), "-o", str(tmp_path / "out"), "--overwrite"]
+    )
+    assert_clean_failure(result, elapsed, [second.name], "is the input")
+    assert snapshot(tmp_path) == before
+
+
+def test_fix_many_scheduler_address_is_checked(tmp_path: Path, good_files) -> None:
+    result, _ = invoke(
+        ["fix-many", str(good_files["model"]), "-o", str(tmp_path), "--scheduler", "not a url"]
+    )
+    assert result.exit_code == EXIT_USAGE and "scheduler address" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fix_many_keeps_an_earlier_summary_and_resumes(tmp_path: Path, good_files) -> None:
+    """Issue 14 items 11 and 19: summary.tsv is not replaced; --resume skips finished models."""
+    pytest.importorskip("distributed")
+    from cobra_metalign.many import align_many
+
+    models = []
+    for name in ("one", "two"):
+        path = tmp_path / f"{name}.xml"
+        path.write_bytes(good_files["model"].read_bytes())
+        models.append(path)
+    out = tmp_path / "out"
+    first = align_many(models, out, workers=1)
+    assert list(first["status"]) == ["ok", "ok"]
+    summary = (out / "summary.tsv").read_bytes()
+    with pytest.raises(MetalignError, match="summary.tsv already exists.*--resume"):
+        align_many(models, out, workers=1)
+    assert (out / "summary.tsv").read_bytes() == summary
+    kept = (out / "one.aligned.xml").stat().st_mtime_ns
+    (out / "two.audit.tsv").unlink()  # an interrupted run left "two" incomplete
+    again = align_many(models, out, workers=1, resume=True)
+    assert list(again["status"]) == ["skipped", "ok"]
+    assert int(again.loc["one", "KEPT"]) == int(first.loc["one", "KEPT"])
+    assert (out / "one.aligned.xml").stat().st_mtime_ns == kept
+    assert (out / "two.audit.tsv").is_file()
+    assert (out / "summary.tsv").read_text().count("skipped") == 1
+
+
+def test_outputs_checked_before_work(tmp_path: Path, good_files) -> None:
+    """Issue 14 item 6: a parent that is a file, an unknown suffix: refused before aligning."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    model = str(good_files["model"])
+    cases = [
+        (["--audit", str(blocker / "a.tsv")], "not a folder"),
+        (["--reactions", str(blocker / "r.tsv")], "not a folder"),
+        (["-o", str(tmp_path / "out.xml.bz2")], "unknown format suffix"),
+        (["-o", str(tmp_path / "out.csv")], "unknown format suffix"),
+    ]
+    for extra, word in cases:
+        before = snapshot(tmp_path)
+        args = ["fix", model, *extra]
+        if "-o" not in extra:
+            args += ["-o", str(tmp_path / "out.xml")]
+        result, elapsed = invoke(args)
+        assert_clean_failure(result, elapsed, [tmp_path.name], word)
+        assert elapsed < 5, "refused only after the alignment"
+        assert snapshot(tmp_path) == before
+
+
+def test_full_disk_leaves_no_partial_output(tmp_path: Path, good_files, monkeypatch) -> None:
+    """Issue 14 item 6: the audit write fails after the model was written."""
+    import errno
+
+    from cobra_metalign import cli_rewrite
+
+    def no_space(audit, path, *args, **kwargs):
+        Path(path).write_text("partial")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(cli_rewrite, "write_audit", no_space)
+    out = tmp_path / "out"
+    result, elapsed = invoke(["fix", str(good_files["model"]), "-o", str(out / "m.xml")])
+    assert_clean_failure(result, elapsed, ["m.audit.tsv"], "no space left on device")
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_file_created_during_the_run_is_not_replaced(
+    tmp_path: Path, good_files, monkeypatch
+) -> None:
+    """Issue 14 item 11: a file that appears at the audit path during the run is kept."""
+    from cobra_metalign import alignment
+
+    real = alignment.align
+    audit = tmp_path / "m.audit.tsv"
+
+    def align_and_race(*args, **kwargs):
+        result = real(*args, **kwargs)
+        audit.write_text("written by someone else")
+        return result
+
+    monkeypatch.setattr(alignment, "align", align_and_race)
+    result, elapsed = invoke(["fix", str(good_files["model"]), "-o", str(tmp_path / "m.xml")])
+    assert_clean_failure(result, elapsed, ["m.audit.tsv"], "appeared")
+    assert audit.read_text() == "written by someone else"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.audit.tsv"]
+
+
+def test_unreadable_sbml_is_never_left(tmp_path: Path, good_files, monkeypatch) -> None:
+    """Issue 11 item 7: the written SBML is read back; a failure leaves nothing."""
+    from cobra_metalign import io as model_io
+
+    real = model_io.write_model
+
+    def corrupting(model, path, *args, **kwargs):
+        written = real(model, path, *args, **kwargs)
+        text = Path(written).read_text()
+        Path(written).write_text(text.replace('name="Pyruvate"', 'name="Pyr\x01uvate"'))
+        return written
+
+    monkeypatch.setattr(model_io, "write_model", corrupting)
+    result, elapsed = invoke(["fix", str(good_files["model"]), "-o", str(tmp_path / "m.xml")])
+    assert_clean_failure(result, elapsed, ["m.xml"], "cannot be read back")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_control_characters_never_give_an_unreadable_model(tmp_path: Path) -> None:
+    """A name with control characters: either a readable model or exit 1 and nothing written."""
+    from cobra_metalign.io import validate
+
+    model = tiny_model()
+    model.metabolites.get_by_id("pyr_c").name = "Pyr\x00u\x07v\x1b[31mate\uffff"
+    path = tmp_path / "ctl.json"
+    path.write_text(json_text(model))
+    result, elapsed = invoke(["fix", str(path), "-o", str(tmp_path / "out" / "m.xml")])
+    if result.exit_code == 0:
+        written, errors = validate(tmp_path / "out" / "m.xml")
+        assert written is not None
+        assert not errors["severity"].isin(["fatal", "error"]).any(), errors.to_string()
+    else:
+        assert_clean_failure(result, elapsed, ["m.xml"])
+        assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_in_place_keeps_the_mode_and_never_replaces_the_backup(tmp_path: Path, good_files) -> None:
+    """Issue 14 item 14."""
+    model = tmp_path / "m.xml"
+    data = good_files["model"].read_bytes()
+    model.write_bytes(data)
+    model.chmod(0o444)
+    result, _ = invoke(["fix", str(model), "--in-place"])
+    assert result.exit_code == 0, result.output
+    assert model.stat().st_mode & 0o777 == 0o444
+    backup = tmp_path / "m.xml.bak"
+    assert backup.read_bytes() == data
+    aligned = model.read_bytes()
+    result, elapsed = invoke(["fix", str(model), "--in-place", "--overwrite"])
+    assert_clean_failure(result, elapsed, ["m.xml.bak"], "never replaced")
+    assert backup.read_bytes() == data and model.read_bytes() == aligned
+
+
+def test_in_place_bz2_is_refused_before_work(tmp_path: Path, good_files) -> None:
+    import bz2
+
+    model = tmp_path / "m.xml.bz2"
+    model.write_bytes(bz2.compress(good_files["model"].read_bytes()))
+    before = snapshot(tmp_path)
+    result, elapsed = invoke(["fix", str(model), "--in-place"])
+    assert_clean_failure(result, elapsed, [model.name], "unknown format suffix")
+    assert elapsed < 5
+    assert snapshot(tmp_path) == before
+
+
+TRICKY_NAMES = [
+    '"Quoted" pyruvate',
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "'apostrophe first",
+    'tab\tand "quote" inside',
+]
+
+
+def test_audit_round_trip_with_quotes_and_formulas(tmp_path: Path) -> None:
+    """Issue 14 items 7 and 8: names starting with '"' or a formula character."""
+    from cobra_metalign.audit import read_audit
+
+    model = tiny_model()
+    targets = ["pyr_c", "atp_c", "adp_c", "pi_c", "h2o_c", "glc__D_c", "glc__D_e"]
+    for met_id, name in zip(targets, TRICKY_NAMES, strict=True):
+        model.metabolites.get_by_id(met_id).name = name
+    path = tmp_path / "m.xml"
+    path.write_text(sbml_text(model))
+    result, _ = invoke(["fix", str(path), "-o", str(tmp_path / "f.xml")])
+    assert result.exit_code == 0, result.output
+    audit_path = tmp_path / "f.audit.tsv"
+    raw_cells = [line.split("\t") for line in audit_path.read_text().splitlines()]
+    starts = {cell[:1] for row in raw_cells for cell in row if not cell.startswith("#")}
+    assert not starts & {"=", "+", "@"}  # formulas are guarded with a leading '
+    dash = [c for row in raw_cells for c in row if c.startswith("-") and not c[1:2].isdigit()]
+    assert not [c for c in dash if not c.startswith("-->")], dash
+    audit = read_audit(audit_path)
+    names = audit["name"].to_dict()
+    for met_id, name in zip(targets, TRICKY_NAMES, strict=True):
+        assert names[met_id] == name.replace("\t", " ")
+    assert len(audit) == len(model.metabolites)
+    result, _ = invoke(["apply", str(path), str(audit_path), "-o", str(tmp_path / "c.xml")])
+    assert result.exit_code == 0, result.output
+    assert len(read_audit(tmp_path / "c.audit.tsv")) == len(model.metabolites)
+
+
+@pytest.mark.parametrize("kind", ["fifo_audit", "dev_zero_audit", "fifo_model"])
+def test_special_files_are_refused_not_read(kind: str, tmp_path: Path, good_files) -> None:
+    """Issue 14 items 9 and 13: `apply m.xml /dev/zero` and FIFOs hung or ate memory."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    if kind == "fifo_audit":
+        args = ["apply", str(good_files["model"]), str(fifo)]
+    elif kind == "dev_zero_audit":
+        args = ["apply", str(good_files["model"]), "/dev/zero"]
+    else:
+        args = ["fix", str(fifo)]
+    args += ["-o", str(tmp_path / "o.xml")]
+    result, elapsed = invoke(args)
+    names = ["/dev/zero"] if kind == "dev_zero_audit" else [fifo.name]
+    assert_clean_failure(result, elapsed, names, "regular file")
+    assert elapsed < 10
+
+
+def test_catalog_with_an_empty_record_list(tmp_path: Path, good_files) -> None:
+    import hashlib
+
+    payload = b"[]"
+    header = {
+        "format": "cobra_metalign.catalog/1",
+        "version": "empty",
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    catalog = tmp_path / "empty.json.gz"
+    catalog.write_bytes(gzip.compress(json.dumps(header).encode() + b"\n" + payload))
+    result, elapsed = invoke(
+        ["fix", str(good_files["model"]), "--catalog", str(catalog), "-o", str(tmp_path / "o.xml")]
+    )
+    assert_clean_failure(result, elapsed, [catalog.name], "empty")
+
+
+def test_overlong_bigg_id_in_an_edited_audit(tmp_path: Path, good_files) -> None:
+    """Issue 14 item 12: a 300-character bigg_id reached the solver (GLPK) as a traceback."""
+    lines = good_files["audit"].read_text().splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("metabolite_id"))
+    columns = lines[header].split("\t")
+    row = lines[header + 1].split("\t")
+    row[columns.index("bigg_id")] = "x" * 300
+    row[columns.index("decision")] = "accept"
+    lines[header + 1] = "\t".join(row)
+    edited = tmp_path / "edited.tsv"
+    edited.write_text("\n".join(lines) + "\n")
+    result, elapsed = invoke(
+        ["apply", str(good_files["model"]), str(edited), "-o", str(tmp_path / "c.xml")]
+    )
+    assert_clean_failure(result, elapsed, [edited.name], "longer than")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edited.tsv"]
+
+
+def _adapter(folder: Path, config: dict, value: float = 0.01) -> Path:
+    import torch
+    from safetensors.torch import save_file
+
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(json.dumps(config))
+    tensor = torch.full((8, 384), value)
+    save_file(
+        {"base_model.model.encoder.layer.0.attention.self.query.lora_A.weight": tensor},
+        str(folder / "adapter_model.safetensors"),
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("config", "value", "word"),
+    [
+        ({"peft_type": "LORA", "r": 2_000_000, "lora_alpha": 16}, 0.01, "rank"),
+        ({"peft_type": "PROMPT_TUNING", "num_virtual_tokens": 10_000_000}, 0.01, "only lora"),
+        ({"peft_type": "LORA", "r": 8, "lora_alpha": 16}, float("nan"), "nan"),
+        ({"peft_type": "LORA", "r": 8, "lora_alpha": 16}, float("inf"), "nan or infinite"),
+    ],
+    ids=["r_2e6", "virtual_tokens", "nan_weights", "inf_weights"],
+)
+def test_absurd_or_nan_adapters_are_refused(config, value, word, tmp_path: Path, good_files):
+    """Issue 14 items 9 and 16."""
+    pytest.importorskip("peft")
+    adapter = _adapter(tmp_path / "adapter", config, value)
+    before = snapshot(tmp_path)
+    result, elapsed = invoke(
+        ["fix", str(good_files["model"]), "--adapter", str(adapter), "-o", str(tmp_path / "o.xml")]
+    )
+    assert_clean_failure(result, elapsed, [adapter.name], word)
+    assert snapshot(tmp_path) == before
+
+
+def test_broken_stdout_pipe_is_not_an_error(tmp_path: Path, good_files) -> None:
+    """Issue 14 item 17: `metalign fix ... | head -c1` exits 0 once every output is written."""
+    code = "import sys; from cobra_metalign.cli import main; sys.exit(main())"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "fix",
+            str(good_files["model"]),
+            "-o",
+            str(tmp_path / "m.xml"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout.read(1)
+        process.stdout.close()  # the reader goes away, as head -c1 does
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr.decode()
+    assert b"Traceback" not in stderr and b"Broken pipe" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.audit.tsv", "m.reactions.tsv", "m.xml"]
