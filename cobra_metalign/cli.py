@@ -360,3 +360,7 @@ def benchmark(
     if json_path is not None:
         with atomic_path(json_path) as tmp:
             tmp.write_text(results.reset_index().to_json(orient="records", indent=2))
+
+
+if __name__ == "__main__":  # python -m cobra_metalign.cli
+    main()
