@@ -18,6 +18,7 @@ import contextlib
 import html
 import logging
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,10 +34,12 @@ from cobra_metalign.audit import (
     REACTION_STATUSES,
     RENAMED,
     STATUSES,
+    add_comments,
     empty_reactions,
     model_fingerprint,
 )
 from cobra_metalign.rewrite import apply_matches
+from cobra_metalign.xmltext import cleaning_notes
 
 if TYPE_CHECKING:  # pragma: no cover
     import cobra
@@ -198,9 +201,18 @@ def align(
     if matches is None:
         from cobra_metalign.matcher import match
 
+        started = time.perf_counter()
+        logger.info("Matching %d metabolites of %s", len(model.metabolites), model.id)
         matches = match(model, catalog=catalog, encoder=encoder, **match_options)
+        logger.info(
+            "Matched %s in %.1f s: %s",
+            model.id,
+            time.perf_counter() - started,
+            ", ".join(f"{k} {v}" for k, v in matches["decision"].value_counts().items()),
+        )
     elif match_options:
         raise TypeError(f"matcher options {sorted(match_options)} given with ready matches")
+    cleaned = cleaning_notes(model)
     aligned, audit, reactions = apply_matches(
         model,
         matches,
@@ -209,6 +221,7 @@ def align(
         accept_review=accept_review,
         add_xrefs=_resolve_xrefs(add_xrefs, catalog),
     )
+    add_comments(audit, cleaned)
     return AlignmentResult(model=aligned, audit=audit, reactions=reactions, matches=matches)
 
 

@@ -77,6 +77,7 @@ __all__ = [
     "REACTION_EMPTIED",
     "REACTION_DUPLICATE",
     "model_fingerprint",
+    "add_comments",
     "empty_audit",
     "empty_reactions",
     "default_reactions_path",
@@ -231,6 +232,30 @@ def model_fingerprint(model: cobra.Model, version: int = 2) -> str:
         )
     digest = hashlib.sha256("\n".join(lines).encode("utf-8", errors="surrogatepass")).hexdigest()
     return f"sha256:{digest}"
+
+
+def add_comments(audit: pd.DataFrame, comments: Mapping[str, str]) -> pd.DataFrame:
+    """Append notes to the ``comment`` of audit rows, in place (ids not in the audit are skipped).
+
+    Parameters
+    ----------
+    audit : pandas.DataFrame
+        Indexed by ``metabolite_id``.
+    comments : mapping
+        ``{metabolite id: note}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``audit`` itself.
+    """
+    for met_id, note in comments.items():
+        if not note or met_id not in audit.index:
+            continue
+        current = audit.at[met_id, "comment"]
+        current = "" if current is None or current != current else str(current)
+        audit.at[met_id, "comment"] = "; ".join(filter(None, [current, note]))
+    return audit
 
 
 def empty_audit() -> pd.DataFrame:
@@ -980,6 +1005,7 @@ def apply_audit(
     """
     from cobra_metalign.catalog import Catalog, load_catalog
     from cobra_metalign.rewrite import apply_matches
+    from cobra_metalign.xmltext import cleaning_notes
 
     if isinstance(audit, (str, os.PathLike)):
         source = str(audit)
@@ -1036,9 +1062,8 @@ def apply_audit(
     for met_id, text in conflicts.items():
         logger.warning("%s: applied by force: %s", source, text)
         notes[met_id] = "; ".join(filter(None, [notes.get(met_id), f"forced: {text}"]))
-    for met_id, note in notes.items():
-        comment = str(new_audit.at[met_id, "comment"] or "")
-        new_audit.at[met_id, "comment"] = "; ".join(filter(None, [comment, note]))
+    add_comments(new_audit, cleaning_notes(model))
+    add_comments(new_audit, notes)
     rejected = [str(i) for i in audit.index[audit["decision"] == "reject"]]
     if rejected:
         new_audit.loc[rejected, "decision"] = "reject"

@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sys
+import warnings
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,106 @@ logger = logging.getLogger(__name__)
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
-def _configure_logging(verbose: int, quiet: bool) -> None:
+#: Loggers of the libraries metalign drives. Their warnings (cobra's SBML reader
+#: warns once per reaction of an old model: thousands of lines) are counted per
+#: kind and summarised at the end of the command, printed one per line only
+#: with ``-vv``, and silenced with ``-q``. Errors are always printed.
+FOREIGN_LOGGERS: tuple[str, ...] = ("cobra", "optlang", "distributed", "py.warnings")
+#: Kinds of foreign warnings listed in the summary; the rest are counted together.
+_MAX_KINDS_SHOWN = 8
+_VARIABLE = re.compile(r"\S*[\d_]\S*")
+
+
+def warning_kind(message: str) -> str:
+    """The kind of a library warning: its text before the object it names, ids blanked.
+
+    ``"Use of FORMULA in the notes element is discouraged, use fbc:chemicalFormula
+    instead: <Species M_glc__D_c>"`` -> ``"Use of FORMULA in the notes element is
+    discouraged, use fbc:chemicalFormula instead"``.
+
+    Parameters
+    ----------
+    message : str
+
+    Returns
+    -------
+    str
+    """
+    text = " ".join(str(message).split())
+    head, separator, _ = text.partition(": ")
+    if separator and head:
+        text = head
+    text = _VARIABLE.sub("…", text)
+    return text[:120]
+
+
+class WarningSummary(logging.Handler):
+    """Counts library warnings per (logger, kind) instead of printing each one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.examples: dict[tuple[str, str], str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.ERROR:
+            return  # printed by the stream handler
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed library log call
+            message = str(record.msg)
+        key = (record.name.split(".", 1)[0], warning_kind(message))
+        self.counts[key] += 1
+        if key not in self.examples:
+            text = " ".join(message.split())
+            detail = text.partition(": ")[2] or text
+            self.examples[key] = detail if len(detail) <= 80 else detail[:79] + "…"
+
+    def summary_lines(self) -> list[str]:
+        """One line per kind, most frequent first (empty when nothing was counted)."""
+        if not self.counts:
+            return []
+        total = sum(self.counts.values())
+        lines = [
+            f"{total} warnings from {', '.join(sorted({k[0] for k in self.counts}))} "
+            "(counted per kind; -vv prints each one, -q none):"
+        ]
+        ranked = self.counts.most_common()
+        shown_kinds = (
+            _MAX_KINDS_SHOWN + 1 if len(ranked) == _MAX_KINDS_SHOWN + 1 else _MAX_KINDS_SHOWN
+        )
+        for (source, kind), count in ranked[:shown_kinds]:
+            example = self.examples[(source, kind)]
+            shown = f" (first: {example})" if example != kind else ""
+            lines.append(f"  {count:>6} x {source}: {kind}{shown}")
+        rest = ranked[shown_kinds:]
+        if rest:
+            lines.append(f"  {sum(c for _, c in rest):>6} x {len(rest)} other kinds of warnings")
+        return lines
+
+    def report(self) -> None:
+        """Log the summary through the package logger, then start counting afresh."""
+        lines = self.summary_lines()
+        if lines:
+            logging.getLogger("cobra_metalign").warning("\n".join(lines))
+        self.counts.clear()
+        self.examples.clear()
+
+
+def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
+    """Set up the package's and the libraries' logging for one command.
+
+    ``-q``: errors only, from every library, and no Python warnings. Default and
+    ``-v``: the package at WARNING (INFO with ``-v``: progress of reading,
+    matching, writing); the libraries' warnings counted per kind and summarised
+    once at the end. ``-vv``: DEBUG, and every library warning printed as it comes.
+
+    Returns
+    -------
+    callable
+        Restores the previous logging state (after reporting the summary); the
+        CLI calls it when the command ends.
+    """
     level = logging.WARNING
     if quiet:
         level = logging.ERROR
@@ -40,6 +142,45 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     package_logger.handlers[:] = [handler]
     package_logger.setLevel(level)
     package_logger.propagate = False
+
+    foreign_handler = logging.StreamHandler(sys.stderr)
+    foreign_handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+    summary = WarningSummary()
+    saved = []
+    for name in FOREIGN_LOGGERS:
+        log = logging.getLogger(name)
+        saved.append((log, list(log.handlers), log.level, log.propagate))
+        if quiet:
+            foreign_handler.setLevel(logging.ERROR)
+            log.handlers[:] = [foreign_handler]
+            log.setLevel(logging.ERROR)
+        elif verbose >= 2:
+            log.handlers[:] = [foreign_handler]
+            log.setLevel(logging.WARNING)
+        else:
+            foreign_handler.setLevel(logging.ERROR)
+            log.handlers[:] = [foreign_handler, summary]
+            log.setLevel(logging.WARNING)
+        log.propagate = False
+    warnings_context = warnings.catch_warnings()
+    warnings_context.__enter__()
+    if quiet:
+        warnings.simplefilter("ignore")
+    else:
+        logging.captureWarnings(True)
+
+    def restore() -> None:
+        try:
+            summary.report()
+        finally:
+            logging.captureWarnings(False)
+            warnings_context.__exit__(None, None, None)
+            for log, handlers, old_level, propagate in saved:
+                log.handlers[:] = handlers
+                log.setLevel(old_level)
+                log.propagate = propagate
+
+    return restore
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -136,7 +277,8 @@ def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    _configure_logging(verbose, quiet)
+    ctx.obj["quiet"] = quiet
+    ctx.call_on_close(_configure_logging(verbose, quiet))
     _exit_on_sigterm()
 
 
