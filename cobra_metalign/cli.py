@@ -11,10 +11,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 import sys
 import warnings
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import click
 
 from cobra_metalign._version import __version__
 from cobra_metalign.errors import EXIT_BAD_INPUT, MetalignError
+from cobra_metalign.logs import WarningSummary
 
 logger = logging.getLogger(__name__)
 
@@ -34,85 +33,6 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 #: kind and summarised at the end of the command, printed one per line only
 #: with ``-vv``, and silenced with ``-q``. Errors are always printed.
 FOREIGN_LOGGERS: tuple[str, ...] = ("cobra", "optlang", "distributed", "py.warnings")
-#: Kinds of foreign warnings listed in the summary; the rest are counted together.
-_MAX_KINDS_SHOWN = 8
-_VARIABLE = re.compile(r"\S*[\d_]\S*")
-
-
-def warning_kind(message: str) -> str:
-    """The kind of a library warning: its text before the object it names, ids blanked.
-
-    ``"Use of FORMULA in the notes element is discouraged, use fbc:chemicalFormula
-    instead: <Species M_glc__D_c>"`` -> ``"Use of FORMULA in the notes element is
-    discouraged, use fbc:chemicalFormula instead"``.
-
-    Parameters
-    ----------
-    message : str
-
-    Returns
-    -------
-    str
-    """
-    text = " ".join(str(message).split())
-    head, separator, _ = text.partition(": ")
-    if separator and head:
-        text = head
-    text = _VARIABLE.sub("…", text)
-    return text[:120]
-
-
-class WarningSummary(logging.Handler):
-    """Counts library warnings per (logger, kind) instead of printing each one."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.counts: Counter[tuple[str, str]] = Counter()
-        self.examples: dict[tuple[str, str], str] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.ERROR:
-            return  # printed by the stream handler
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a malformed library log call
-            message = str(record.msg)
-        key = (record.name.split(".", 1)[0], warning_kind(message))
-        self.counts[key] += 1
-        if key not in self.examples:
-            text = " ".join(message.split())
-            detail = text.partition(": ")[2] or text
-            self.examples[key] = detail if len(detail) <= 80 else detail[:79] + "…"
-
-    def summary_lines(self) -> list[str]:
-        """One line per kind, most frequent first (empty when nothing was counted)."""
-        if not self.counts:
-            return []
-        total = sum(self.counts.values())
-        lines = [
-            f"{total} warnings from {', '.join(sorted({k[0] for k in self.counts}))} "
-            "(counted per kind; -vv prints each one, -q none):"
-        ]
-        ranked = self.counts.most_common()
-        shown_kinds = (
-            _MAX_KINDS_SHOWN + 1 if len(ranked) == _MAX_KINDS_SHOWN + 1 else _MAX_KINDS_SHOWN
-        )
-        for (source, kind), count in ranked[:shown_kinds]:
-            example = self.examples[(source, kind)]
-            shown = f" (first: {example})" if example != kind else ""
-            lines.append(f"  {count:>6} x {source}: {kind}{shown}")
-        rest = ranked[shown_kinds:]
-        if rest:
-            lines.append(f"  {sum(c for _, c in rest):>6} x {len(rest)} other kinds of warnings")
-        return lines
-
-    def report(self) -> None:
-        """Log the summary through the package logger, then start counting afresh."""
-        lines = self.summary_lines()
-        if lines:
-            logging.getLogger("cobra_metalign").warning("\n".join(lines))
-        self.counts.clear()
-        self.examples.clear()
 
 
 def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
