@@ -29,9 +29,10 @@ compartment rules and invariant checks are not used; cobra reads the files):
     MERGED rows whose name carries a stereo or anomer descriptor (alpha/beta, L/D,
     R/S, cis/trans, E/Z) that the survivor's name does not carry, or the other way.
 ``suffix``
-    RENAMED rows whose new id does not end in the compartment suffix of the
-    original id (``_c`` stays ``_c``, ``_c0`` stays ``_c0``, ``[c]`` may become
-    ``_c``); ids without a recognisable suffix are not judged.
+    RENAMED rows whose new id is not ``{bigg_id}_{suffix}`` with the compartment
+    suffix of the original id (``_c`` stays ``_c`` whatever the compartment's
+    SBML id, ``_c0`` stays ``_c0``, ``[c]`` becomes ``_c``); ids without a
+    recognisable suffix are not judged.
 ``own_bigg``
     Metabolites carrying a ``bigg.metabolite`` annotation in the input whose
     applied ``bigg_id`` is not among them (the model's own annotation overruled),
@@ -301,7 +302,8 @@ def check_audit(audit: pd.DataFrame, model_in) -> dict[str, list[str]]:
                     found["own_bigg"].append(f"{met_id}: {row['bigg_id']} not in {sorted(own)}")
         if status == "RENAMED":
             suffix = id_suffix(met_id, met.compartment or "")
-            if suffix is not None and not row["new_id"].endswith(f"_{suffix}"):
+            expected = f"{row['bigg_id']}_{suffix}" if row["bigg_id"] else None
+            if suffix is not None and expected and row["new_id"] != expected:
                 found["suffix"].append(f"{met_id} -> {row['new_id']}")
     return found
 
