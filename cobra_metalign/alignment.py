@@ -18,6 +18,7 @@ import contextlib
 import html
 import logging
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,10 +34,12 @@ from cobra_metalign.audit import (
     REACTION_STATUSES,
     RENAMED,
     STATUSES,
+    add_comments,
     empty_reactions,
     model_fingerprint,
 )
 from cobra_metalign.rewrite import apply_plan, plan_matches
+from cobra_metalign.xmltext import cleaning_notes
 
 if TYPE_CHECKING:  # pragma: no cover
     import cobra
@@ -211,9 +214,18 @@ def align(
     if matches is None:
         from cobra_metalign.matcher import match
 
+        started = time.perf_counter()
+        logger.info("Matching %d metabolites of %s", len(model.metabolites), model.id)
         matches = match(model, catalog=catalog, encoder=encoder, **match_options)
+        logger.info(
+            "Matched %s in %.1f s: %s",
+            model.id,
+            time.perf_counter() - started,
+            ", ".join(f"{k} {v}" for k, v in matches["decision"].value_counts().items()),
+        )
     elif match_options:
         raise TypeError(f"matcher options {sorted(match_options)} given with ready matches")
+    cleaned = cleaning_notes(model)
     plan, audit, reactions = plan_matches(
         model,
         matches,
@@ -222,6 +234,7 @@ def align(
         add_xrefs=_resolve_xrefs(add_xrefs, catalog),
     )
     aligned = model if plan_only else apply_plan(model, plan, inplace=inplace)
+    add_comments(audit, cleaned)
     return AlignmentResult(
         model=aligned, audit=audit, reactions=reactions, matches=matches, plan=plan
     )

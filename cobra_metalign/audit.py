@@ -22,12 +22,20 @@ direction as another reaction). Neither is ever dropped from the model.
 File format (``write_audit``/``read_audit``): UTF-8, tab-separated, one header row
 and one row per metabolite, preceded by ``# key: value`` comment lines that
 record the format, the model id and a fingerprint of the model's metabolites
-(sha256 over the sorted ``id<TAB>compartment`` lines), and the rewrite options.
+(sha256 over the sorted ``id, compartment, name, formula, charge`` lines), and
+the rewrite options.
 The ``decision`` column is the one a curator edits: ``accept`` applies the row's
 ``bigg_id`` (which may be edited too), ``reject`` leaves the metabolite as it
 was, an empty cell (or ``review``) leaves a proposal unapplied. ``apply_audit``
 (``metalign apply MODEL AUDIT``) then rewrites the *original* model
-accordingly, refusing an audit whose ids or fingerprint do not fit it.
+accordingly, refusing an audit whose ids or fingerprint do not fit it, or
+whose header lines (and with them the fingerprint) were removed.
+
+Curator edits are checked before anything is applied: an accepted ``bigg_id``
+must be a catalogue id (a retired id is resolved to the current one, and a
+compartmented id such as ``nh4_c`` on a cytosolic row is read as ``nh4``) and
+hold only the characters of an SBML id; an accepted mapping or merge whose
+formulas differ in heavy atoms is refused unless forced.
 """
 
 from __future__ import annotations
@@ -70,6 +78,7 @@ __all__ = [
     "REACTION_EMPTIED",
     "REACTION_DUPLICATE",
     "model_fingerprint",
+    "add_comments",
     "empty_audit",
     "empty_reactions",
     "default_reactions_path",
@@ -80,8 +89,16 @@ __all__ = [
     "apply_audit",
 ]
 
-#: Format tag written in the first comment line of every audit file.
-AUDIT_FORMAT = "cobra_metalign.audit/1"
+#: Format tag written in the first comment line of every audit file. Version 2
+#: fingerprints names, formulas and charges too; version 1 files are still read.
+AUDIT_FORMAT = "cobra_metalign.audit/2"
+_LEGACY_FORMAT = "cobra_metalign.audit/1"
+
+#: Longest bigg_id a curator may type (BiGG's longest universal ids are under 60).
+MAX_BIGG_ID_LENGTH = 256
+_BIGG_ID = re.compile(r"[A-Za-z0-9_]+")
+#: Statuses whose row was applied with its bigg_id.
+_APPLIED = ("KEPT", "RENAMED", "ANNOTATED", "MERGED")
 
 KEPT = "KEPT"
 RENAMED = "RENAMED"
@@ -171,21 +188,75 @@ _FALSE = {"false", "0", "no", "n", "f", ""}
 
 
 # --------------------------------------------------------------------- helpers
-def model_fingerprint(model: cobra.Model) -> str:
+def _charge_key(charge: Any) -> str:
+    if charge is None or isinstance(charge, bool):
+        return ""
+    try:
+        value = float(charge)
+    except (TypeError, ValueError):
+        return str(charge)
+    if value != value:  # NaN
+        return ""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def model_fingerprint(model: cobra.Model, version: int = 2) -> str:
     """Fingerprint of a model's metabolites, stored in audits to detect a changed model.
 
     Parameters
     ----------
     model : cobra.Model
+    version : int, optional
+        2 (default): over ids, compartments, names, formulas and charges. 1: ids
+        and compartments only (audits written before names were covered).
 
     Returns
     -------
     str
-        ``sha256:<hex>`` over the sorted ``id<TAB>compartment`` lines.
+        ``sha256:<hex>`` over the sorted ``id<TAB>compartment<TAB>name<TAB>formula<TAB>charge``
+        lines (``id<TAB>compartment`` for version 1).
     """
-    lines = sorted(f"{met.id}\t{met.compartment or ''}" for met in model.metabolites)
-    digest = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    if version == 1:
+        lines = sorted(f"{met.id}\t{met.compartment or ''}" for met in model.metabolites)
+    else:
+        lines = sorted(
+            "\t".join(
+                (
+                    met.id,
+                    met.compartment or "",
+                    _clean_text(met.name),
+                    _clean_text(met.formula),
+                    _charge_key(met.charge),
+                )
+            )
+            for met in model.metabolites
+        )
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8", errors="surrogatepass")).hexdigest()
     return f"sha256:{digest}"
+
+
+def add_comments(audit: pd.DataFrame, comments: Mapping[str, str]) -> pd.DataFrame:
+    """Append notes to the ``comment`` of audit rows, in place (ids not in the audit are skipped).
+
+    Parameters
+    ----------
+    audit : pandas.DataFrame
+        Indexed by ``metabolite_id``.
+    comments : mapping
+        ``{metabolite id: note}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``audit`` itself.
+    """
+    for met_id, note in comments.items():
+        if not note or met_id not in audit.index:
+            continue
+        current = audit.at[met_id, "comment"]
+        current = "" if current is None or current != current else str(current)
+        audit.at[met_id, "comment"] = "; ".join(filter(None, [current, note]))
+    return audit
 
 
 def empty_audit() -> pd.DataFrame:
@@ -451,7 +522,13 @@ def _split_header(text: str, path: Path) -> tuple[dict[str, Any], list[str]]:
             attrs[key] = value
     if fingerprints:
         attrs["model_fingerprints"] = fingerprints
-    if "format" in attrs and not str(attrs["format"]).startswith("cobra_metalign.audit/"):
+    tag = str(attrs.get("format", "")).split(" ", 1)[0]
+    if "format" in attrs and tag not in (AUDIT_FORMAT, _LEGACY_FORMAT):
+        if str(attrs["format"]).startswith("cobra_metalign.audit/"):
+            raise AuditError(
+                f"{path}: audit format {attrs['format']!r} is not one this version reads "
+                f"({AUDIT_FORMAT}); write it again with this version of metalign"
+            )
         raise AuditError(f"{path}: not a cobra_metalign audit (format {attrs['format']!r})")
     return attrs, lines[body_start:]
 
@@ -470,9 +547,32 @@ def _read_table(path: Path, body: list[str]) -> pd.DataFrame:
             na_filter=False,
         )
     except (pd.errors.ParserError, ValueError) as error:
-        raise AuditError(f"{path}: cannot parse the table: {error}") from error
+        cause = " ".join(str(error).split())
+        raise AuditError(
+            f"{path}: cannot parse the table: {cause}{_separator_hint(body)}"
+        ) from error
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.map(_unquote_cell)
+
+
+def _sample(items: list[str], limit: int = 8) -> str:
+    shown = ", ".join(repr(i) for i in items[:limit])
+    return f"[{shown}{f' and {len(items) - limit} more' if len(items) > limit else ''}]"
+
+
+def _separator_hint(body: list[str]) -> str:
+    """A hint when the table's header row is split by commas or semicolons instead of tabs."""
+    header = next((line for line in body if line.strip()), "")
+    if "\t" in header:
+        return ""
+    for separator, name in ((",", "comma"), (";", "semicolon")):
+        if header.count(separator) >= len(REQUIRED_COLUMNS) - 1:
+            return (
+                f"; the file looks {name}-separated: an audit is tab-separated (TSV). "
+                "Save it from the spreadsheet as 'Tab-separated values' (.tsv), "
+                "keeping the lines that start with #"
+            )
+    return ""
 
 
 def read_audit(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -503,8 +603,9 @@ def read_audit(path: str | os.PathLike[str]) -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise AuditError(
-            f"{path}: missing audit columns {missing} (found {list(frame.columns)}); "
-            "write it with metalign fix or cobra_metalign.write_audit"
+            f"{path}: missing audit columns {missing} (found {_sample(list(frame.columns))})"
+            + _separator_hint(body)
+            + "; write it with metalign fix or cobra_metalign.write_audit"
         )
     for column, default in _OPTIONAL_DEFAULTS.items():
         if column not in frame.columns:
@@ -668,7 +769,16 @@ def _check_fit(audit: pd.DataFrame, model: cobra.Model, source: str) -> None:
             f"{len(missing)} model metabolites missing from the audit ({sample(missing)})"
         )
     expected = audit.attrs.get("model_fingerprint")
-    actual = model_fingerprint(model)
+    legacy = str(audit.attrs.get("format", "")).startswith(_LEGACY_FORMAT)
+    actual = model_fingerprint(model, version=1 if legacy else 2)
+    if "path" in audit.attrs and not expected:
+        lost = "header lines" if "format" not in audit.attrs else "model_fingerprint line"
+        raise AuditError(
+            f"{source} has lost its {lost} (the lines starting with '#' above the table, which "
+            "record the model it was written for): without them it cannot be checked against "
+            f"model {model.id!r}. Copy the '#' lines from the audit metalign wrote back to the "
+            "top of the file (a spreadsheet may drop them on export), or run metalign fix again"
+        )
     if problems:
         hint = (
             " Apply an audit to the model it was written for: the input of "
@@ -678,13 +788,157 @@ def _check_fit(audit: pd.DataFrame, model: cobra.Model, source: str) -> None:
     if expected and expected != actual:
         raise AuditError(
             f"{source} does not fit model {model.id!r}: the model changed since the audit was "
-            f"written (metabolite fingerprint {actual} differs from the audit's {expected}; "
-            "compartments differ). Run metalign fix again."
+            f"written (metabolite fingerprint {actual} differs from the audit's {expected}: "
+            "the ids are the same, so compartments, names, formulas or charges differ). "
+            "Run metalign fix again."
+        )
+    if legacy:
+        logger.warning(
+            "%s was written by an older version (%s): its fingerprint covers ids and "
+            "compartments only, not names, formulas or charges.",
+            source,
+            _LEGACY_FORMAT,
         )
     if not expected:
         logger.warning(
             "%s has no model fingerprint; checked its ids against the model only.", source
         )
+
+
+def _suffixes(compartment: str) -> set[str]:
+    """Id suffixes a model may use for ``compartment`` (``c``; ``C_c`` -> ``c``; ``c0``)."""
+    text = str(compartment or "")
+    found = {text, text.lower()}
+    if text[:2] in ("C_", "c_") and len(text) > 2:
+        found.add(text[2:])
+    return {f for f in found if f}
+
+
+def _describe_characters(text: str) -> str:
+    bad = sorted({ch for ch in text if not _BIGG_ID.fullmatch(ch)})
+    shown = ", ".join(repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}" for ch in bad[:8])
+    return shown + (" and a '..'" if ".." in text else "")
+
+
+def _resolve_bigg_id(
+    met_id: str, bigg_id: str, compartment: str, catalog: Any, allow_unknown: bool
+) -> tuple[str, str, str]:
+    """Check one accepted bigg_id: ``(resolved id, note for the audit, problem)``."""
+    if len(bigg_id) > MAX_BIGG_ID_LENGTH:
+        return (
+            bigg_id,
+            "",
+            (f"{met_id}: bigg_id of {len(bigg_id)} characters (at most {MAX_BIGG_ID_LENGTH})"),
+        )
+    if not _BIGG_ID.fullmatch(bigg_id):
+        return (
+            bigg_id,
+            "",
+            (
+                f"{met_id}: bigg_id {bigg_id[:60]!r} holds {_describe_characters(bigg_id)}, which "
+                "no BiGG id and no SBML id can hold (use letters, digits and '_' only)"
+            ),
+        )
+    universal = catalog.lookup_id(bigg_id) if catalog is not None else None
+    if universal is not None:
+        if universal != bigg_id:
+            return universal, f"bigg_id {bigg_id} is a retired BiGG id of {universal}", ""
+        return bigg_id, "", ""
+    stem, _, suffix = bigg_id.rpartition("_")
+    stripped = catalog.lookup_id(stem) if (catalog is not None and stem) else None
+    if stripped is not None and 0 < len(suffix) <= 4:
+        if suffix in _suffixes(compartment):
+            return (
+                stripped,
+                f"bigg_id {bigg_id} read as {stripped} (the compartment goes into new_id)",
+                "",
+            )
+        return (
+            bigg_id,
+            "",
+            (
+                f"{met_id}: bigg_id {bigg_id!r} looks like {stripped!r} in compartment {suffix!r}, "
+                f"but the metabolite is in {compartment!r}; type the universal id {stripped!r} "
+                "(metalign adds the compartment)"
+            ),
+        )
+    if allow_unknown:
+        return bigg_id, f"bigg_id {bigg_id} is not in the catalogue (allowed by the curator)", ""
+    return (
+        bigg_id,
+        "",
+        (
+            f"{met_id}: bigg_id {bigg_id!r} is not in the BiGG catalogue (a typo? pass "
+            "--allow-unknown-ids to use it anyway, or --catalog with the catalogue "
+            "metalign fix used)"
+        ),
+    )
+
+
+def _check_edits(
+    audit: pd.DataFrame, model: cobra.Model, catalog: Any, allow_unknown: bool, source: str
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Resolve and check the bigg_id of every accepted row; refuse bad ones all at once."""
+    compartments = {met.id: met.compartment or "" for met in model.metabolites}
+    notes: dict[str, str] = {}
+    problems: list[str] = []
+    audit = audit.copy()
+    for met_id, row in audit.iterrows():
+        bigg_id = str(row["bigg_id"]).strip()
+        if row["decision"] != "accept" or not bigg_id or any(ch.isspace() for ch in bigg_id):
+            continue  # white space is reported with the other decision problems
+        resolved, note, problem = _resolve_bigg_id(
+            str(met_id), bigg_id, compartments.get(str(met_id), ""), catalog, allow_unknown
+        )
+        if problem:
+            problems.append(problem)
+            continue
+        if note:
+            notes[str(met_id)] = note
+            logger.warning("%s: %s: %s", source, met_id, note)
+        audit.loc[met_id, "bigg_id"] = resolved
+    if problems:
+        raise AuditError(
+            f"invalid bigg_id edits in {source}: "
+            + "; ".join(problems[:10])
+            + (f" and {len(problems) - 10} more" if len(problems) > 10 else "")
+        )
+    return audit, notes
+
+
+def _formula_conflicts(
+    new_audit: pd.DataFrame, original: Mapping[str, tuple[Any, Any]], catalog: Any
+) -> dict[str, str]:
+    """Applied rows whose formulas differ in heavy atoms: from their survivor or their BiGG id."""
+    from cobra_metalign.chem import compare_formulas
+
+    conflicts: dict[str, str] = {}
+    applied = new_audit[new_audit["status"].isin(_APPLIED)]
+    survivors = applied[applied["status"] != "MERGED"]
+    survivor_of = {str(row["new_id"]): str(i) for i, row in survivors.iterrows()}
+    for met_id, row in applied.iterrows():
+        met_id = str(met_id)
+        formula, charge = original.get(met_id, ("", None))
+        if row["status"] == "MERGED":
+            survivor = survivor_of.get(str(row["new_id"]))
+            if survivor is not None:
+                other, other_charge = original.get(survivor, ("", None))
+                if compare_formulas(formula, other, charge, other_charge) == "mismatch":
+                    conflicts[met_id] = (
+                        f"{met_id} ({formula}) merged into {survivor} ({other}): "
+                        "formulas differ in heavy atoms"
+                    )
+                    continue
+        entry = catalog.get(str(row["bigg_id"])) if catalog is not None else None
+        if entry is None or not entry.formulas or not formula:
+            continue
+        verdicts = {compare_formulas(formula, known, charge) for known in entry.formulas}
+        if verdicts == {"mismatch"}:
+            conflicts[met_id] = (
+                f"{met_id} ({formula}) mapped to {entry.id} ({'/'.join(entry.formulas[:3])}): "
+                "formulas differ in heavy atoms"
+            )
+    return conflicts
 
 
 def _matches_from_audit(audit: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -744,6 +998,16 @@ def _matches_from_audit(audit: pd.DataFrame, source: str) -> pd.DataFrame:
     return pd.DataFrame(records).set_index("metabolite_id")
 
 
+def _refuse_conflicts(conflicts: Mapping[str, str], source: str) -> None:
+    texts = list(conflicts.values())
+    raise AuditError(
+        f"{source}: {len(texts)} accepted rows would join different compounds: "
+        + "; ".join(texts[:10])
+        + (f" and {len(texts) - 10} more" if len(texts) > 10 else "")
+        + ". Correct the bigg_id or decision of these rows, or pass --force to apply them anyway"
+    )
+
+
 def apply_audit(
     model: cobra.Model,
     audit: pd.DataFrame | str | os.PathLike[str],
@@ -752,6 +1016,9 @@ def apply_audit(
     inplace: bool = False,
     add_xrefs: Any = None,
     plan_only: bool = False,
+    catalog: Any = None,
+    allow_unknown_ids: bool = False,
+    force: bool = False,
 ) -> tuple[cobra.Model, pd.DataFrame, pd.DataFrame]:
     """Apply a curator's decisions: the review round-trip.
 
@@ -777,6 +1044,16 @@ def apply_audit(
     plan_only : bool, optional
         Leave the model as it is and return the checked rewrite plan
         (:class:`cobra_metalign.plan.RewritePlan`) in place of the model.
+    catalog : Catalog or path-like, optional
+        The catalogue accepted ``bigg_id`` values are checked against (default:
+        :func:`~cobra_metalign.catalog.load_catalog`). A retired id is applied as
+        its current one; ``nh4_c`` on a row in compartment ``c`` as ``nh4``.
+    allow_unknown_ids : bool, optional
+        Apply accepted ids that are not in the catalogue (they must still be
+        valid SBML ids).
+    force : bool, optional
+        Apply accepted mappings and merges whose formulas differ in heavy atoms
+        (``atp`` typed onto the NH3 row); they are refused by default.
 
     Returns
     -------
@@ -790,9 +1067,13 @@ def apply_audit(
     ------
     AuditError
         When the audit does not fit the model (unknown or missing ids, a changed
-        model) or has invalid content.
+        model, a file without its header lines), has invalid content, an
+        accepted bigg_id that is unknown or not a valid id, or (without
+        ``force``) an accepted mapping or merge of different formulas.
     """
-    from cobra_metalign.rewrite import apply_matches, plan_matches
+    from cobra_metalign.catalog import Catalog, load_catalog
+    from cobra_metalign.rewrite import apply_plan, plan_matches
+    from cobra_metalign.xmltext import cleaning_notes
 
     if isinstance(audit, (str, os.PathLike)):
         source = str(audit)
@@ -817,20 +1098,32 @@ def apply_audit(
         dupes = sorted(set(audit.index[audit.index.duplicated()]))
         raise AuditError(f"{source}: duplicate metabolite ids {dupes[:10]}")
     _check_fit(audit, model, source)
+    if not isinstance(catalog, Catalog):
+        catalog = load_catalog(catalog)
+    audit, notes = _check_edits(audit, model, catalog, allow_unknown_ids, source)
     matches = _matches_from_audit(audit, source)
     if rename is None:
         rename = bool(audit.attrs.get("rename", True))
-    options = {
-        "rename": rename,
-        "accept_review": False,
-        "add_xrefs": add_xrefs,
+    original = {met.id: (met.formula, met.charge) for met in model.metabolites}
+    # The plan changes nothing: a refused audit leaves the model as it was.
+    plan, new_audit, reactions = plan_matches(
+        model,
+        matches,
+        rename=rename,
+        accept_review=False,
+        add_xrefs=add_xrefs,
         # Rows a curator accepted are merged even when their names differ.
-        "name_guard": False,
-    }
-    if plan_only:  # the model stays as it is; the plan is returned in its place
-        new_model, new_audit, reactions = plan_matches(model, matches, **options)
-    else:
-        new_model, new_audit, reactions = apply_matches(model, matches, inplace=inplace, **options)
+        name_guard=False,
+    )
+    conflicts = _formula_conflicts(new_audit, original, catalog)
+    if conflicts and not force:
+        _refuse_conflicts(conflicts, source)
+    for met_id, text in conflicts.items():
+        logger.warning("%s: applied by force: %s", source, text)
+        notes[met_id] = "; ".join(filter(None, [notes.get(met_id), f"forced: {text}"]))
+    add_comments(new_audit, cleaning_notes(model))
+    add_comments(new_audit, notes)
+    new_model = plan if plan_only else apply_plan(model, plan, inplace=inplace)
     rejected = [str(i) for i in audit.index[audit["decision"] == "reject"]]
     if rejected:
         new_audit.loc[rejected, "decision"] = "reject"

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,34 @@ import click
 
 from cobra_metalign._version import __version__
 from cobra_metalign.errors import EXIT_BAD_INPUT, MetalignError
+from cobra_metalign.logs import WarningSummary
 
 logger = logging.getLogger(__name__)
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
-def _configure_logging(verbose: int, quiet: bool) -> None:
+#: Loggers of the libraries metalign drives. Their warnings (cobra's SBML reader
+#: warns once per reaction of an old model: thousands of lines) are counted per
+#: kind and summarised at the end of the command, printed one per line only
+#: with ``-vv``, and silenced with ``-q``. Errors are always printed.
+FOREIGN_LOGGERS: tuple[str, ...] = ("cobra", "optlang", "distributed", "py.warnings")
+
+
+def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
+    """Set up the package's and the libraries' logging for one command.
+
+    ``-q``: errors only, from every library, and no Python warnings. Default and
+    ``-v``: the package at WARNING (INFO with ``-v``: progress of reading,
+    matching, writing); the libraries' warnings counted per kind and summarised
+    once at the end. ``-vv``: DEBUG, and every library warning printed as it comes.
+
+    Returns
+    -------
+    callable
+        Restores the previous logging state (after reporting the summary); the
+        CLI calls it when the command ends.
+    """
     level = logging.WARNING
     if quiet:
         level = logging.ERROR
@@ -40,6 +62,45 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     package_logger.handlers[:] = [handler]
     package_logger.setLevel(level)
     package_logger.propagate = False
+
+    foreign_handler = logging.StreamHandler(sys.stderr)
+    foreign_handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+    summary = WarningSummary()
+    saved = []
+    for name in FOREIGN_LOGGERS:
+        log = logging.getLogger(name)
+        saved.append((log, list(log.handlers), log.level, log.propagate))
+        if quiet:
+            foreign_handler.setLevel(logging.ERROR)
+            log.handlers[:] = [foreign_handler]
+            log.setLevel(logging.ERROR)
+        elif verbose >= 2:
+            log.handlers[:] = [foreign_handler]
+            log.setLevel(logging.WARNING)
+        else:
+            foreign_handler.setLevel(logging.ERROR)
+            log.handlers[:] = [foreign_handler, summary]
+            log.setLevel(logging.WARNING)
+        log.propagate = False
+    warnings_context = warnings.catch_warnings()
+    warnings_context.__enter__()
+    if quiet:
+        warnings.simplefilter("ignore")
+    else:
+        logging.captureWarnings(True)
+
+    def restore() -> None:
+        try:
+            summary.report()
+        finally:
+            logging.captureWarnings(False)
+            warnings_context.__exit__(None, None, None)
+            for log, handlers, old_level, propagate in saved:
+                log.handlers[:] = handlers
+                log.setLevel(old_level)
+                log.propagate = propagate
+
+    return restore
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -182,7 +243,8 @@ def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    _configure_logging(verbose, quiet)
+    ctx.obj["quiet"] = quiet
+    ctx.call_on_close(_configure_logging(verbose, quiet))
     _exit_on_sigterm()
 
 
@@ -452,3 +514,7 @@ def benchmark(
     if json_path is not None:
         with atomic_path(json_path) as tmp:
             tmp.write_text(results.reset_index().to_json(orient="records", indent=2))
+
+
+if __name__ == "__main__":  # python -m cobra_metalign.cli
+    main()

@@ -404,7 +404,18 @@ def fix(
     "--catalog",
     "catalog_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="BiGG catalogue for --add-xrefs [default: the updated one, else the packaged one].",
+    help="BiGG catalogue that accepted bigg_ids are checked against (and --add-xrefs uses) "
+    "[default: the updated one, else the packaged one].",
+)
+@click.option(
+    "--allow-unknown-ids",
+    is_flag=True,
+    help="Apply accepted bigg_ids that are not in the catalogue (still valid SBML ids only).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Apply accepted mappings and merges whose formulas differ in heavy atoms.",
 )
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the summary only.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
@@ -417,6 +428,8 @@ def apply(
     reactions_path: Path | None,
     add_xrefs: bool,
     catalog_path: Path | None,
+    allow_unknown_ids: bool,
+    force: bool,
     dry_run: bool,
     overwrite: bool,
 ) -> None:
@@ -443,8 +456,16 @@ def apply(
     audit = read_audit(audit_in)
     model, document = read_model_document(model_path)
     patch = document is not None and _writes_sbml(outputs["model"])
-    catalog = _load_catalog(catalog_path) if add_xrefs else None
-    new_model, new_audit, reactions = apply_audit(model, audit, add_xrefs=catalog, plan_only=patch)
+    catalog = _load_catalog(catalog_path)
+    new_model, new_audit, reactions = apply_audit(
+        model,
+        audit,
+        add_xrefs=catalog if add_xrefs else None,
+        plan_only=patch,
+        catalog=catalog,
+        allow_unknown_ids=allow_unknown_ids,
+        force=force,
+    )
     if patch and not dry_run:
         new_model = _patched(document, new_model)
     _echo_summary(str(model_path), new_audit, reactions, METABOLITE_STATUSES)

@@ -59,6 +59,7 @@ import math
 import os
 import re
 import tempfile
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -73,6 +74,7 @@ from cobra_metalign.annotations import normalize_annotation, xrefs_from_notes
 from cobra_metalign.cache import atomic_path
 from cobra_metalign.compartments import clean_name, split_id
 from cobra_metalign.errors import ModelReadError, ModelWriteError
+from cobra_metalign.xmltext import clean_model_dict, clean_model_text, mark_cleaned
 
 logger = logging.getLogger(__name__)
 
@@ -547,21 +549,42 @@ def _read_sbml_with_cobra(source: _Source) -> cobra.Model:
         return model
 
 
+def _model_from_clean_dict(data: object, source: _Source) -> cobra.Model:
+    # Cleaned before cobra builds the model: a control character in an id makes
+    # the solver abort the process (see cobra_metalign.xmltext).
+    notes = clean_model_dict(data, str(source.path))
+    model = cobra.io.model_from_dict(data)
+    mark_cleaned(model, notes)
+    return model
+
+
 def _read_json(source: _Source) -> cobra.Model:
-    return cobra.io.load_json_model(str(source.data_path))
+    import json
+
+    with open(source.data_path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    return _model_from_clean_dict(data, source)
 
 
 def _read_yaml(source: _Source) -> cobra.Model:
+    from cobra.io.yaml import yaml as cobra_yaml
+
     text = source.data_path.read_text(encoding="utf-8")
     if "*" in text:
         _check_yaml_aliases(text, source.path)
-    return cobra.io.from_yaml(text)
+    return _model_from_clean_dict(cobra_yaml.load(io.StringIO(text)), source)
 
 
 def _read_mat(source: _Source) -> cobra.Model:
     if source.head.startswith(b"\x89HDF"):
         raise ValueError("MATLAB v7.3 (HDF5) files are not supported; save with `-v7`")
-    return cobra.io.load_matlab_model(str(source.data_path))
+    model = cobra.io.load_matlab_model(str(source.data_path))
+    # A MAT file without compNames gives compartments named None, which cobra's
+    # SBML writer cannot write: an empty name is what the file said.
+    unnamed = {key: "" for key, name in model.compartments.items() if name is None}
+    if unnamed:
+        model.compartments = unnamed
+    return model
 
 
 _READERS = {"sbml": _read_sbml, "json": _read_json, "yaml": _read_yaml, "mat": _read_mat}
@@ -604,16 +627,20 @@ def read_model(path: str | os.PathLike[str]) -> cobra.Model:
     --------
     >>> model = read_model("iJO1366.xml.gz")  # doctest: +SKIP
     """
+    started = time.perf_counter()
+    logger.info("Reading %s", path)
     with _open_source(path) as source:
         model = _load(source)
     _sanitize(model, path)
+    clean_model_text(model, str(path))
     if len(model.metabolites) == 0:
         logger.warning("%s: the model has no metabolites.", path)
-    logger.debug(
-        "Read %s: %d metabolites, %d reactions.",
+    logger.info(
+        "Read %s: %d metabolites, %d reactions in %.1f s",
         path,
         len(model.metabolites),
         len(model.reactions),
+        time.perf_counter() - started,
     )
     return model
 

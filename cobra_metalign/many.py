@@ -38,6 +38,7 @@ import pandas as pd
 
 from cobra_metalign.audit import STATUSES
 from cobra_metalign.io import FORMATS
+from cobra_metalign.logs import summarise
 
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
@@ -484,7 +485,10 @@ def _run(
             row = _failed_row(job, error)
         rows[job.name] = row
         for message in row["warnings"]:
-            logger.info("%s: %s", job.name, message)
+            logger.debug("%s: %s", job.name, message)
+        summary_lines = summarise(row["warnings"])
+        if summary_lines:
+            logger.info("%s: %s", job.name, "\n".join(summary_lines))
         if row["status"] == "ok":
             logger.info("[%d/%d] %s: ok in %.1f s", done, len(jobs), job.name, row["seconds"])
         else:
@@ -583,8 +587,8 @@ def align_many(
         ``model``, ``audit``, ``reactions`` (written files; empty when failed),
         ``metabolites``, the number of metabolites and flagged reactions per
         audit status (``KEPT`` ... ``REACTION_DUPLICATE``; missing when failed),
-        ``warnings`` (number of warnings while aligning that model; each is
-        logged at INFO level), ``seconds`` and ``cpu_seconds`` (wall and CPU
+        ``warnings`` (number of warnings while aligning that model; counted per
+        kind at INFO level, each one at DEBUG), ``seconds`` and ``cpu_seconds`` (wall and CPU
         time of reading, aligning and writing that model on its worker). ``attrs``
         hold ``workers``, ``wall_seconds`` (all of it, cluster start included),
         ``startup_seconds`` and ``models_per_minute`` (inputs per minute of wall

@@ -273,12 +273,147 @@ def test_changed_model_is_refused_by_fingerprint(model, result, tmp_path):
         apply_audit(model, path)
 
 
-def test_audit_without_fingerprint_is_checked_by_ids(model, result, tmp_path, caplog):
+def test_audit_file_without_header_or_fingerprint_is_refused(model, result, tmp_path):
     path = write_audit(result[1], tmp_path / "m.audit.tsv")
-    lines = [line for line in path.read_text().splitlines() if "fingerprint" not in line]
-    path.write_text("\n".join(lines) + "\n")
-    apply_audit(model, path)
+    text = path.read_text()
+    no_fingerprint = [line for line in text.splitlines() if "fingerprint" not in line]
+    path.write_text("\n".join(no_fingerprint) + "\n")
+    with pytest.raises(AuditError, match="lost its model_fingerprint line"):
+        apply_audit(model, path)
+    no_header = [line for line in text.splitlines() if not line.startswith("#")]
+    path.write_text("\n".join(no_header) + "\n")
+    with pytest.raises(AuditError, match=r"lost its header lines.*Copy the '#' lines"):
+        apply_audit(model, path)
+
+
+def test_audit_frame_without_fingerprint_is_checked_by_ids(model, result, caplog):
+    audit = result[1].copy()
+    audit.attrs = {}
+    apply_audit(model, audit)
     assert "no model fingerprint" in caplog.text
+
+
+def test_fingerprint_covers_names_formulas_and_charges(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    for attribute, value in (("name", "Alanine!"), ("formula", "C3H6NO2"), ("charge", -1)):
+        changed = model.copy()
+        setattr(changed.metabolites.ala_c, attribute, value)
+        assert model_fingerprint(changed) != model_fingerprint(model)
+        with pytest.raises(AuditError, match="names, formulas or charges differ"):
+            apply_audit(changed, path)
+
+
+def test_audit_of_format_1_is_read_with_its_own_fingerprint(model, result, tmp_path, caplog):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    text = path.read_text().replace(AUDIT_FORMAT, "cobra_metalign.audit/1")
+    text = text.replace(model_fingerprint(model), model_fingerprint(model, version=1))
+    path.write_text(text)
+    new, audit, _ = apply_audit(model, path)
+    assert audit["status"].tolist() == result[1]["status"].tolist()
+    assert "written by an older version" in caplog.text
+    path.write_text(text.replace("cobra_metalign.audit/1", "cobra_metalign.audit/9"))
+    with pytest.raises(AuditError, match="not one this version reads"):
+        read_audit(path)
+
+
+def test_comma_separated_audit_gets_a_hint(result, tmp_path):
+    path = tmp_path / "m.audit.csv"
+    result[1].to_csv(path)
+    with pytest.raises(AuditError, match="looks comma-separated: an audit is tab-separated"):
+        read_audit(path)
+    result[1].to_csv(path, sep=";")
+    with pytest.raises(AuditError, match="looks semicolon-separated"):
+        read_audit(path)
+
+
+# ------------------------------------------------------------ curator edits
+def test_unknown_bigg_id_is_refused_unless_allowed(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "x_c", "accept")
+    _edit(path, "bigg_id", "x_c", "not_a_bigg_id")
+    with pytest.raises(AuditError, match=r"x_c: bigg_id 'not_a_bigg_id' is not in the BiGG"):
+        apply_audit(model, path)
+    new, audit, _ = apply_audit(model, path, allow_unknown_ids=True)
+    assert audit.loc["x_c", "new_id"] == "not_a_bigg_id_c"
+    assert "not in the catalogue" in audit.loc["x_c", "comment"]
+
+
+@pytest.mark.parametrize(
+    "bigg_id, shown",
+    [
+        ("glc/D", "'/'"),
+        ("..", "'.' and a '..'"),
+        ('glc"D', "'\"'"),
+        ("<glc>", "'<', '>'"),
+        ("glc\u200fD", "U\\+200F"),
+        ("atp\u202e", "U\\+202E"),
+    ],
+)
+def test_bigg_id_that_is_no_sbml_id_is_refused(model, result, tmp_path, bigg_id, shown):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "x_c", "accept")
+    _edit(path, "bigg_id", "x_c", bigg_id)
+    with pytest.raises(AuditError, match=f"x_c: bigg_id .*{shown}"):
+        apply_audit(model, path, allow_unknown_ids=True)
+
+
+def test_overlong_bigg_id_is_refused_when_read(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "x_c", "accept")
+    _edit(path, "bigg_id", "x_c", "a" * 300)
+    with pytest.raises(AuditError, match="bigg_id longer than 200 characters"):
+        apply_audit(model, path, allow_unknown_ids=True)
+
+
+def test_compartmented_bigg_id_is_read_as_universal(model, result, tmp_path):
+    path = write_audit(result[1], tmp_path / "m.audit.tsv")
+    _edit(path, "decision", "ala_c", "accept")
+    _edit(path, "bigg_id", "ala_c", "ala__L_c")
+    new, audit, _ = apply_audit(model, path)
+    assert audit.loc["ala_c", "new_id"] == "ala__L_c"
+    assert audit.loc["ala_c", "bigg_id"] == "ala__L"
+    assert "read as ala__L" in audit.loc["ala_c", "comment"]
+    assert "ala__L_c_c" not in new.metabolites
+    _edit(path, "bigg_id", "ala_c", "ala__L_e")
+    with pytest.raises(AuditError, match="looks like 'ala__L' in compartment 'e'.*universal id"):
+        apply_audit(model, path)
+
+
+def _ammonia_model() -> cobra.Model:
+    model = cobra.Model("ammonia")
+    atp = cobra.Metabolite("atp_c", name="ATP", formula="C10H12N5O13P3", charge=-4, compartment="c")
+    nh3 = cobra.Metabolite("nh3_c", name="Ammonia", formula="H3N", charge=0, compartment="c")
+    adp = cobra.Metabolite("adp_c", name="ADP", formula="C10H12N5O10P2", charge=-3, compartment="c")
+    rxn = cobra.Reaction("R1")
+    rxn.add_metabolites({atp: -1, nh3: -1, adp: 1})
+    model.add_reactions([rxn])
+    return model
+
+
+def test_edited_merge_of_different_formulas_is_refused_unless_forced(tmp_path):
+    model = _ammonia_model()
+    frame = matches(
+        model,
+        atp_c={"bigg_id": "atp", "score": 1.0},
+        nh3_c={"bigg_id": "nh3", "score": 1.0},
+        adp_c={"bigg_id": "adp", "score": 1.0},
+    )
+    _, audit, _ = apply_matches(model, frame)
+    path = write_audit(audit, tmp_path / "m.audit.tsv")
+    _edit(path, "bigg_id", "nh3_c", "atp")
+    with pytest.raises(AuditError, match=r"nh3_c \(H3N\) merged into atp_c.*--force"):
+        apply_audit(model, path)
+    with model:  # in place: a refused audit leaves the model as it was
+        with pytest.raises(AuditError, match="would join different compounds"):
+            apply_audit(model, path, inplace=True)
+        assert {m.id for m in model.metabolites} == {"atp_c", "nh3_c", "adp_c"}
+    new, forced, _ = apply_audit(model, path, force=True)
+    assert forced.loc["nh3_c", "status"] == "MERGED"
+    assert "forced: nh3_c (H3N) merged into atp_c" in forced.loc["nh3_c", "comment"]
+    # A mapping of different formulas (no merge) is refused too.
+    _edit(path, "bigg_id", "nh3_c", "glc__D")
+    with pytest.raises(AuditError, match=r"nh3_c \(H3N\) mapped to glc__D"):
+        apply_audit(model, path)
 
 
 def test_apply_audit_frame_and_inplace(model, result):

@@ -1,0 +1,111 @@
+"""The metalign group: verbosity, library noise, progress."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cobra_metalign.cli import FOREIGN_LOGGERS, main
+
+
+def noisy_sbml(n: int = 12) -> str:
+    """An SBML Level 2 model on which cobra's reader warns several times per species and reaction."""
+    species = "".join(
+        f'<species id="M_m{i}_c" name="Metabolite {i}" compartment="c" charge="0">'
+        '<notes><html xmlns="http://www.w3.org/1999/xhtml">'
+        f"<p>FORMULA: C{i + 1}H4O2</p></html></notes></species>"
+        for i in range(n)
+    )
+    reactions = "".join(
+        f'<reaction id="R_r{i}" reversible="false"><listOfReactants>'
+        f'<speciesReference species="M_m{i}_c"/></listOfReactants><listOfProducts>'
+        f'<speciesReference species="M_m{i + 1}_c"/></listOfProducts>'
+        '<kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><ci>FLUX_VALUE</ci></math>'
+        '<listOfParameters><parameter id="LOWER_BOUND" value="0"/>'
+        '<parameter id="UPPER_BOUND" value="1000"/><parameter id="OBJECTIVE_COEFFICIENT" value="0"/>'
+        '<parameter id="FLUX_VALUE" value="0"/></listOfParameters></kineticLaw></reaction>'
+        for i in range(n - 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<sbml xmlns="http://www.sbml.org/sbml/level2" level="2" version="1"><model id="noisy">'
+        '<listOfCompartments><compartment id="c" name="cytosol"/></listOfCompartments>'
+        f"<listOfSpecies>{species}</listOfSpecies><listOfReactions>{reactions}</listOfReactions>"
+        "</model></sbml>"
+    )
+
+
+@pytest.fixture()
+def noisy(tmp_path) -> Path:
+    path = tmp_path / "noisy.xml"
+    path.write_text(noisy_sbml())
+    return path
+
+
+def _fix(path: Path, *options: str):
+    result = CliRunner().invoke(
+        main, [*options, "fix", str(path), "--overwrite"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_quiet_silences_cobra(noisy):
+    result = _fix(noisy, "-q")
+    assert result.stderr == ""
+
+
+def test_default_summarises_cobra_warnings(noisy):
+    result = _fix(noisy)
+    lines = result.stderr.splitlines()
+    assert len(lines) < 12, result.stderr
+    assert "warnings from cobra (counted per kind" in result.stderr
+    assert "12 x cobra: Use of FORMULA in the notes element is discouraged" in result.stderr
+    assert "<Species M_m5_c" not in result.stderr
+
+
+def test_very_verbose_prints_each_warning(noisy):
+    result = _fix(noisy, "-vv")
+    assert result.stderr.count("Use of FORMULA in the notes element") == 12
+    assert "counted per kind" not in result.stderr
+
+
+def test_verbose_shows_progress(noisy):
+    result = _fix(noisy, "-v")
+    stderr = result.stderr
+    for step in ("INFO: Reading", "INFO: Read ", "INFO: Matching 12 metabolites", "INFO: Matched"):
+        assert step in stderr, stderr
+    assert "INFO: Wrote" in stderr
+    assert (
+        stderr.index("INFO: Reading") < stderr.index("INFO: Matched") < stderr.index("INFO: Wrote")
+    )
+
+
+def test_library_logging_is_restored_after_the_command(noisy):
+    before = {
+        name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate)
+        for name in FOREIGN_LOGGERS
+    }
+    _fix(noisy, "-q")
+    after = {
+        name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate)
+        for name in FOREIGN_LOGGERS
+    }
+    assert after == before
+
+
+def test_python_m_runs_the_cli():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "cobra_metalign.cli", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0 and "metalign" in done.stdout
