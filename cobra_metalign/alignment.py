@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -241,15 +240,12 @@ def align(
 
 
 # ------------------------------------------------------------------ compartments
-_INDEXED = re.compile(r"^(?:C_)?([a-z]{1,2})(\d?)$")
-
-
 def standard_compartment(compartment: str, name: str | None = None) -> str:
     """The BiGG-style id of a compartment: ``c0`` -> ``c``, ``C_e`` -> ``e``, ``Cytosol`` -> ``c``.
 
-    Only the ModelSEED index ``0`` is dropped (``c1`` stays ``c1``). An id that
-    does not look like a compartment code is looked up by its name; without a
-    match it is returned unchanged.
+    Only the ModelSEED index ``0`` is dropped (``c1`` stays ``c1``). Without a
+    match (:func:`cobra_metalign.compartment_map.standard_code`) the id is
+    returned unchanged.
 
     Parameters
     ----------
@@ -262,18 +258,9 @@ def standard_compartment(compartment: str, name: str | None = None) -> str:
     -------
     str
     """
-    from cobra_metalign.compartments import compartment_code
+    from cobra_metalign.compartment_map import standard_code
 
-    text = str(compartment or "").strip()
-    match = _INDEXED.match(text)
-    if match:
-        code, index = match.groups()
-        return code if index in ("", "0") else code + index
-    for candidate in (text, name):
-        code = compartment_code(candidate) if candidate else None
-        if code:
-            return code[:-1] if code.endswith("0") and len(code) > 1 else code
-    return text
+    return standard_code(compartment, name) or str(compartment or "").strip()
 
 
 def harmonize_compartments(
@@ -297,33 +284,17 @@ def harmonize_compartments(
     dict
         The ``{old: new}`` ids applied (unchanged compartments left out).
     """
-    names = dict(model.compartments)
-    if mapping is None:
-        mapping = {cid: standard_compartment(cid, names.get(cid)) for cid in sorted(names)}
-    applied: dict[str, str] = {}
-    taken = {cid for cid in names if mapping.get(cid, cid) == cid}
-    for cid in sorted(names):
-        new = mapping.get(cid, cid)
-        if new == cid:
-            continue
-        if new in taken:
-            logger.warning(
-                "Compartment %s of %s kept: %s is already used by another compartment",
-                cid,
-                model.id,
-                new,
-            )
-            continue
-        taken.add(new)
-        applied[cid] = new
-    if not applied:
-        return applied
-    for met in model.metabolites:
-        if met.compartment in applied:
-            met.compartment = applied[met.compartment]
-    model.compartments = {new: names.get(old, "") for old, new in applied.items()}
-    logger.info("Harmonized compartments of %s: %s", model.id, applied)
-    return applied
+    from cobra_metalign.compartment_map import (
+        apply_compartments,
+        compartment_plan,
+        model_compartments,
+    )
+
+    name = str(model.id or "model")
+    plan = compartment_plan(
+        model_compartments([(name, model)]), {name: dict(mapping)} if mapping else None
+    )
+    return apply_compartments(model, plan, name)
 
 
 #: Alias used where a keyword argument shadows the function's name.
@@ -338,7 +309,7 @@ class PremergeResult:
     Attributes
     ----------
     models : dict
-        ``{name: aligned copy}``, in input order.
+        ``{name: aligned copy}``, in input order (cross-model joins applied).
     audit : pandas.DataFrame
         All audits, indexed by ``(model, metabolite_id)``.
     reactions : pandas.DataFrame
@@ -347,6 +318,15 @@ class PremergeResult:
         ``{name: AlignmentResult}``.
     compartments : dict
         ``{name: {old compartment: new}}`` applied by the harmonization.
+    compartment_table : pandas.DataFrame
+        One row per compartment of every model: its new id and ``status``
+        (``mapped``, ``same``, ``kept``, ``unmapped``, or ``off`` when not harmonized).
+    joins : pandas.DataFrame
+        The cross-model join of metabolites without a BiGG id
+        (:func:`cobra_metalign.metabolite_join.join_metabolites`): one row per
+        pair considered, joined or not and why.
+    original_ids : dict
+        ``{name: {id in the aligned copy: original id(s), comma-joined}}``.
     """
 
     models: dict[str, cobra.Model]
@@ -354,6 +334,9 @@ class PremergeResult:
     reactions: pd.DataFrame
     results: dict[str, AlignmentResult]
     compartments: dict[str, dict[str, str]] = field(default_factory=dict)
+    compartment_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    joins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    original_ids: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """Counts per status (rows) and model (columns).
@@ -364,6 +347,13 @@ class PremergeResult:
         """
         frame = pd.DataFrame({name: result.summary() for name, result in self.results.items()})
         frame.index.name = "status"
+        if len(self.joins):
+            joined = self.joins[self.joins["verdict"] == "joined"]
+            frame.loc["JOINED_ACROSS"] = [
+                int(len(set(joined.loc[joined["model"] == n, "metabolite_id"])))
+                + int(len(set(joined.loc[joined["other_model"] == n, "other_id"])))
+                for n in frame.columns
+            ]
         return frame
 
     def to_frame(self) -> pd.DataFrame:
@@ -408,12 +398,31 @@ def _with_model_level(frame: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
     return flat.set_index(["model", key])
 
 
+def _mapped_and_original(audit: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """{aligned id: applied compound} and {aligned id: original ids} from one audit.
+
+    The compound is the smallest of the applied BiGG id and its catalogue equivalents.
+    """
+    mapped: dict[str, str] = {}
+    original: dict[str, list[str]] = defaultdict(list)
+    for met_id, row in audit.iterrows():
+        new_id = str(row["new_id"] or met_id)
+        original[new_id].append(str(met_id))
+        if row["status"] in MAPPED_STATUSES and row["bigg_id"]:
+            # Equivalent BiGG ids (a23op, 3a2oprop) name one compound: keep the smallest.
+            equivalents = [e.strip() for e in str(row.get("equivalents", "")).split(";")]
+            mapped[new_id] = min([str(row["bigg_id"]), *(e for e in equivalents if e)])
+    return mapped, {k: ",".join(v) for k, v in original.items()}
+
+
 def premerge(
     models: Sequence[cobra.Model] | Mapping[str, cobra.Model],
     catalog: Catalog | str | None = None,
     encoder: Any = None,
     *,
-    harmonize_compartments: bool = False,
+    harmonize_compartments: bool = True,
+    compartment_map: Mapping[str, Mapping[str, str]] | None = None,
+    join: bool = True,
     rename: bool = True,
     accept_review: bool = False,
     matches: Mapping[str, pd.DataFrame] | None = None,
@@ -422,6 +431,11 @@ def premerge(
 ) -> PremergeResult:
     """Align copies of several models into one namespace, ready to be merged.
 
+    Three steps: compartments get one id per compartment across the models
+    (:mod:`cobra_metalign.compartment_map`; on by default), every model is aligned
+    to BiGG (:func:`align`), then metabolites left without a BiGG id are matched
+    across the models (:mod:`cobra_metalign.metabolite_join`; on by default).
+
     Parameters
     ----------
     models : sequence of cobra.Model, or mapping name -> cobra.Model
@@ -429,9 +443,13 @@ def premerge(
     catalog, encoder :
         As for :func:`align`; loaded once for all models.
     harmonize_compartments : bool, optional
-        First rename compartment ids to BiGG style (``c0`` -> ``c``, ``C_e`` ->
-        ``e``; :func:`harmonize_compartments`), so that the same compartment has
-        one id in every model. The audits then refer to the harmonized copies.
+        Give each compartment its BiGG-style id first (``c0``, ``C_c``, ``[c]``,
+        ``Cytosol`` -> ``c``), so that the same compartment has one id in every
+        model (default). The audits then refer to the harmonized copies.
+    compartment_map : mapping, optional
+        ``{model name: {old id: new id}}`` overriding the automatic reading.
+    join : bool, optional
+        Match metabolites without a BiGG id across the models (default).
     rename, accept_review, add_xrefs :
         As for :func:`align`.
     matches : mapping, optional
@@ -447,6 +465,13 @@ def premerge(
         The input models are never changed.
     """
     from cobra_metalign.catalog import Catalog, load_catalog
+    from cobra_metalign.compartment_map import (
+        COMPARTMENT_COLUMNS,
+        apply_compartments,
+        compartment_plan,
+        model_compartments,
+    )
+    from cobra_metalign.metabolite_join import JOIN_COLUMNS, join_metabolites
 
     pairs = _model_names(models)
     given = dict(matches or {})
@@ -455,39 +480,46 @@ def premerge(
             catalog = load_catalog(catalog)
         encoder = _resolve_encoder(encoder)
     xrefs = _resolve_xrefs(add_xrefs, catalog)
+    if harmonize_compartments:
+        plan = compartment_plan(model_compartments(pairs), compartment_map)
+    else:
+        plan = pd.DataFrame(
+            [
+                (name, cid, cname, cid, "off", "harmonization switched off")
+                for name, names in model_compartments(pairs).items()
+                for cid, cname in sorted(names.items())
+            ],
+            columns=list(COMPARTMENT_COLUMNS),
+        )
     aligned: dict[str, cobra.Model] = {}
     results: dict[str, AlignmentResult] = {}
     applied: dict[str, dict[str, str]] = {}
+    mapped: dict[str, dict[str, str]] = {}
+    original: dict[str, dict[str, str]] = {}
     audits, flagged, fingerprints = [], [], {}
     for name, model in pairs:
         work = model.copy()
-        applied[name] = _harmonize(work) if harmonize_compartments else {}
+        applied[name] = apply_compartments(work, plan, name) if harmonize_compartments else {}
+        options = dict(
+            inplace=True, rename=rename, accept_review=accept_review, add_xrefs=xrefs or False
+        )
         if name in given:
-            result = align(
-                work,
-                inplace=True,
-                rename=rename,
-                accept_review=accept_review,
-                matches=given[name],
-                add_xrefs=xrefs or False,
-            )
+            result = align(work, matches=given[name], **options)
         else:
-            result = align(
-                work,
-                catalog,
-                encoder,
-                inplace=True,
-                rename=rename,
-                accept_review=accept_review,
-                add_xrefs=xrefs or False,
-                **match_options,
-            )
+            result = align(work, catalog, encoder, **options, **match_options)
         aligned[name], results[name] = result.model, result
+        mapped[name], original[name] = _mapped_and_original(result.audit)
         fingerprints[name] = result.audit.attrs.get("model_fingerprint", "")
         audits.append(_with_model_level(result.audit, name, "metabolite_id"))
         reactions = result.reactions if len(result.reactions) else empty_reactions()
         flagged.append(_with_model_level(reactions, name, "reaction_id"))
         logger.info("Pre-merge: aligned %s (%s)", name, result)
+    if join and len(aligned) > 1:
+        joins, renames = join_metabolites(aligned, mapped)
+        for (name, old), new in renames.items():
+            original[name][new] = original[name].pop(old, old)
+    else:
+        joins = pd.DataFrame(columns=list(JOIN_COLUMNS))
     non_empty = [frame for frame in audits if len(frame)]
     audit = pd.concat(non_empty) if non_empty else (audits[0] if audits else pd.DataFrame())
     audit.attrs = {
@@ -497,7 +529,14 @@ def premerge(
     }
     reactions = pd.concat(flagged) if flagged else empty_reactions()
     return PremergeResult(
-        models=aligned, audit=audit, reactions=reactions, results=results, compartments=applied
+        models=aligned,
+        audit=audit,
+        reactions=reactions,
+        results=results,
+        compartments=applied,
+        compartment_table=plan,
+        joins=joins,
+        original_ids=original,
     )
 
 
@@ -509,35 +548,65 @@ class MergeResult:
     Attributes
     ----------
     model : cobra.Model
-        The merged model (premerged inputs joined by cobra).
+        The merged model: one metabolite per id, one reaction per stoichiometry
+        (:func:`cobra_metalign.reaction_join.combine_models`); every metabolite and
+        reaction records its sources in ``notes["metalign_sources"]``.
     premerge : PremergeResult
-        The aligned copies and their joint audit.
+        The aligned copies, their joint audit, the compartment and join tables.
     report : pandas.DataFrame
         Rows ``plain`` (cobra's merge of the inputs as they are) and
-        ``premerged``; columns ``metabolites``, ``reactions``,
-        ``reactions_skipped`` (right-hand reactions whose id was already
-        there, which cobra leaves out), ``duplicated_metabolites`` (metabolites beyond the first of each
-        compound and compartment), ``duplicate_groups``.
+        ``premerged``; columns ``metabolites``, ``reactions``, ``genes``,
+        ``reactions_skipped`` (dropped because their id was taken: cobra's merge
+        does that, this one never), ``reactions_joined`` (same stoichiometry as a
+        reaction of another model), ``reactions_renamed`` (id taken by another
+        stoichiometry: kept as ``{id}__{model}``), ``duplicated_metabolites`` and
+        ``duplicate_groups`` (by applied BiGG id and compartment, as before),
+        ``detected_groups`` (groups found by :func:`cobra_metalign.duplicates.duplicate_groups`,
+        which also sees compounds without a BiGG id: the honest count).
+    reaction_table : pandas.DataFrame
+        One row per input reaction: where it went and how (``kept``, ``added``,
+        ``joined``, ``renamed``).
+    duplicates : pandas.DataFrame
+        The groups left in the merged model, each with why it was not joined.
+    sanity : pandas.DataFrame
+        Growth and the energy-generating-cycle test per input and for the merge
+        (empty when not run).
     """
 
     model: cobra.Model
     premerge: PremergeResult
     report: pd.DataFrame
+    reaction_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sanity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> pd.DataFrame:
-        """The duplicate report (see :attr:`report`)."""
+        """The merge report (see :attr:`report`)."""
         return self.report
 
     def to_frame(self) -> pd.DataFrame:
         """The joint audit table of the premerge."""
         return self.premerge.audit
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by the name the CLI writes it under (``report``, ``statuses``...)."""
+        return {
+            "report": self.report,
+            "statuses": self.premerge.summary(),
+            "compartments": self.premerge.compartment_table,
+            "joins": self.premerge.joins,
+            "reaction_joins": self.reaction_table,
+            "duplicates": self.duplicates,
+            "sanity": self.sanity,
+        }
+
     def __repr__(self) -> str:
         plain = self.report.loc["plain", "duplicated_metabolites"]
         after = self.report.loc["premerged", "duplicated_metabolites"]
         return (
             f"<MergeResult {self.model.id!r}: {len(self.model.metabolites)} metabolites; "
-            f"duplicated: {plain} by a plain merge, {after} after premerge>"
+            f"duplicated: {plain} by a plain merge, {after} after premerge; "
+            f"{self.report.loc['premerged', 'detected_groups']} duplicate groups detected>"
         )
 
     def _repr_html_(self) -> str:
@@ -628,7 +697,8 @@ def merge_models(
     catalog: Catalog | str | None = None,
     encoder: Any = None,
     *,
-    harmonize_compartments: bool = False,
+    harmonize_compartments: bool = True,
+    join: bool = True,
     rename: bool = True,
     accept_review: bool = False,
     add_xrefs: bool | Any = False,
@@ -636,32 +706,36 @@ def merge_models(
     model_id: str | None = None,
     prefix_existing: str | None = None,
     recheck: bool = False,
+    check_energy: bool = True,
     **match_options: Any,
 ) -> MergeResult:
-    """Premerge several models, then merge them with cobra; report duplicated metabolites.
+    """Premerge several models, merge them, and report what is left to curate.
 
-    cobra's ``Model.merge`` joins metabolites by id and adds the reactions of
-    the right model whose ids the left one lacks (with ``prefix_existing``, the
-    others too, renamed). The report counts, among metabolites with an applied
-    BiGG id, those that share compound and (BiGG-style) compartment with another
-    metabolite of a different id: the duplicates a merge leaves behind.
+    Metabolites are joined by id after the premerge; reactions with the same
+    stoichiometry across models become one (gene rules joined with ``or``, widest
+    bounds); a reaction whose id is taken by another stoichiometry is kept under a
+    new id (:func:`cobra_metalign.reaction_join.combine_models`). A plain cobra
+    merge of the inputs is made too, for the ``plain`` row of the report.
 
     Parameters
     ----------
     models : sequence of cobra.Model, or mapping name -> cobra.Model
         At least two models; never changed.
-    catalog, encoder, harmonize_compartments, rename, accept_review, add_xrefs :
+    catalog, encoder, harmonize_compartments, join, rename, accept_review, add_xrefs :
         As for :func:`premerge`.
     premerged : PremergeResult, optional
         Reuse a premerge of the same models instead of running one.
     model_id : str, optional
         Id of the merged model (default: the ids joined by ``_``).
     prefix_existing : str, optional
-        Passed to ``cobra.Model.merge``.
+        Passed to ``cobra.Model.merge`` for the plain merge only.
     recheck : bool, optional
         Also run the matcher on both merged models and report, in column
         ``matcher_duplicates``, how many metabolites it marks as a duplicate of
-        another (``duplicate_of``): a check independent of the audits.
+        another (``duplicate_of``).
+    check_energy : bool, optional
+        Run the growth and energy-generating-cycle check (default); a warning is
+        logged when the merge can make ATP with every uptake closed.
     **match_options
         Passed to the matcher.
 
@@ -669,6 +743,10 @@ def merge_models(
     -------
     MergeResult
     """
+    from cobra_metalign.duplicates import duplicate_groups
+    from cobra_metalign.energy import sanity_table
+    from cobra_metalign.reaction_join import combine_models
+
     pairs = _model_names(models)
     if len(pairs) < 2:
         raise ValueError("merge_models needs at least two models")
@@ -684,6 +762,7 @@ def merge_models(
             catalog,
             encoder,
             harmonize_compartments=harmonize_compartments,
+            join=join,
             rename=rename,
             accept_review=accept_review,
             add_xrefs=add_xrefs,
@@ -691,8 +770,9 @@ def merge_models(
         )
     model_id = model_id or "_".join(name for name, _ in pairs)
     plain, plain_skipped = _cobra_merge((m for _, m in pairs), model_id, prefix_existing)
-    merged, merged_skipped = _cobra_merge(premerged.models.values(), model_id, prefix_existing)
-    skipped = {"plain": plain_skipped, "premerged": merged_skipped}
+    merged, reaction_table = combine_models(premerged.models, premerged.original_ids, model_id)
+    duplicates = duplicate_groups(merged, premerged.joins)
+    kinds = reaction_table["kind"].value_counts()
     plain_keys, after_keys = _compound_keys(premerged, pairs)
     rows = {}
     for label, model, keys in (("plain", plain, plain_keys), ("premerged", merged, after_keys)):
@@ -700,9 +780,15 @@ def merge_models(
         rows[label] = {
             "metabolites": len(model.metabolites),
             "reactions": len(model.reactions),
-            "reactions_skipped": skipped[label],
+            "genes": len(model.genes),
+            "reactions_skipped": plain_skipped if label == "plain" else 0,
+            "reactions_joined": 0 if label == "plain" else int(kinds.get("joined", 0)),
+            "reactions_renamed": 0 if label == "plain" else int(kinds.get("renamed", 0)),
             "duplicated_metabolites": duplicated,
             "duplicate_groups": groups,
+            "detected_groups": (
+                len(duplicate_groups(model)) if label == "plain" else len(duplicates)
+            ),
         }
     if recheck:
         from cobra_metalign.matcher import match
@@ -713,13 +799,27 @@ def merge_models(
     report = pd.DataFrame.from_dict(rows, orient="index")
     report.index.name = "merge"
     logger.info(
-        "Merged %s: %d duplicated metabolites by a plain merge, %d after premerge",
+        "Merged %s: %d duplicated metabolites by a plain merge, %d after premerge; "
+        "%d duplicate groups detected",
         ", ".join(name for name, _ in pairs),
         rows["plain"]["duplicated_metabolites"],
         rows["premerged"]["duplicated_metabolites"],
+        len(duplicates),
     )
     merged.notes = {
         **merged.notes,
         "metalign_merged_from": "; ".join(f"{name} ({model_fingerprint(m)})" for name, m in pairs),
     }
-    return MergeResult(model=merged, premerge=premerged, report=report)
+    sanity = (
+        sanity_table(dict(pairs), merged, checked=premerged.models, merged_name="merged")
+        if check_energy
+        else pd.DataFrame()
+    )
+    return MergeResult(
+        model=merged,
+        premerge=premerged,
+        report=report,
+        reaction_table=reaction_table,
+        duplicates=duplicates,
+        sanity=sanity,
+    )

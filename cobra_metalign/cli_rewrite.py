@@ -366,7 +366,9 @@ def fix(
         click.echo("dry run: nothing written")
         return
     written = _patched(document, result.plan) if patch else result.model
-    _write_outputs(written, result.audit, result.reactions, outputs, overwrite, model_path, in_place)
+    _write_outputs(
+        written, result.audit, result.reactions, outputs, overwrite, model_path, in_place
+    )
 
 
 # ---------------------------------------------------------------------- apply
@@ -509,9 +511,21 @@ def apply(
     help="Flagged reactions [default: OUTPUT.reactions.tsv].",
 )
 @click.option(
-    "--harmonize-compartments",
+    "--harmonize-compartments/--keep-compartments",
+    default=True,
+    show_default=True,
+    help="Give each compartment its BiGG-style id first (c0, C_c, [c], Cytosol -> c); "
+    "a compartment that cannot be read stays separate and is reported.",
+)
+@click.option(
+    "--no-join",
     is_flag=True,
-    help="Rename compartment ids to BiGG style first (c0 -> c, C_e -> e).",
+    help="Do not match metabolites left without a BiGG id across the models.",
+)
+@click.option(
+    "--no-energy-check",
+    is_flag=True,
+    help="Skip the growth and energy-generating-cycle check.",
 )
 @click.option(
     "--prefix-existing",
@@ -534,6 +548,8 @@ def merge(
     audit_path: Path | None,
     reactions_path: Path | None,
     harmonize_compartments: bool,
+    no_join: bool,
+    no_energy_check: bool,
     prefix_existing: str | None,
     recheck: bool,
     catalog_path: Path | None,
@@ -545,11 +561,14 @@ def merge(
     dry_run: bool,
     overwrite: bool,
 ) -> None:
-    """Bring template models into one namespace, then merge them with cobra.
+    """Bring template models into one namespace, then merge them.
 
-    Every MODEL is aligned to BiGG first (a pre-merge), so that cobra's merge
-    joins the same compounds instead of duplicating them. Prints how many
-    metabolites a plain cobra merge duplicates and how many remain.
+    By default compartments are harmonized (c0, C_c -> c), every MODEL is aligned
+    to BiGG, metabolites left without a BiGG id are matched across the models,
+    reactions with the same stoichiometry become one, and reactions sharing an id
+    but not a stoichiometry are both kept. Prints the tables below and writes
+    each beside OUTPUT (OUTPUT.report.tsv, .statuses.tsv, .compartments.tsv,
+    .joins.tsv, .reaction_joins.tsv, .duplicates.tsv, .sanity.tsv).
     """
     from cobra_metalign.alignment import merge_models
     from cobra_metalign.io import read_model
@@ -562,8 +581,21 @@ def merge(
         "audit": audit_path or defaults["audit"],
         "reactions": reactions_path or defaults["reactions"],
     }
+    stem = _stem(output)
+    tables = {
+        name: output.with_name(f"{stem}.{name}.tsv")
+        for name in (
+            "report",
+            "statuses",
+            "compartments",
+            "joins",
+            "reaction_joins",
+            "duplicates",
+            "sanity",
+        )
+    }
     if not dry_run:
-        _check_outputs(outputs, list(model_paths), overwrite)
+        _check_outputs({**outputs, **tables}, list(model_paths), overwrite)
     models: dict[str, Any] = {}
     for path in model_paths:
         name, number = _stem(path), 2
@@ -576,27 +608,62 @@ def merge(
         catalog,
         _load_encoder(encoder, adapter),
         harmonize_compartments=harmonize_compartments,
+        join=not no_join,
         rename=not no_rename,
         accept_review=accept_review,
         add_xrefs=catalog if add_xrefs else False,
         model_id=_stem(output),
         prefix_existing=prefix_existing,
         recheck=recheck,
+        check_energy=not no_energy_check,
     )
     premerged = result.premerge
-    counts = premerged.summary()
     click.echo(f"pre-merge of {len(models)} models (metabolites per status):")
-    click.echo(counts.loc[list(METABOLITE_STATUSES)].to_string())
+    click.echo(premerged.summary().to_string())
+    compartments = premerged.compartment_table
+    click.echo("compartments:")
+    click.echo(compartments.to_string(index=False) if len(compartments) else "  (none)")
+    separate = compartments[compartments["status"].isin(["unmapped", "kept"])]
+    if len(separate):
+        click.echo(f"compartments left separate: {len(separate)} (see the table)")
+    joins = premerged.joins
+    joined = int((joins["verdict"] == "joined").sum()) if len(joins) else 0
+    click.echo(f"cross-model joins: {joined} pairs joined, {len(joins) - joined} not")
+    kinds = result.reaction_table["kind"].value_counts()
+    click.echo(
+        "reactions: "
+        + ", ".join(
+            f"{kind} {int(kinds.get(kind, 0))}" for kind in ("kept", "added", "joined", "renamed")
+        )
+    )
     report = result.report
     click.echo("merge report:")
     click.echo(report.to_string())
     plain = int(report.loc["plain", "duplicated_metabolites"])
     after = int(report.loc["premerged", "duplicated_metabolites"])
     click.echo(f"duplicated metabolites: {plain} with a plain cobra merge, {after} after pre-merge")
+    duplicates = result.duplicates
+    click.echo(f"duplicate groups left: {len(duplicates)}")
+    if len(duplicates):
+        click.echo(duplicates[["members", "reason"]].to_string(index=False, max_colwidth=90))
+    if len(result.sanity):
+        click.echo("sanity (growth; ATP made with every uptake closed):")
+        click.echo(result.sanity.to_string(max_colwidth=60))
+        if bool(result.sanity["energy_cycle"].iloc[-1]):
+            click.echo(
+                "warning: the merged model has an energy-generating cycle"
+                + (" that no input has" if bool(result.sanity["new_cycle"].iloc[-1]) else "")
+                + ": "
+                + str(result.sanity["cycle_reactions"].iloc[-1])
+            )
     if dry_run:
         click.echo("dry run: nothing written")
         return
     _write_outputs(result.model, premerged.audit, premerged.reactions, outputs, overwrite)
+    for name, frame in result.tables().items():
+        keep_index = name in ("report", "statuses", "sanity")
+        frame.to_csv(tables[name], sep="\t", index=keep_index)
+        click.echo(f"wrote {name}: {tables[name]}")
 
 
 #: The commands this module adds to ``metalign``.

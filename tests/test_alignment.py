@@ -189,20 +189,31 @@ def test_merge_models_reports_duplicates():
     assert report.loc["plain", "metabolites"] == 10
     assert report.loc["plain", "reactions_skipped"] == 0
     assert report.loc["premerged", "metabolites"] == 5
-    assert len(merged.model.reactions) == len(bigg.reactions) + len(seed.reactions)
+    # The seed model's three reactions have the BiGG model's stoichiometry: joined, none dropped.
+    assert len(merged.model.reactions) == len(bigg.reactions)
+    assert report.loc["premerged", "reactions_joined"] == 3
+    assert report.loc["premerged", "reactions_skipped"] == 0
+    assert set(merged.reaction_table["kind"]) == {"kept", "joined"}
     assert merged.model.id == "bigg_style_seed_style"
     assert "after premerge" in repr(merged)
     assert merged.summary() is report
     assert merged.to_frame() is pre.audit
-    # Joined compounds: the seed model's glucose exchange now feeds the BiGG model's pathway.
+    # One glucose exchange (widest bounds), one pathway: the BiGG model's growth.
     assert bigg.slim_optimize() == pytest.approx(10.0)
-    assert merged.model.slim_optimize() == pytest.approx(20.0)
+    assert merged.model.slim_optimize() == pytest.approx(10.0)
+    sanity = merged.sanity
+    assert list(sanity.index) == ["bigg_style", "seed_style", "merged"]
+    assert not sanity["energy_cycle"].any()
+    gpr_sources = merged.model.reactions.HEX1.notes["metalign_sources"]
+    assert gpr_sources == "bigg_style:HEX1; seed_style:rxn00216_c0"
 
 
 def test_premerge_without_harmonizing_keeps_compartments():
     bigg, seed = bigg_model(), seed_model()
     frames = {"bigg_style": bigg_matches(bigg), "seed_style": seed_matches(seed)}
-    merged = merge_models([bigg, seed], premerged=premerge([bigg, seed], matches=frames))
+    pre = premerge([bigg, seed], matches=frames, harmonize_compartments=False)
+    assert set(pre.compartment_table["status"]) == {"off"}
+    merged = merge_models([bigg, seed], premerged=pre)
     # glc__D_c0 and glc__D_c are the same compound in the same (BiGG-style) compartment.
     assert merged.report.loc["premerged", "duplicated_metabolites"] == 5
 
@@ -265,8 +276,10 @@ def test_premerge_textbook_and_example(textbook):
     # The matcher, run again on the merged models, agrees.
     assert report.loc["plain", "matcher_duplicates"] >= 23
     assert report.loc["premerged", "matcher_duplicates"] == 0
-    # Every reaction twice (prefixed copies) on one set of metabolites: twice the uptake.
-    assert merged.model.slim_optimize() == pytest.approx(2 * textbook.slim_optimize())
+    # The example's reactions have the textbook's stoichiometry once aligned: each is joined
+    # into its textbook twin (no prefixed copies), so growth is the textbook's.
+    assert report.loc["premerged", "reactions"] == len(textbook.reactions)
+    assert merged.model.slim_optimize() == pytest.approx(textbook.slim_optimize())
 
 
 # ------------------------------------------------------------ real data (slow)
@@ -361,8 +374,11 @@ def test_premerge_b_uniformis(shared_data):
             ("modelseed", "BU_modelSEED.sbml.gz"),
         ]
     }
-    result = merge_models(models, harmonize_compartments=True)
+    result = merge_models(models)
     report = result.report
+    assert report.loc["premerged", "reactions_skipped"] == 0
+    assert len(result.duplicates) < 20
+    assert len(result.sanity) == 5
     assert (
         report.loc["premerged", "duplicated_metabolites"]
         < report.loc["plain", "duplicated_metabolites"]

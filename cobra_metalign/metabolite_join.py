@@ -1,0 +1,340 @@
+"""Join the same compound across aligned template models, BiGG id or not.
+
+After each model is aligned (:func:`cobra_metalign.alignment.align`), compounds
+with an applied BiGG id share one id in every model. The others (``REVIEW``,
+``CONFLICT``, ``UNMATCHED``) keep their own ids, so a merge would duplicate them.
+:func:`join_metabolites` matches them across models by the same kinds of evidence
+as the single-model path and under the same guards:
+
+Evidence (same compartment, different models, at least one side without an
+applied BiGG id):
+
+1. ``inchikey``: a full InChIKey in common;
+2. ``xref``: a ``metanetx.chemical``, ``seed.compound``, ``kegg.compound`` or
+   ``bigg.metabolite`` value in common (ids such as ``cpd00027`` count as their
+   own cross-reference);
+3. ``name``: the same normalized name (:func:`cobra_metalign.normalize.normalize_name`)
+   with both formulas known.
+
+Guards (every one must hold; the pair is reported with the reason otherwise):
+
+- formulas equal, or differing only by hydrogens explained by the charge
+  (:func:`cobra_metalign.chem.compare_formulas` ``equal``/``ok``); a missing
+  formula is tolerated only for identifier evidence (1, 2);
+- no distinguishing clash between the names (stereo, numbers, chains...);
+- no generic-vs-specific difference, unless the full InChIKeys agree (the key
+  encodes stereo);
+- never two metabolites of one model in one group, never two different applied
+  BiGG ids in one group.
+
+Members of a group are renamed, in their aligned copies, to the id of the group's
+member with a BiGG id, else to the id of the member of the first model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cobra_metalign.annotations import id_as_xref, normalize_annotation
+from cobra_metalign.chem import compare_formulas, distinguishing_clash, specificity_difference
+from cobra_metalign.compartments import clean_name, split_id
+from cobra_metalign.normalize import normalize_name
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["JOIN_COLUMNS", "JOIN_NAMESPACES", "MetaboliteRecord", "join_metabolites"]
+
+#: Namespaces whose shared value is identifier evidence.
+JOIN_NAMESPACES = (
+    "inchikey",
+    "metanetx.chemical",
+    "seed.compound",
+    "kegg.compound",
+    "bigg.metabolite",
+)
+
+#: Columns of the join table (one row per pair considered).
+JOIN_COLUMNS = (
+    "model",
+    "metabolite_id",
+    "other_model",
+    "other_id",
+    "compartment",
+    "evidence",
+    "verdict",
+    "reason",
+    "new_id",
+)
+
+_STRENGTH = {"inchikey": 0, "xref": 1, "name": 2}
+_FORMULA_OK = ("equal", "ok")
+
+
+@dataclass
+class MetaboliteRecord:
+    """What the join knows of one metabolite of one aligned model."""
+
+    model: str
+    met_id: str
+    compartment: str
+    name: str
+    formula: str
+    charge: object
+    bigg_id: str  # the applied compound (smallest equivalent BiGG id), "" when unmapped
+    xrefs: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.model, self.met_id
+
+
+def records_of(model_name: str, model, mapped: Mapping[str, str]) -> list[MetaboliteRecord]:
+    """One record per metabolite of an aligned model.
+
+    Parameters
+    ----------
+    model_name : str
+    model : cobra.Model
+        An aligned copy.
+    mapped : mapping
+        ``{metabolite id in the aligned model: applied BiGG id}``.
+    """
+    records = []
+    compartments = list(model.compartments)
+    for met in model.metabolites:
+        xrefs = {
+            pair for pair in normalize_annotation(met.annotation) if pair[0] in JOIN_NAMESPACES
+        }
+        base, _ = split_id(met.id, met.compartment, compartments)
+        own = id_as_xref(base)
+        if own is not None and own[0] in JOIN_NAMESPACES:
+            xrefs.add(own)
+        records.append(
+            MetaboliteRecord(
+                model=model_name,
+                met_id=met.id,
+                compartment=str(met.compartment or ""),
+                name=clean_name(met.name or "", met.compartment),
+                formula=str(met.formula or ""),
+                charge=met.charge,
+                bigg_id=mapped.get(met.id, ""),
+                xrefs=xrefs,
+            )
+        )
+    return records
+
+
+def _verdict(a: MetaboliteRecord, b: MetaboliteRecord, kind: str) -> str:
+    """``""`` when the pair may be joined, else the reason it may not."""
+    if a.bigg_id and b.bigg_id:
+        return f"different BiGG ids {a.bigg_id} and {b.bigg_id}"
+    formulas = compare_formulas(a.formula, b.formula, a.charge, b.charge)
+    if formulas == "missing" and kind == "name":
+        return "formula missing"
+    if formulas not in (*_FORMULA_OK, "missing"):
+        return f"formula {formulas}: {a.formula or '?'} vs {b.formula or '?'}"
+    if a.name and b.name:
+        clash = distinguishing_clash(a.name, b.name)
+        if clash:
+            return "names clash: " + ", ".join(clash)
+        if kind != "inchikey":
+            specific = specificity_difference(a.name, b.name)
+            if specific:
+                return "generic vs specific: " + ", ".join(specific)
+    return ""
+
+
+def _merge_into(model, met_id: str, target_id: str) -> None:
+    """Rewire every reaction of ``met_id`` onto ``target_id`` (coefficients summed), drop it."""
+    met = model.metabolites.get_by_id(met_id)
+    target = model.metabolites.get_by_id(target_id)
+    for reaction in list(met.reactions):
+        coefficient = reaction.metabolites[met]
+        reaction.add_metabolites({target: coefficient, met: -coefficient})
+    notes = [n for n in str(target.notes.get("metalign_joined_from", "")).split(",") if n]
+    target.notes = {**target.notes, "metalign_joined_from": ",".join([*notes, met_id])}
+    target.annotation = _union(dict(target.annotation), met.annotation)
+    model.remove_metabolites([met])
+    logger.info(
+        "Merged %s into %s in %s (same compound in another model)", met_id, target_id, model.id
+    )
+
+
+def _union(base: dict, other) -> dict:
+    for key, value in other.items():
+        if key == "sbo":
+            continue
+        values = [value] if isinstance(value, str) else list(value)
+        current = base.get(key)
+        current = (
+            [] if current is None else [current] if isinstance(current, str) else list(current)
+        )
+        new = current + [v for v in values if v not in current]
+        base[key] = new[0] if len(new) == 1 else new
+    return base
+
+
+class _Groups:
+    """Union-find over records that keeps one member per model and one BiGG id per group."""
+
+    def __init__(self, records: list[MetaboliteRecord]) -> None:
+        self.parent = {r.key: r.key for r in records}
+        self.members = {r.key: [r] for r in records}
+
+    def find(self, key):
+        while self.parent[key] != key:
+            self.parent[key] = self.parent[self.parent[key]]
+            key = self.parent[key]
+        return key
+
+    def union(self, a: MetaboliteRecord, b: MetaboliteRecord, checked: bool = True) -> str:
+        ra, rb = self.find(a.key), self.find(b.key)
+        if ra == rb:
+            return ""
+        left, right = self.members[ra], self.members[rb]
+        if checked:
+            for label, side in (("unmapped", False), ("mapped", True)):
+                found = [r.model for r in left + right if bool(r.bigg_id) is side]
+                twice = sorted({m for m in found if found.count(m) > 1})
+                if twice:
+                    return f"would join two {label} metabolites of " + ", ".join(twice)
+            biggs = {r.bigg_id for r in left + right if r.bigg_id}
+            if len(biggs) > 1:
+                return "would join different BiGG ids " + ", ".join(sorted(biggs))
+        self.parent[rb] = ra
+        self.members[ra] = left + right
+        del self.members[rb]
+        return ""
+
+
+def _candidate_pairs(records: list[MetaboliteRecord]):
+    """Pairs of records of different models sharing evidence: {(a, b): (kind, label)}."""
+    index: dict[tuple, list[MetaboliteRecord]] = defaultdict(list)
+    for record in records:
+        for namespace, value in record.xrefs:
+            kind = "inchikey" if namespace == "inchikey" else "xref"
+            index[(record.compartment, kind, f"{namespace}={value}")].append(record)
+        key = normalize_name(record.name) if record.name else ""
+        if key and record.formula:
+            index[(record.compartment, "name", key)].append(record)
+    pairs: dict[tuple, tuple[str, str]] = {}
+    for (_, kind, label), members in index.items():
+        if len(members) < 2 or len(members) > 50:
+            continue
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if a.model == b.model or (a.bigg_id and a.bigg_id == b.bigg_id):
+                    continue
+                pair = (a.key, b.key) if a.key < b.key else (b.key, a.key)
+                best = pairs.get(pair)
+                if best is None or _STRENGTH[kind] < _STRENGTH[best[0]]:
+                    pairs[pair] = (kind, label)
+    return pairs
+
+
+def join_metabolites(
+    models: Mapping[str, object], mapped: Mapping[str, Mapping[str, str]]
+) -> tuple[pd.DataFrame, dict[tuple[str, str], str]]:
+    """Match metabolites without a BiGG id across aligned models; rename the joined ones.
+
+    Parameters
+    ----------
+    models : mapping
+        ``{name: aligned cobra.Model}``, in input order; changed in place (ids of
+        joined metabolites).
+    mapped : mapping
+        ``{name: {metabolite id: applied BiGG id}}``.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        One row per pair considered (columns :data:`JOIN_COLUMNS`); ``verdict``
+        is ``joined`` or ``not joined`` with the ``reason``; ``new_id`` is the
+        id both end up with when joined. Then the renames applied,
+        ``{(model, old id): new id}``.
+    """
+    order = {name: number for number, name in enumerate(models)}
+    records = [r for name, model in models.items() for r in records_of(name, model, mapped[name])]
+    by_key = {r.key: r for r in records}
+    pairs = _candidate_pairs(records)
+    groups = _Groups(records)
+    # The same applied BiGG id in one compartment is one compound in every model.
+    first_mapped: dict[tuple[str, str], MetaboliteRecord] = {}
+    for record in records:
+        if record.bigg_id:
+            key = (record.compartment, record.bigg_id)
+            if key in first_mapped:
+                groups.union(first_mapped[key], record)
+            else:
+                first_mapped[key] = record
+    rows = []
+    ranked = sorted(pairs.items(), key=lambda item: (_STRENGTH[item[1][0]], item[0]))
+    for (ka, kb), (kind, label) in ranked:
+        a, b = by_key[ka], by_key[kb]
+        reason = _verdict(a, b, kind) or groups.union(a, b)
+        rows.append(
+            [a.model, a.met_id, b.model, b.met_id, a.compartment, f"{kind}:{label}", reason]
+        )
+    # Group targets and renames.
+    new_ids: dict[tuple[str, str], str] = {}
+    merges: list[tuple[str, str, str]] = []
+    for members in groups.members.values():
+        if len(members) < 2 or len({r.met_id for r in members}) == 1:
+            continue
+        members = sorted(members, key=lambda r: (not r.bigg_id, order[r.model]))
+        target = members[0].met_id
+        in_group = {r.key for r in members}
+        for member in members[1:]:
+            if member.met_id == target:
+                continue
+            if target in models[member.model].metabolites:
+                if (member.model, target) in in_group:
+                    merges.append((member.model, member.met_id, target))
+                    continue
+                logger.warning(
+                    "Not joining %s of %s into %s: that id is another metabolite of the model",
+                    member.met_id,
+                    member.model,
+                    target,
+                )
+                continue
+            new_ids[member.key] = target
+    for (model_name, met_id), target in list(new_ids.items()):
+        model = models[model_name]
+        met = model.metabolites.get_by_id(met_id)
+        if target in model.metabolites:
+            logger.warning("Not joining %s of %s: %s is taken", met_id, model_name, target)
+            del new_ids[(model_name, met_id)]
+            continue
+        met.notes = {**met.notes, "metalign_joined_from": met_id}
+        met.id = target
+    for model_name, met_id, target in merges:
+        _merge_into(models[model_name], met_id, target)
+        new_ids[(model_name, met_id)] = target
+    for model in models.values():
+        model.repair()
+    frame = pd.DataFrame(rows, columns=list(JOIN_COLUMNS[:6]) + ["reason"])
+    frame.insert(len(frame.columns) - 1, "verdict", "")
+    joined = frame["reason"] == ""
+    frame.loc[joined, "verdict"] = "joined"
+    frame.loc[~joined, "verdict"] = "not joined"
+
+    def final(model_name: str, met_id: str) -> str:
+        return new_ids.get((model_name, met_id), met_id)
+
+    frame["new_id"] = [
+        final(m, i) if v == "joined" else ""
+        for m, i, v in zip(frame["model"], frame["metabolite_id"], frame["verdict"], strict=True)
+    ]
+    logger.info(
+        "Cross-model join: %d pairs joined, %d not, %d metabolites renamed",
+        int(joined.sum()),
+        int((~joined).sum()),
+        len(new_ids),
+    )
+    return frame.reset_index(drop=True), new_ids
