@@ -8,7 +8,10 @@ id. Both tools are scored with :func:`cobra_metalign.benchmark.score_predictions
 
 Usage (mergem must be installed: ``pip install mergem``)::
 
-    python benchmarks/mergem_peer.py GOLD.tsv MODEL.xml[.gz]
+    python benchmarks/mergem_peer.py GOLD.tsv MODEL.xml[.gz] [ADJUDICATED_DIR]
+
+With an adjudication folder (``../shared/data/benchmarks/adjudicated``) the adjudicated
+figures are added (see :class:`cobra_metalign.benchmark.Adjudication`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 import libsbml
 import pandas as pd
 
-from cobra_metalign.benchmark import load_gold, score_predictions
+from cobra_metalign.benchmark import Adjudication, load_gold, score_predictions
 from cobra_metalign.catalog import load_catalog
 from cobra_metalign.compartments import split_id
 from cobra_metalign.io import metabolite_table
@@ -63,10 +66,11 @@ def run_mergem(
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or shutil.which("mergem") is None:
+    if len(argv) not in (2, 3) or shutil.which("mergem") is None:
         print(__doc__, file=sys.stderr)
         return 1
     gold_path, model_path = Path(argv[0]), Path(argv[1])
+    adjudication = Adjudication.read(argv[2]) if len(argv) == 3 else None
     catalog = load_catalog()
     model, gold = load_gold(gold_path, model_path)
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,22 +86,23 @@ def main(argv: list[str]) -> int:
             "bigg_id": base if changed else "",
             "decision": "accept" if changed else "none",
         }
-    mergem_scores = score_predictions(pd.DataFrame.from_dict(rows, orient="index"), gold, catalog)
+    mergem_scores = score_predictions(
+        pd.DataFrame.from_dict(rows, orient="index"), gold, catalog, adjudication
+    )
     start = time.perf_counter()
     ours = Matcher(catalog).match_table(metabolite_table(model))
     our_seconds = time.perf_counter() - start
-    our_scores = score_predictions(ours, gold, catalog)
+    our_scores = score_predictions(ours, gold, catalog, adjudication)
     table = pd.DataFrame(
         {
             "mergem 1.1.0 (-t bigg)": {**mergem_scores, "seconds": seconds, "peak_MB": peak},
             "cobra_metalign match": {**our_scores, "seconds": our_seconds},
         }
     ).T
-    print(
-        table[["n", "accepted", "precision", "recall", "f1", "seconds", "peak_MB"]].to_string(
-            float_format=lambda x: f"{x:.3f}"
-        )
-    )
+    columns = ["n", "accepted", "precision", "recall", "f1"]
+    if adjudication is not None:
+        columns += ["adj_precision", "adj_recall", "adj_f1"]
+    print(table[[*columns, "seconds", "peak_MB"]].to_string(float_format=lambda x: f"{x:.3f}"))
     return 0
 
 

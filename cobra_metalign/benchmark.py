@@ -8,15 +8,31 @@ The table is turned into a cobra model as a user would have it; with a
 
 Scoring is per unique metabolite (``source_id_nocomp``, else the id without its
 compartment), on the rows that have a gold id; rows without gold are unknown,
-not wrong. A prediction counts as correct when it is the gold id or an
-equivalent BiGG id of it. Reported per method:
+not wrong. Two figures are reported, and neither uses the package's own
+equivalence groups (they are what is being tested):
+
+strict
+    A prediction is correct when it is the gold id (or one of several gold ids
+    in a cell), directly or through BiGG's own old/new id pairs
+    (:meth:`~cobra_metalign.catalog.Catalog.lookup_id`).
+adjudicated (``adj_*``, when an :class:`Adjudication` is given)
+    Also correct: a pair of ids judged ``SAME`` by hand, and a row judged
+    ``GOLD_WRONG`` (the accepted id is right, the gold label is not). Every other
+    disagreement, judged ``MATCHER_WRONG``, ``AMBIGUOUS`` or never judged, is
+    wrong; :func:`disagreements` lists them so that they can be judged. The
+    adjudication tables are evaluation data read at run time (``metalign
+    benchmark --adjudicated DIR``); they are never shipped and never a matching rule.
+
+Reported per method:
 
 ``precision``
     correct accepted / accepted.
 ``recall``
     correct accepted / gold ids present in the catalogue.
 ``f1``, ``review_rate`` (share sent to review), ``top1`` and ``top5`` (gold
-among the candidates), ``n`` (scored metabolites), ``accepted``.
+among the candidates, strict), ``n`` (scored metabolites), ``accepted``;
+``adj_correct``, ``adj_precision``, ``adj_recall``, ``adj_f1`` and
+``unadjudicated`` (wrong acceptances nobody judged) with an adjudication.
 
 Methods: the full pipeline; baselines ``exact_id``, ``name_equality`` (lower
 case, non-alphanumerics stripped), ``tfidf_top1`` (nearest name at cosine >=
@@ -31,6 +47,8 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +63,18 @@ from cobra_metalign.normalize import baseline_name_key
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["load_gold", "score_predictions", "run_benchmark"]
+__all__ = [
+    "Adjudication",
+    "load_gold",
+    "score_predictions",
+    "disagreements",
+    "run_benchmark",
+]
+
+#: Verdicts of an adjudication table that make a disagreement correct.
+CREDITED_VERDICTS = frozenset({"SAME", "GOLD_WRONG"})
+#: Columns an adjudication table must have.
+ADJUDICATION_COLUMNS = ("source_id", "accepted", "gold", "verdict")
 
 #: Gold-table columns read as cross-references, with their namespaces.
 XREF_COLUMNS = {
@@ -62,6 +91,113 @@ def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     return str(value).strip()
+
+
+@dataclass(frozen=True)
+class Adjudication:
+    """Disagreements between a matcher and a gold set, judged by hand.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        At least ``source_id``, ``accepted``, ``gold`` and ``verdict`` (``SAME``,
+        ``GOLD_WRONG``, ``MATCHER_WRONG``, ``AMBIGUOUS``).
+
+    Notes
+    -----
+    ``SAME`` is a judgement on a pair of BiGG ids (one compound under two ids)
+    and holds wherever the pair meets; ``GOLD_WRONG`` is a judgement on one row
+    (metabolite, accepted id, gold id).
+    """
+
+    rows: pd.DataFrame
+
+    @classmethod
+    def read(cls, path: str | Path) -> Adjudication:
+        """Read one adjudication TSV, or every ``*.tsv`` in a folder.
+
+        Parameters
+        ----------
+        path : path-like
+
+        Returns
+        -------
+        Adjudication
+
+        Raises
+        ------
+        MetalignError
+            When a file cannot be read or lacks a column.
+        """
+        path = Path(path)
+        files = sorted(path.glob("*.tsv")) if path.is_dir() else [path]
+        if not files:
+            raise MetalignError(f"{path}: no adjudication tables (*.tsv) in this folder")
+        frames = []
+        for file in files:
+            try:
+                frame = pd.read_csv(file, sep="\t", dtype=str, keep_default_na=False)
+            except Exception as error:  # noqa: BLE001 - any parse failure is bad input
+                raise MetalignError(f"{file}: not a readable adjudication TSV ({error})") from error
+            missing = set(ADJUDICATION_COLUMNS) - set(frame.columns)
+            if missing:
+                raise MetalignError(f"{file}: adjudication table lacks columns {sorted(missing)}")
+            frames.append(frame)
+        rows = pd.concat(frames, ignore_index=True)
+        for column in ADJUDICATION_COLUMNS:
+            rows[column] = rows[column].str.strip()
+        return cls(rows)
+
+    @cached_property
+    def _pairs(self) -> dict[frozenset[str], str]:
+        pairs: dict[frozenset[str], str] = {}
+        for accepted, gold, verdict in zip(
+            self.rows["accepted"], self.rows["gold"], self.rows["verdict"], strict=True
+        ):
+            if verdict == "SAME":
+                pairs[frozenset((accepted, gold))] = verdict
+        return pairs
+
+    @cached_property
+    def _by_row(self) -> dict[tuple[str, str, str], str]:
+        return {
+            (source, accepted, gold): verdict
+            for source, accepted, gold, verdict in zip(
+                self.rows["source_id"],
+                self.rows["accepted"],
+                self.rows["gold"],
+                self.rows["verdict"],
+                strict=True,
+            )
+        }
+
+    def verdict(self, source_ids: Iterable[str], predicted: str, gold: str) -> str:
+        """The judgement on accepting ``predicted`` for a metabolite whose gold is ``gold``.
+
+        Parameters
+        ----------
+        source_ids : iterable of str
+            The metabolite's ids (model id, gold-table id, unique-metabolite key).
+        predicted : str
+            The accepted BiGG id.
+        gold : str
+            The gold cell (ids separated by ``;``).
+
+        Returns
+        -------
+        str
+            The verdict, or ``""`` when nobody judged this disagreement.
+        """
+        options = [o.strip() for o in gold.split(";") if o.strip()]
+        for option in options:
+            if frozenset((predicted, option)) in self._pairs:
+                return "SAME"
+        for source in source_ids:
+            for option in [gold, *options]:
+                verdict = self._by_row.get((source, predicted, option))
+                if verdict:
+                    return verdict
+        return ""
 
 
 def load_gold(
@@ -84,7 +220,8 @@ def load_gold(
     -------
     tuple of (cobra.Model, pandas.DataFrame)
         The model and the gold frame indexed by the model's metabolite id, with
-        ``unit`` (the unique-metabolite key) and ``gold_bigg``.
+        ``unit`` (the unique-metabolite key), ``source_id`` (the gold table's id)
+        and ``gold_bigg``.
     """
     import cobra
 
@@ -115,7 +252,14 @@ def load_gold(
                 logger.warning("%s: gold id %s not in the model", gold_path, source)
                 continue
             unit = record.get("source_id_nocomp") or met_id
-            rows.append({"metabolite_id": met_id, "unit": unit, "gold_bigg": record["gold_bigg"]})
+            rows.append(
+                {
+                    "metabolite_id": met_id,
+                    "unit": unit,
+                    "source_id": source,
+                    "gold_bigg": record["gold_bigg"],
+                }
+            )
         gold = pd.DataFrame(rows).drop_duplicates("metabolite_id").set_index("metabolite_id")
         return model, gold
 
@@ -153,7 +297,12 @@ def load_gold(
         metabolites.append(met)
         unit = _text(record.get("source_id_nocomp")) or source
         rows.append(
-            {"metabolite_id": met_id, "unit": unit, "gold_bigg": _text(record["gold_bigg"])}
+            {
+                "metabolite_id": met_id,
+                "unit": unit,
+                "source_id": source,
+                "gold_bigg": _text(record["gold_bigg"]),
+            }
         )
     model.add_metabolites(metabolites)
     gold = pd.DataFrame(rows).set_index("metabolite_id")
@@ -164,10 +313,45 @@ def _candidate_ids(candidates: str) -> list[str]:
     return [part.rsplit(":", 1)[0] for part in str(candidates).split("; ") if part]
 
 
+def _units(predictions: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
+    """One row per unique metabolite with a gold id: the first of its rows decides."""
+    joined = gold.join(predictions, how="inner")
+    joined = joined[joined["gold_bigg"] != ""]
+    joined.index.name = "metabolite_id"
+    joined = joined.reset_index()
+    if "source_id" not in joined:
+        joined["source_id"] = joined["metabolite_id"]
+    return joined.groupby("unit", sort=False).first()
+
+
+def _strict_same(catalog: Catalog, predicted: str, expected: str) -> bool:
+    """The gold id itself (one of several in a cell), directly or through BiGG's old ids."""
+    if not predicted:
+        return False
+    for option in expected.split(";"):
+        option = option.strip()
+        if option and (predicted == option or catalog.lookup_id(option) == predicted):
+            return True
+    return False
+
+
+def _present(catalog: Catalog, expected: str) -> bool:
+    return any(catalog.lookup_id(option.strip()) for option in expected.split(";"))
+
+
+def _f1(precision: float, recall: float) -> float:
+    if precision == precision and recall == recall and precision + recall > 0:
+        return 2 * precision * recall / (precision + recall)
+    return 0.0
+
+
 def score_predictions(
-    predictions: pd.DataFrame, gold: pd.DataFrame, catalog: Catalog
+    predictions: pd.DataFrame,
+    gold: pd.DataFrame,
+    catalog: Catalog,
+    adjudication: Adjudication | None = None,
 ) -> dict[str, float]:
-    """Score predictions per unique metabolite.
+    """Score predictions per unique metabolite, strictly and (optionally) after adjudication.
 
     Parameters
     ----------
@@ -177,42 +361,26 @@ def score_predictions(
     gold : pandas.DataFrame
         From :func:`load_gold`.
     catalog : Catalog
+        Used for which gold ids exist and for BiGG's old ids, never for its
+        equivalence groups.
+    adjudication : Adjudication, optional
+        Adds the ``adj_*`` figures.
 
     Returns
     -------
     dict
     """
-    joined = gold.join(predictions, how="inner")
-    joined = joined[joined["gold_bigg"] != ""]
-    joined = joined.groupby("unit", sort=False).first()
-
-    def same(predicted: str, expected: str) -> bool:
-        """Gold cells may list several acceptable ids (``2kmb;4met2obut``)."""
-        if not predicted:
-            return False
-        for option in expected.split(";"):
-            option = option.strip()
-            if predicted == option:
-                return True
-            option_id = catalog.lookup_id(option) or option
-            if catalog.canonical(predicted) == catalog.canonical(option_id):
-                return True
-        return False
-
-    def present(expected: str) -> bool:
-        return any(catalog.lookup_id(option.strip()) for option in expected.split(";"))
-
+    joined = _units(predictions, gold)
     n = len(joined)
-    in_catalog = int(sum(present(g) for g in joined["gold_bigg"]))
+    in_catalog = int(sum(_present(catalog, g) for g in joined["gold_bigg"]))
     accepted = joined[joined["decision"] == "accept"]
-    correct = int(sum(same(p, g) for p, g in zip(accepted["bigg_id"], accepted["gold_bigg"])))
+    strict = [
+        _strict_same(catalog, p, g)
+        for p, g in zip(accepted["bigg_id"], accepted["gold_bigg"], strict=True)
+    ]
+    correct = int(sum(strict))
     precision = correct / len(accepted) if len(accepted) else float("nan")
     recall = correct / in_catalog if in_catalog else float("nan")
-    f1 = (
-        2 * precision * recall / (precision + recall)
-        if precision == precision and recall == recall and precision + recall > 0
-        else 0.0
-    )
     result = {
         "n": n,
         "gold_in_catalog": in_catalog,
@@ -220,18 +388,108 @@ def score_predictions(
         "correct": correct,
         "precision": precision,
         "recall": recall,
-        "f1": f1,
+        "f1": _f1(precision, recall),
         "review_rate": float((joined["decision"] == "review").mean()) if n else float("nan"),
     }
+    if adjudication is not None:
+        credited = 0
+        unjudged = 0
+        for (unit, row), ok in zip(accepted.iterrows(), strict, strict=True):
+            if ok:
+                continue
+            verdict = adjudication.verdict(
+                (row["metabolite_id"], row["source_id"], unit), row["bigg_id"], row["gold_bigg"]
+            )
+            credited += verdict in CREDITED_VERDICTS
+            unjudged += verdict == ""
+        adj_correct = correct + credited
+        adj_precision = adj_correct / len(accepted) if len(accepted) else float("nan")
+        adj_recall = adj_correct / in_catalog if in_catalog else float("nan")
+        result.update(
+            {
+                "adj_correct": adj_correct,
+                "adj_precision": adj_precision,
+                "adj_recall": adj_recall,
+                "adj_f1": _f1(adj_precision, adj_recall),
+                "unadjudicated": unjudged,
+            }
+        )
     if "candidates" in joined:
         top = [_candidate_ids(c) for c in joined["candidates"].fillna("")]
         result["top1"] = float(
-            np.mean([bool(t) and same(t[0], g) for t, g in zip(top, joined["gold_bigg"])])
+            np.mean(
+                [
+                    bool(t) and _strict_same(catalog, t[0], g)
+                    for t, g in zip(top, joined["gold_bigg"], strict=True)
+                ]
+            )
         )
         result["top5"] = float(
-            np.mean([any(same(c, g) for c in t[:5]) for t, g in zip(top, joined["gold_bigg"])])
+            np.mean(
+                [
+                    any(_strict_same(catalog, c, g) for c in t[:5])
+                    for t, g in zip(top, joined["gold_bigg"], strict=True)
+                ]
+            )
         )
     return result
+
+
+def disagreements(
+    predictions: pd.DataFrame,
+    gold: pd.DataFrame,
+    catalog: Catalog,
+    adjudication: Adjudication | None = None,
+) -> pd.DataFrame:
+    """Accepted ids that are not the gold id (strictly), with the verdict on each.
+
+    Parameters
+    ----------
+    predictions, gold, catalog, adjudication
+        As for :func:`score_predictions`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unique metabolite: ``unit``, ``metabolite_id``,
+        ``source_id``, ``name`` (when known), ``accepted``, ``gold``, ``evidence``
+        and ``verdict`` (``""`` when nobody judged it: counted as wrong).
+    """
+    joined = _units(predictions, gold)
+    rows = []
+    for unit, row in joined[joined["decision"] == "accept"].iterrows():
+        if _strict_same(catalog, row["bigg_id"], row["gold_bigg"]):
+            continue
+        verdict = (
+            adjudication.verdict(
+                (row["metabolite_id"], row["source_id"], unit), row["bigg_id"], row["gold_bigg"]
+            )
+            if adjudication is not None
+            else ""
+        )
+        rows.append(
+            {
+                "unit": unit,
+                "metabolite_id": row["metabolite_id"],
+                "source_id": row["source_id"],
+                "name": row.get("name", ""),
+                "accepted": row["bigg_id"],
+                "gold": row["gold_bigg"],
+                "evidence": row.get("evidence", ""),
+                "verdict": verdict,
+            }
+        )
+    columns = [
+        "unit",
+        "metabolite_id",
+        "source_id",
+        "name",
+        "accepted",
+        "gold",
+        "evidence",
+        "verdict",
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _baseline_exact_id(table: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
@@ -277,6 +535,7 @@ def run_benchmark(
     encoder: Any = None,
     ablations: bool = True,
     baselines: bool = True,
+    adjudication: Adjudication | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Run the pipeline, its ablations and the baselines on one gold file.
@@ -292,6 +551,9 @@ def run_benchmark(
         When given, the pipeline uses it and the ``encoder_base`` (or, with an adapter,
         ``encoder_adapter``) baseline is run.
     ablations, baselines : bool, optional
+    adjudication : Adjudication, optional
+        Adds the adjudicated figures; the pipeline's disagreements with the gold
+        are in ``frame.attrs["disagreements"]`` (a DataFrame).
     **options
         Passed to :class:`~cobra_metalign.matcher.Matcher`.
 
@@ -299,7 +561,8 @@ def run_benchmark(
     -------
     pandas.DataFrame
         One row per method with the metrics of :func:`score_predictions` and
-        ``seconds``.
+        ``seconds``; ``attrs["disagreements"]`` holds the pipeline's disagreements
+        (see :func:`disagreements`).
     """
     from cobra_metalign.io import metabolite_table
     from cobra_metalign.matcher import tfidf_index
@@ -308,13 +571,19 @@ def run_benchmark(
     model, gold = load_gold(gold_path, model_path, use_xrefs=use_xrefs)
     table = metabolite_table(model)
     results: dict[str, dict[str, float]] = {}
+    found: dict[str, pd.DataFrame] = {}
+
+    def score(frame: pd.DataFrame) -> dict[str, float]:
+        return score_predictions(frame, gold, catalog, adjudication)
 
     def run(label: str, **kwargs: Any) -> None:
         start = time.perf_counter()
         frame = Matcher(catalog, encoder, **{**options, **kwargs}).match_table(table)
-        scores = score_predictions(frame, gold, catalog)
+        scores = score(frame)
         scores["seconds"] = time.perf_counter() - start
         results[label] = scores
+        if label == "pipeline":
+            found[label] = disagreements(frame, gold, catalog, adjudication)
         logger.info("%s: %s", label, scores)
 
     run("pipeline", n_candidates=5)
@@ -329,13 +598,13 @@ def run_benchmark(
             ("name_equality", _baseline_name_equality),
         ):
             start = time.perf_counter()
-            scores = score_predictions(function(table, catalog), gold, catalog)
+            scores = score(function(table, catalog))
             scores["seconds"] = time.perf_counter() - start
             results[label] = scores
         names = [str(n or "") for n in table["clean_name"]]
         start = time.perf_counter()
         hits = tfidf_index(catalog).search(names, k=5)
-        scores = score_predictions(_baseline_nearest(table, hits, 0.9), gold, catalog)
+        scores = score(_baseline_nearest(table, hits, 0.9))
         scores["seconds"] = time.perf_counter() - start
         results["tfidf_top1"] = scores
         if encoder is not None:
@@ -344,12 +613,13 @@ def run_benchmark(
             index = matcher._encoder_index()
             vectors = matcher._encoder().encode(names)
             hits = index.search(vectors, k=5)
-            scores = score_predictions(_baseline_nearest(table, hits, 0.94), gold, catalog)
+            scores = score(_baseline_nearest(table, hits, 0.94))
             scores["seconds"] = time.perf_counter() - start
             label = "encoder_adapter" if matcher._encoder().has_adapter else "encoder_base"
             results[label] = scores
     frame = pd.DataFrame.from_dict(results, orient="index")
     frame.index.name = "method"
+    frame.attrs["disagreements"] = found.get("pipeline")
     return frame
 
 

@@ -485,6 +485,12 @@ def make_encoder(name: str | None, adapter: Path | None):
 )
 @click.option("--adapter", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--no-ablations", is_flag=True, help="Skip the per-source ablations.")
+@click.option(
+    "--adjudicated",
+    "adjudicated_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Adjudication TSV (or a folder of them): adds the adjudicated figures.",
+)
 @handle_errors
 def benchmark(
     gold: Path,
@@ -495,9 +501,15 @@ def benchmark(
     encoder_name: str | None,
     adapter: Path | None,
     no_ablations: bool,
+    adjudicated_path: Path | None,
 ) -> None:
-    """Score the matcher and the baselines on a GOLD table of source_id -> gold_bigg."""
-    from cobra_metalign.benchmark import format_results, run_benchmark
+    """Score the matcher and the baselines on a GOLD table of source_id -> gold_bigg.
+
+    Strict figures count only the gold id (or BiGG's old id of it); with
+    --adjudicated, SAME pairs and GOLD_WRONG rows count as correct too, and the
+    JSON lists every disagreement with its verdict (empty: nobody judged it).
+    """
+    from cobra_metalign.benchmark import Adjudication, format_results, run_benchmark
     from cobra_metalign.cache import atomic_path
     from cobra_metalign.catalog import load_catalog
 
@@ -508,12 +520,18 @@ def benchmark(
         catalog=load_catalog(catalog_path),
         encoder=make_encoder(encoder_name, adapter),
         ablations=not no_ablations,
+        adjudication=Adjudication.read(adjudicated_path) if adjudicated_path else None,
     )
     click.echo(f"{gold}{' (no xrefs)' if no_xrefs else ''}")
     click.echo(format_results(results))
     if json_path is not None:
+        found = results.attrs.get("disagreements")
+        payload = {
+            "results": json.loads(results.reset_index().to_json(orient="records")),
+            "disagreements": [] if found is None else found.to_dict("records"),
+        }
         with atomic_path(json_path) as tmp:
-            tmp.write_text(results.reset_index().to_json(orient="records", indent=2))
+            tmp.write_text(json.dumps(payload, indent=2, default=str))
 
 
 if __name__ == "__main__":  # python -m cobra_metalign.cli

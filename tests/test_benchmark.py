@@ -11,8 +11,15 @@ import pytest
 from click.testing import CliRunner
 from cobra.io import write_sbml_model
 
-from cobra_metalign.benchmark import format_results, load_gold, run_benchmark, score_predictions
-from cobra_metalign.catalog import load_catalog
+from cobra_metalign.benchmark import (
+    Adjudication,
+    disagreements,
+    format_results,
+    load_gold,
+    run_benchmark,
+    score_predictions,
+)
+from cobra_metalign.catalog import Catalog, CatalogEntry, load_catalog
 from cobra_metalign.cli import main
 from cobra_metalign.errors import MetalignError
 
@@ -78,12 +85,74 @@ def test_units_are_scored_once(catalog):
     assert scores["n"] == 2 and scores["correct"] == 2 and scores["precision"] == 1.0
 
 
-def test_several_gold_ids_and_equivalents_count(catalog):
-    assert catalog.canonical("glc__bD") == catalog.canonical("glc__D")
+def test_several_gold_ids_count_but_catalogue_equivalents_do_not(catalog):
+    """The scorer never trusts the package's own equivalence groups: they are under test."""
     gold = _gold(a=("a", "nothere_x; pyr"), b=("b", "glc__D"))
     predictions = _frame(a=("pyr", "accept"), b=("glc__bD", "accept"))
     scores = score_predictions(predictions, gold, catalog)
-    assert scores["correct"] == 2 and scores["recall"] == 1.0
+    assert scores["correct"] == 1 and scores["recall"] == 0.5
+
+
+def test_old_bigg_ids_in_the_gold_count():
+    small = Catalog(
+        [CatalogEntry(id="glc__D", name="D-Glucose", old_ids=("glc_DASH_D",))],
+        version="t",
+        source="test",
+    )
+    scores = score_predictions(_frame(a=("glc__D", "accept")), _gold(a=("a", "glc_DASH_D")), small)
+    assert scores["correct"] == 1 and scores["gold_in_catalog"] == 1
+
+
+def _adjudication(tmp_path, rows):
+    columns = ["set", "source_id", "name", "accepted", "accepted_name", "gold", "gold_name"]
+    columns += ["verdict", "reason"]
+    folder = tmp_path / "adjudicated"
+    folder.mkdir()
+    _gold_file(folder / "one.tsv", rows, columns)
+    return Adjudication.read(folder)
+
+
+def test_adjudicated_scores_credit_same_pairs_and_gold_wrong_rows_only(catalog, tmp_path):
+    adjudication = _adjudication(
+        tmp_path,
+        [
+            ["s", "other", "", "hco3", "", "h2co3", "", "SAME", "one protonation family"],
+            ["s", "b_c", "", "lac__L", "", "lac__D", "", "GOLD_WRONG", "model says L"],
+            ["s", "c_c", "", "amp", "", "3amp", "", "MATCHER_WRONG", "3'-AMP is not AMP"],
+            ["s", "d_c", "", "pyr", "", "lac__L", "", "GOLD_WRONG", "another row"],
+        ],
+    )
+    gold = _gold(
+        a_c=("a", "h2co3"),
+        b_c=("b", "lac__D"),
+        c_c=("c", "3amp"),
+        d_c=("d", "glc__D"),
+        e_c=("e", "glc__D"),
+        f_c=("f", "atp"),
+    )
+    predictions = _frame(
+        a_c=("hco3", "accept"),  # SAME pair, whatever the row
+        b_c=("lac__L", "accept"),  # GOLD_WRONG on this very row
+        c_c=("amp", "accept"),  # judged wrong
+        d_c=("pyr", "accept"),  # a GOLD_WRONG row for another gold: not this one
+        e_c=("glc__bD", "accept"),  # catalogue-equivalent, never judged: wrong
+        f_c=("atp", "accept"),
+    )
+    scores = score_predictions(predictions, gold, catalog, adjudication)
+    assert scores["correct"] == 1 and scores["precision"] == pytest.approx(1 / 6)
+    assert scores["adj_correct"] == 3 and scores["adj_precision"] == pytest.approx(0.5)
+    assert scores["adj_recall"] == pytest.approx(0.5) and scores["unadjudicated"] == 2
+    listed = disagreements(predictions, gold, catalog, adjudication).set_index("unit")
+    assert sorted(listed.index) == ["a", "b", "c", "d", "e"]
+    assert listed.loc["a", "verdict"] == "SAME" and listed.loc["b", "verdict"] == "GOLD_WRONG"
+    assert listed.loc["c", "verdict"] == "MATCHER_WRONG"
+    assert listed.loc["d", "verdict"] == "" and listed.loc["e", "verdict"] == ""
+
+
+def test_adjudication_without_its_columns_is_refused(tmp_path):
+    path = _gold_file(tmp_path / "adj.tsv", [["x", "y"]], ["source_id", "accepted"])
+    with pytest.raises(MetalignError, match=r"adj\.tsv.*lacks columns"):
+        Adjudication.read(path)
 
 
 def test_gold_outside_catalogue_and_empty_gold_are_not_counted(catalog):
@@ -228,8 +297,40 @@ def test_benchmark_command_writes_json(textbook_gold, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "pipeline" in result.output
-    rows = json.loads(out.read_text())
+    payload = json.loads(out.read_text())
+    rows = payload["results"]
     assert rows[0]["method"] == "pipeline" and rows[0]["recall"] == 1.0
+    assert payload["disagreements"] == []
+
+
+def test_benchmark_command_adjudicated(textbook_gold, tmp_path):
+    """A wrong gold label judged GOLD_WRONG is credited in the adjudicated figures only."""
+    table = pd.read_csv(textbook_gold, sep="\t", dtype=str)
+    table.loc[table["source_id"] == "pyr_c", "gold_bigg"] = "lac__L"
+    table.to_csv(textbook_gold, sep="\t", index=False)
+    columns = ["source_id", "accepted", "gold", "verdict"]
+    adjudicated = _gold_file(
+        tmp_path / "adj.tsv", [["pyr_c", "pyr", "lac__L", "GOLD_WRONG"]], columns
+    )
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(
+        main,
+        [
+            "benchmark",
+            str(textbook_gold),
+            "--no-ablations",
+            "--adjudicated",
+            str(adjudicated),
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(out.read_text())
+    pipeline = payload["results"][0]
+    assert pipeline["precision"] < 1.0 and pipeline["adj_precision"] == 1.0
+    assert payload["disagreements"][0]["accepted"] == "pyr"
+    assert payload["disagreements"][0]["verdict"] == "GOLD_WRONG"
 
 
 def test_benchmark_command_refuses_bad_gold(tmp_path):
