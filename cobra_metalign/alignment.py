@@ -239,6 +239,48 @@ def align(
     )
 
 
+def align_for_output(
+    model: cobra.Model,
+    document: Any,
+    output_format: str | None,
+    catalog: Catalog | None = None,
+    encoder: Any = None,
+    **options: Any,
+) -> tuple[AlignmentResult, Any]:
+    """Align a freshly read model and give what to write for it.
+
+    SBML read as a document and written as SBML gets the plan patched into
+    that document (:func:`cobra_metalign.sbml_patch.patch_document`): history,
+    units, kinetic laws, gene labels and layout stay as they were. Otherwise the
+    aligned cobra model is written. The model is aligned in place (it was just
+    read and nothing else holds it).
+
+    Parameters
+    ----------
+    model : cobra.Model
+        From :func:`cobra_metalign.io.read_model_document`.
+    document : libsbml.SBMLDocument or None
+        The document ``model`` was read from (None for JSON, YAML, MAT).
+    output_format : str or None
+        Format of the output file (:func:`cobra_metalign.io.format_of`).
+    catalog, encoder, **options
+        As for :func:`align`.
+
+    Returns
+    -------
+    result : AlignmentResult
+    written : cobra.Model or PatchedDocument
+        What :func:`cobra_metalign.io.write_model` writes.
+    """
+    patch = document is not None and output_format == "sbml"
+    result = align(model, catalog, encoder, inplace=True, plan_only=patch, **options)
+    if not patch:
+        return result, result.model
+    from cobra_metalign.sbml_patch import patch_document
+
+    return result, patch_document(document, result.plan)
+
+
 # ------------------------------------------------------------------ compartments
 def standard_compartment(compartment: str, name: str | None = None) -> str:
     """The BiGG-style id of a compartment: ``c0`` -> ``c``, ``C_e`` -> ``e``, ``Cytosol`` -> ``c``.

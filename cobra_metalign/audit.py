@@ -430,7 +430,7 @@ def write_audit(
         columns.insert(0, "model")
     lines = _header_lines(audit.attrs) + _frame_lines(audit, columns)
     written = _write_lines(lines, path)
-    logger.info("Wrote the audit of %d metabolites to %s", len(audit), written)
+    logger.debug("Wrote the audit of %d metabolites to %s", len(audit), written)
     if reactions is not None:
         write_reactions(reactions, reactions_path or default_reactions_path(path))
     return written
@@ -455,7 +455,7 @@ def write_reactions(reactions: pd.DataFrame, path: str | os.PathLike[str]) -> Pa
         columns.insert(0, "model")
     lines = [f"# format: {AUDIT_FORMAT} (flagged reactions)"] + _frame_lines(reactions, columns)
     written = _write_lines(lines, path)
-    logger.info("Wrote %d flagged reactions to %s", len(reactions), written)
+    logger.debug("Wrote %d flagged reactions to %s", len(reactions), written)
     return written
 
 

@@ -323,6 +323,8 @@ def write_outputs(outputs: Sequence[Output]) -> list[Path]:
                     raise _write_failure(output, tmp, error) from error
                 created.append(target)
         done = True
+        for output in outputs:
+            logger.info("Wrote %s: %s", output.label, output.path)
     finally:
         for _, tmp in staged:
             with contextlib.suppress(OSError):

@@ -10,6 +10,7 @@ with ``fix --in-place``, which keeps a backup ``model.xml.bak``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -204,24 +205,6 @@ def _matcher_options(func: Any) -> Any:
     return func
 
 
-def _writes_sbml(path: Path) -> bool:
-    """Whether the model output ``path`` names an SBML file (``.xml``, ``.sbml``, ``.gz`` too)."""
-    from cobra_metalign.io import FORMATS
-
-    name = path.name.lower()
-    for suffix in _COMPRESSION:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return FORMATS.get(Path(name).suffix) == "sbml"
-
-
-def _patched(document: Any, plan: Any) -> Any:
-    """The input's SBML document with the plan written into it (see sbml_patch)."""
-    from cobra_metalign.sbml_patch import patch_document
-
-    return patch_document(document, plan)
-
-
 def _write_outputs(
     model: Any,
     audit: pd.DataFrame,
@@ -254,7 +237,7 @@ def _write_outputs(
             outputs["model"],
             lambda tmp: write_model(model, tmp, overwrite=True),
             label="model",
-            check=check_written_model,
+            check=functools.partial(check_written_model, baseline=input_path),
             replace=overwrite or in_place,
             mode=mode,
         ),
@@ -330,8 +313,8 @@ def fix(
     input is never changed unless --in-place. Review the audit, edit its
     decision column, and run `metalign apply MODEL AUDIT`.
     """
-    from cobra_metalign.alignment import align
-    from cobra_metalign.io import read_model_document
+    from cobra_metalign.alignment import align_for_output
+    from cobra_metalign.io import format_of, read_model_document
 
     if in_place and output is not None:
         raise click.UsageError("--in-place and --output exclude each other")
@@ -347,25 +330,21 @@ def fix(
     if not dry_run:
         _check_outputs(outputs, [model_path], overwrite, replace=("model",) if in_place else ())
     model, document = read_model_document(model_path)
-    # SBML to SBML: the plan is written into the input's own document
-    patch = document is not None and _writes_sbml(outputs["model"])
     catalog = _load_catalog(catalog_path)
-    result = align(
+    result, written = align_for_output(
         model,
+        document,
+        format_of(outputs["model"]),
         catalog,
         _load_encoder(encoder, adapter),
-        # the model was just read and nothing else holds it: no need for a copy
-        inplace=True,
         rename=not no_rename,
         accept_review=accept_review,
         add_xrefs=catalog if add_xrefs else False,
-        plan_only=patch,
     )
     _echo_summary(str(model_path), result.audit, result.reactions, METABOLITE_STATUSES)
     if dry_run:
         click.echo("dry run: nothing written")
         return
-    written = _patched(document, result.plan) if patch else result.model
     _write_outputs(
         written, result.audit, result.reactions, outputs, overwrite, model_path, in_place
     )
@@ -443,7 +422,7 @@ def apply(
     that does not fit MODEL (unknown or missing ids, a changed model) is refused.
     """
     from cobra_metalign.audit import apply_audit, read_audit
-    from cobra_metalign.io import read_model_document
+    from cobra_metalign.io import format_of, read_model_document
 
     defaults = (
         output_paths(output, None) if output is not None else output_paths(model_path, "curated")
@@ -457,7 +436,7 @@ def apply(
         _check_outputs(outputs, [model_path, audit_in], overwrite)
     audit = read_audit(audit_in)
     model, document = read_model_document(model_path)
-    patch = document is not None and _writes_sbml(outputs["model"])
+    patch = document is not None and format_of(outputs["model"]) == "sbml"
     catalog = _load_catalog(catalog_path)
     new_model, new_audit, reactions = apply_audit(
         model,
@@ -469,7 +448,9 @@ def apply(
         force=force,
     )
     if patch and not dry_run:
-        new_model = _patched(document, new_model)
+        from cobra_metalign.sbml_patch import patch_document
+
+        new_model = patch_document(document, new_model)
     _echo_summary(str(model_path), new_audit, reactions, METABOLITE_STATUSES)
     decisions = audit["decision"].value_counts()
     click.echo(

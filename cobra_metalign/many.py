@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import re
@@ -206,10 +207,15 @@ def _align_task(
     messages: list[str] = []
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
-        from cobra_metalign.alignment import align
+        from cobra_metalign.alignment import align_for_output
         from cobra_metalign.audit import write_audit, write_reactions
         from cobra_metalign.cache import Output, check_output_path, write_outputs
-        from cobra_metalign.io import check_written_model, read_model, write_model
+        from cobra_metalign.io import (
+            check_written_model,
+            format_of,
+            read_model_document,
+            write_model,
+        )
 
         with _collect_warnings() as messages:
             loaded_catalog = _worker_catalog(catalog)
@@ -225,20 +231,25 @@ def _align_task(
             overwrite = overwrite or job.replace
             for label, path in outputs.items():
                 check_output_path(path, label=label, inputs=[source], overwrite=overwrite)
-            model = read_model(source)
-            # The model was just read and is not used again: align it in place
-            # instead of copying it (same result as fix's copy, without its cost).
-            result = align(
-                model, loaded_catalog, loaded_encoder, inplace=True, rename=rename, **options
+            model, document = read_model_document(source)
+            # as `metalign fix` does: SBML to SBML patches the input's own document
+            result, written = align_for_output(
+                model,
+                document,
+                format_of(outputs["model"]),
+                loaded_catalog,
+                loaded_encoder,
+                rename=rename,
+                **options,
             )
             # all three files or none; the SBML is read back before it is moved into place
             write_outputs(
                 [
                     Output(
                         outputs["model"],
-                        lambda tmp: write_model(result.model, tmp, overwrite=True),
+                        lambda tmp: write_model(written, tmp, overwrite=True),
                         label="model",
-                        check=check_written_model,
+                        check=functools.partial(check_written_model, baseline=source),
                         replace=overwrite,
                     ),
                     Output(
