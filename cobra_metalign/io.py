@@ -734,10 +734,13 @@ def check_written_model(path: str | os.PathLike[str]) -> None:
     path = Path(path)
     if _format_from_name(path.name) != "sbml":
         return
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    document = libsbml.readSBMLFromString(data.decode("utf-8", errors="replace"))
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    if compressed:
+        with gzip.open(path, "rb") as handle:
+            document = libsbml.readSBMLFromString(handle.read().decode("utf-8", errors="replace"))
+    else:
+        document = libsbml.readSBMLFromFile(str(path))
     found = []
     kept = 0
     for index in range(document.getNumErrors()):
