@@ -54,8 +54,9 @@ __all__ = [
 CATALOG_FORMAT = "cobra_metalign.catalog/1"
 #: Name of the catalogue file in the package data and in the user cache.
 CATALOG_FILE = "catalog.json.gz"
-#: Largest decompressed catalogue file accepted (the packaged one is under 3 MB).
-MAX_CATALOG_BYTES = 256 * 1024**2
+#: Largest decompressed catalogue file accepted (the packaged one is under 3 MB, BiGG
+#: enriched with it about 10 MB).
+MAX_CATALOG_BYTES = 64 * 1024**2
 
 
 @dataclass(frozen=True)

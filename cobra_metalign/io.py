@@ -826,7 +826,9 @@ def check_written_model(
 
     SBML (``.xml``/``.sbml``, gzip or not, told by the name's suffix) is parsed
     by libsbml; any message of severity ERROR or FATAL fails the check (e.g.
-    characters XML 1.0 cannot hold). Other formats are not checked.
+    characters XML 1.0 cannot hold, a species without a compartment), except a
+    chemical formula that is not a valid SBML formula (the input's own data,
+    kept with a warning). Other formats are not checked.
 
     Parameters
     ----------

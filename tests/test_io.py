@@ -993,3 +993,76 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
 def test_write_creates_parent_folders(tmp_path):
     path = write_model(tiny_model(), tmp_path / "a" / "b" / "model.json")
     assert read_model(path).id == "tiny"
+
+
+# -------------------------------------------------- read-side safety (issue 14)
+def _json_model(tmp_path: Path, edit) -> Path:
+    data = json.loads(_json_text(tiny_model()))
+    edit(data)
+    return _write(tmp_path / "model.json", json.dumps(data))
+
+
+def _json_text(model: Model) -> str:
+    import io as text_io
+
+    buffer = text_io.StringIO()
+    cobra.io.save_json_model(model, buffer)
+    return buffer.getvalue()
+
+
+def test_formula_that_is_not_text_fails_at_read_naming_the_input(tmp_path):
+    """Issue 14 item 18: it failed only at write time, naming the output."""
+
+    def edit(data):
+        data["metabolites"][0]["formula"] = {"C": 6}
+
+    path = _json_model(tmp_path, edit)
+    error = _read_error(path)
+    assert str(path) in str(error) and "formula that is not text" in str(error)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_coefficients_are_refused(tmp_path, value):
+    def edit(data):
+        reaction = data["reactions"][0]
+        first = next(iter(reaction["metabolites"]))
+        reaction["metabolites"][first] = value
+
+    assert "coefficients must be finite" in str(_read_error(_json_model(tmp_path, edit)))
+
+
+def test_check_model_for_the_api():
+    model = tiny_model()
+    reaction = model.reactions[0]
+    met = next(iter(reaction.metabolites))
+    reaction.add_metabolites({met: math.nan}, combine=False)
+    with pytest.raises(ModelReadError, match="finite"):
+        model_io.check_model(model)
+    from cobra_metalign import align
+
+    with pytest.raises(ModelReadError, match="finite"):
+        align(model)
+
+
+def test_long_names_are_cut_for_matching_only():
+    model = tiny_model()
+    long_name = "D-Glucose " * 1000
+    model.metabolites[0].name = long_name
+    table = metabolite_table(model)
+    first = model.metabolites[0].id
+    assert len(table.loc[first, "name"]) == model_io.MAX_NAME_LENGTH
+    assert table.loc[first, "clean_name"] == ""
+    assert model.metabolites[0].name == long_name
+
+
+def test_check_written_model(tmp_path):
+    good = tmp_path / "good.xml"
+    write_model(tiny_model(), good)
+    model_io.check_written_model(good)
+    gz = tmp_path / "good.xml.gz"
+    write_model(tiny_model(), gz)
+    model_io.check_written_model(gz)
+    bad = _write(tmp_path / "bad.xml", good.read_text().replace('name="', 'name="\x01', 1))
+    with pytest.raises(ModelWriteError, match="cannot be read back"):
+        model_io.check_written_model(bad)
+    model_io.check_written_model(_write(tmp_path / "x.json", "not checked"))

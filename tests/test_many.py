@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from cobra_metalign import many
 from cobra_metalign.audit import STATUSES, read_audit
 from cobra_metalign.cli import main
+from cobra_metalign.errors import MetalignError
 from cobra_metalign.many import SUMMARY_COLUMNS, align_many
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml"
@@ -86,7 +87,11 @@ def test_align_many_local_cluster(inputs, tmp_path):
     assert list(written["status"]) == ["ok", "failed", "ok"]
     assert written.loc["broken", "error"] == broken["error"]
 
-    # Existing outputs are not replaced without overwrite: that model fails, alone.
+    # An earlier summary.tsv stops a new run before it starts (issue 14 item 11)...
+    with pytest.raises(MetalignError, match="summary.tsv already exists"):
+        align_many([inputs["sbml"]], outdir, workers=1)
+    # ...and without it, existing outputs are not replaced: that model fails, alone.
+    (outdir / "summary.tsv").unlink()
     again = align_many([inputs["sbml"]], outdir, workers=1)
     assert again.loc["textbook", "status"] == "failed"
     assert "already exists" in again.loc["textbook", "error"]
