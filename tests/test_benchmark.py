@@ -344,7 +344,6 @@ def test_benchmark_command_refuses_bad_gold(tmp_path):
 
 def test_encoder_baseline_is_labelled_by_adapter(textbook_gold, tmp_path):
     """The nearest-name baseline of an encoder, with and without a LoRA adapter."""
-    pytest.importorskip("peft")
     from tiny_models import character_vocab, tiny_megatron
 
     from cobra_metalign.catalog import Catalog, CatalogEntry

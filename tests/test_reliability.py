@@ -862,7 +862,6 @@ def test_fix_many_scheduler_address_is_checked(tmp_path: Path, good_files) -> No
 
 def test_fix_many_keeps_an_earlier_summary_and_resumes(tmp_path: Path, good_files) -> None:
     """Issue 14 items 11 and 19: summary.tsv is not replaced; --resume skips finished models."""
-    pytest.importorskip("distributed")
     from cobra_metalign.many import align_many
 
     models = []
@@ -1130,7 +1129,6 @@ def _adapter(folder: Path, config: dict, value: float = 0.01) -> Path:
 )
 def test_absurd_or_nan_adapters_are_refused(config, value, word, tmp_path: Path, good_files):
     """Issue 14 items 9 and 16."""
-    pytest.importorskip("peft")
     adapter = _adapter(tmp_path / "adapter", config, value)
     before = snapshot(tmp_path)
     result, elapsed = invoke(

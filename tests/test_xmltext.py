@@ -195,7 +195,6 @@ def test_merge_writes_readable_sbml(tmp_path):
 
 @pytest.mark.slow
 def test_fix_many_writes_readable_sbml(tmp_path):
-    pytest.importorskip("distributed")
     source = write_json(dirty_model(), tmp_path / "dirty.json")
     result = _run("fix-many", source, "-o", tmp_path / "out", "--workers", "1")
     assert result.exit_code == 0, result.output
