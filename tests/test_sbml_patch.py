@@ -326,3 +326,28 @@ def test_fidelity_on_every_sbml_model(shared_data: Path) -> None:
         if problems:
             failures[path.name] = problems[:5]
     assert failures == {}
+
+
+def test_apply_writes_the_patched_document_and_json_goes_through_cobra(
+    tiny: Path, tmp_path: Path
+) -> None:
+    from cobra_metalign.audit import read_audit, write_audit
+    from cobra_metalign.cli import main
+
+    runner = CliRunner()
+    first = tmp_path / "first.xml"
+    assert runner.invoke(main, ["fix", str(tiny), "-o", str(first)]).exit_code == 0
+    audit = read_audit(tmp_path / "first.audit.tsv")
+    audit["decision"] = ""
+    audit.loc["cpd00002_c", ["decision", "bigg_id"]] = ["accept", "atp"]
+    edited = tmp_path / "edited.audit.tsv"
+    write_audit(audit, edited)
+    curated = tmp_path / "curated.xml"
+    result = runner.invoke(main, ["apply", str(tiny), str(edited), "-o", str(curated)])
+    assert result.exit_code == 0, result.output
+    m = libsbml.readSBMLFromFile(str(curated)).getModel()
+    assert m.getSpecies("M_atp_c") is not None and m.getSpecies("M_cpd00027_c") is not None
+    assert m.isSetModelHistory() and m.getReaction("R_HEX1_seed").isSetKineticLaw()
+    as_json = tmp_path / "fixed.json"
+    assert runner.invoke(main, ["fix", str(tiny), "-o", str(as_json)]).exit_code == 0
+    assert "atp_c" in cobra.io.load_json_model(str(as_json)).metabolites
