@@ -147,6 +147,12 @@ def sbml_species_id(cobra_id: str, prefixed: bool) -> str:
     return sid
 
 
+def _items(listing: Any) -> list[Any]:
+    """The elements of a libsbml ListOf (faster than iterating the SWIG wrapper)."""
+    get = listing.get
+    return [get(index) for index in range(listing.size())]
+
+
 # ------------------------------------------------------------------ math
 def _rename_math(node: Any, mapping: Mapping[str, str], shadowed: frozenset[str]) -> bool:
     changed = False
@@ -231,7 +237,7 @@ def _involves(reaction: Any, species: set[str]) -> bool:
         reaction.getListOfProducts(),
         reaction.getListOfModifiers(),
     ):
-        for reference in listing:
+        for reference in _items(listing):
             if reference.getSpecies() in species:
                 return True
     return False
@@ -244,7 +250,7 @@ def _rename_in_reaction(reaction: Any, mapping: Mapping[str, str]) -> None:
         reaction.getListOfProducts(),
         reaction.getListOfModifiers(),
     ):
-        for reference in listing:
+        for reference in _items(listing):
             new = mapping.get(reference.getSpecies())
             if new is not None:
                 reference.setSpecies(new)
@@ -373,16 +379,27 @@ def _existing_keys(species: Any) -> set[tuple[str, str] | str]:
 
 
 class _MetaIds:
-    """Fresh metaids, unique in the document."""
+    """Fresh metaids, unique in the document; the document's ids, collected when first needed."""
 
-    def __init__(self, taken: set[str]) -> None:
-        self.taken = taken
+    def __init__(self, document: Any) -> None:
+        self.document = document
+        self._ids: tuple[set[str], set[str]] | None = None
+
+    def _collect(self) -> tuple[set[str], set[str]]:
+        if self._ids is None:
+            self._ids = _ids(self.document)
+        return self._ids
+
+    @property
+    def sids(self) -> set[str]:
+        return self._collect()[0]
 
     def new(self, sid: str) -> str:
+        taken = self._collect()[1]
         candidate, number = f"metalign_{sid}", 2
-        while candidate in self.taken:
+        while candidate in taken:
             candidate, number = f"metalign_{sid}_{number}", number + 1
-        self.taken.add(candidate)
+        taken.add(candidate)
         return candidate
 
 
@@ -549,12 +566,12 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
     removed = [sid_of[m] for m in merged_into]
     removed_set = set(removed)
     _refuse_set_species(sbml_model, removed)
-    sids, metaids = _ids(document)
-    _check_new_ids(sids, mapping, removed_set)
+    new_metaid = _MetaIds(document)
+    if mapping:
+        _check_new_ids(new_metaid.sids, mapping, removed_set)
     patched = PatchedDocument(document=document)
 
     # 1. annotations and notes, on the species objects (before removal and renaming)
-    new_metaid = _MetaIds(metaids)
     style = _uri_style(sbml_model)
     notes_of = plan.notes
     for unit in plan.units:
@@ -578,7 +595,7 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
 
     # 2. reactions: join merged references, then follow the new ids
     survivors = {sid_of[u.survivor] for u in plan.units if u.merged}
-    for reaction in sbml_model.getListOfReactions():
+    for reaction in _items(sbml_model.getListOfReactions()):
         if removed_set and _involves(reaction, removed_set):
             _merge_references(reaction, mapping, survivors)
             patched.reactions.append(reaction.getId())
@@ -629,12 +646,12 @@ def _elements(sbml_model: Any) -> Iterable[Any]:
         sbml_model.getListOfEvents(),
     ]
     for listing in lists:
-        yield from listing
-    for reaction in sbml_model.getListOfReactions():
+        yield from _items(listing)
+    for reaction in _items(sbml_model.getListOfReactions()):
         yield reaction
-        yield from reaction.getListOfReactants()
-        yield from reaction.getListOfProducts()
-        yield from reaction.getListOfModifiers()
+        yield from _items(reaction.getListOfReactants())
+        yield from _items(reaction.getListOfProducts())
+        yield from _items(reaction.getListOfModifiers())
     fbc = sbml_model.getPlugin("fbc")
     if fbc is not None:
         if hasattr(fbc, "getListOfGeneProducts"):
