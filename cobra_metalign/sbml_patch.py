@@ -411,6 +411,9 @@ def _add_terms(species: Any, terms: list[Any], metaids: _MetaIds) -> bool:
         return False
     if not species.isSetMetaId():
         species.setMetaId(metaids.new(species.getId()))
+    if species.isSetAnnotation():
+        # before the terms change: reading the annotation afterwards rebuilds it (slow)
+        _ensure_rdf_namespaces(species)
     for term in terms:
         result = species.addCVTerm(term)
         if result != libsbml.LIBSBML_OPERATION_SUCCESS:
@@ -418,7 +421,6 @@ def _add_terms(species: Any, terms: list[Any], metaids: _MetaIds) -> bool:
                 f"cannot annotate species {species.getId()}: "
                 f"{libsbml.OperationReturnValue_toString(result)}"
             )
-    _ensure_rdf_namespaces(species)
     return True
 
 
@@ -574,12 +576,11 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
     # 1. annotations and notes, on the species objects (before removal and renaming)
     style = _uri_style(sbml_model)
     notes_of = plan.notes
+    by_id = {species.getId(): species for species in _items(sbml_model.getListOfSpecies())}
     for unit in plan.units:
-        species = sbml_model.getSpecies(sid_of[unit.survivor])
+        species = by_id[sid_of[unit.survivor]]
         have = _existing_keys(species)
-        terms = _merged_terms(
-            species, [sbml_model.getSpecies(sid_of[m]) for m in unit.merged], have
-        )
+        terms = _merged_terms(species, [by_id[sid_of[m]] for m in unit.merged], have)
         resources = []
         for namespace, values in plan.annotations.get(unit.survivor, {}).items():
             for value in values:
@@ -609,7 +610,7 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
     for old, new in mapping.items():
         if old in removed_set:
             continue
-        result = sbml_model.getSpecies(old).setId(new)
+        result = by_id[old].setId(new)
         if result != libsbml.LIBSBML_OPERATION_SUCCESS:
             raise ModelWriteError(f"cannot rename species {old} to {new}")
         patched.renamed[old] = new
