@@ -17,7 +17,8 @@ the model, as DESIGN.md ("Rewriting") says:
 * automatic plans (the matcher's, not a curator's) never merge members whose names
   differ by a stereo or specificity descriptor, whose heavy-atom formulas differ,
   whose formulas use R-group or polymer notation that cannot be compared, or
-  whose charges differ on one formula; such members stay ``REVIEW`` with the
+  whose charges differ on one formula, nor a boundary copy (``X_b``,
+  ``X_e_boundary``) with the metabolite it bounds; such members stay ``REVIEW`` with the
   reason. An accepted row whose evidence is only similarity (TF-IDF, encoder) or
   an InChIKey skeleton is ``REVIEW`` too;
 * a target id already held by a metabolite that keeps it (and is not part of the
@@ -79,6 +80,7 @@ __all__ = [
     "build_audit",
     "normalize_matches",
     "hard_evidence",
+    "boundary_copy",
 ]
 
 #: Key of the survivor's notes that records the original ids of a renamed or merged metabolite.
@@ -607,9 +609,27 @@ def make_plan(
     return plan
 
 
+def boundary_copy(met_id: str, compartment: str | None) -> bool:
+    """Whether a metabolite is the boundary copy of another (``X_b``, ``X_e_boundary``).
+
+    Examples
+    --------
+    >>> boundary_copy("so4_e_boundary", "e"), boundary_copy("ac_b", "e"), boundary_copy("ac_e", "e")
+    (True, True, False)
+    """
+    decoded = decode_sbml_id(met_id)
+    base, _ = split_id(met_id, compartment)
+    return decoded.endswith("_boundary") or base.endswith(("_b", "_boundary"))
+
+
 def _guard(plan: RewritePlan, survivor: Any, member: Any) -> str:
     """Why ``member`` must not be merged into ``survivor`` automatically ("" if it may)."""
     from cobra_metalign.chem import compare_formulas
+
+    if boundary_copy(survivor.id, survivor.compartment) != boundary_copy(
+        member.id, member.compartment
+    ):
+        return "a boundary copy is not the metabolite it bounds"
 
     outcome = compare_formulas(survivor.formula, member.formula, survivor.charge, member.charge)
     if outcome in _FORMULA_BLOCKS:
@@ -893,6 +913,10 @@ def check_plan(plan: RewritePlan) -> None:
             continue
         survivor = plan.records[unit.survivor]
         for member in unit.merged:
+            if boundary_copy(member, plan.compartment[member]) != boundary_copy(
+                unit.survivor, plan.compartment[unit.survivor]
+            ):
+                _violation(member, f"automatic merge of a boundary copy with {unit.survivor}")
             record = plan.records[member]
             outcome = compare_formulas(
                 survivor.formula, record.formula, survivor.charge, record.charge

@@ -147,6 +147,12 @@ def sbml_species_id(cobra_id: str, prefixed: bool) -> str:
     return sid
 
 
+def _items(listing: Any) -> list[Any]:
+    """The elements of a libsbml ListOf (faster than iterating the SWIG wrapper)."""
+    get = listing.get
+    return [get(index) for index in range(listing.size())]
+
+
 # ------------------------------------------------------------------ math
 def _rename_math(node: Any, mapping: Mapping[str, str], shadowed: frozenset[str]) -> bool:
     changed = False
@@ -225,30 +231,46 @@ def _merge_references(reaction: Any, rename: Mapping[str, str], survivors: set[s
         modifiers.remove(index)
 
 
+def _involves(reaction: Any, species: set[str]) -> bool:
+    for listing in (
+        reaction.getListOfReactants(),
+        reaction.getListOfProducts(),
+        reaction.getListOfModifiers(),
+    ):
+        for reference in _items(listing):
+            if reference.getSpecies() in species:
+                return True
+    return False
+
+
+def _rename_in_reaction(reaction: Any, mapping: Mapping[str, str]) -> None:
+    """Point the species references and kinetic law of a reaction at the new ids."""
+    for listing in (
+        reaction.getListOfReactants(),
+        reaction.getListOfProducts(),
+        reaction.getListOfModifiers(),
+    ):
+        for reference in _items(listing):
+            new = mapping.get(reference.getSpecies())
+            if new is not None:
+                reference.setSpecies(new)
+            if (
+                reference.getLevel() == 2
+                and hasattr(reference, "isSetStoichiometryMath")
+                and reference.isSetStoichiometryMath()
+            ):
+                _patch_math(reference.getStoichiometryMath(), mapping)
+    if reaction.isSetKineticLaw():
+        law = reaction.getKineticLaw()
+        local = frozenset(law.getParameter(i).getId() for i in range(law.getNumParameters()))
+        local |= frozenset(
+            law.getLocalParameter(i).getId() for i in range(law.getNumLocalParameters())
+        )
+        _patch_math(law, mapping, local)
+
+
 def _rename_references(sbml_model: Any, mapping: Mapping[str, str]) -> None:
-    """Point every species reference of the document at the new ids."""
-    for reaction in sbml_model.getListOfReactions():
-        for listing in (
-            reaction.getListOfReactants(),
-            reaction.getListOfProducts(),
-            reaction.getListOfModifiers(),
-        ):
-            for index in range(listing.size()):
-                reference = listing.get(index)
-                new = mapping.get(reference.getSpecies())
-                if new is not None:
-                    reference.setSpecies(new)
-                if reference.getLevel() == 2 and hasattr(reference, "isSetStoichiometryMath"):
-                    if reference.isSetStoichiometryMath():
-                        _patch_math(reference.getStoichiometryMath(), mapping)
-        if reaction.isSetKineticLaw():
-            law = reaction.getKineticLaw()
-            local = frozenset(
-                law.getParameter(i).getId() for i in range(law.getNumParameters())
-            ) | frozenset(
-                law.getLocalParameter(i).getId() for i in range(law.getNumLocalParameters())
-            )
-            _patch_math(law, mapping, local)
+    """Point every reference outside reactions at the new ids."""
     for rule in sbml_model.getListOfRules():
         if rule.isSetVariable() and rule.getVariable() in mapping:
             rule.setVariable(mapping[rule.getVariable()])
@@ -357,23 +379,27 @@ def _existing_keys(species: Any) -> set[tuple[str, str] | str]:
 
 
 class _MetaIds:
-    """Fresh metaids, unique in the document."""
+    """Fresh metaids, unique in the document; the document's ids, collected when first needed."""
 
     def __init__(self, document: Any) -> None:
         self.document = document
-        self.taken: set[str] | None = None
+        self._ids: tuple[set[str], set[str]] | None = None
+
+    def _collect(self) -> tuple[set[str], set[str]]:
+        if self._ids is None:
+            self._ids = _ids(self.document)
+        return self._ids
+
+    @property
+    def sids(self) -> set[str]:
+        return self._collect()[0]
 
     def new(self, sid: str) -> str:
-        if self.taken is None:
-            self.taken = {
-                e.getMetaId() for e in self.document.getListOfAllElements() if e.isSetMetaId()
-            }
-            if self.document.isSetMetaId():
-                self.taken.add(self.document.getMetaId())
+        taken = self._collect()[1]
         candidate, number = f"metalign_{sid}", 2
-        while candidate in self.taken:
+        while candidate in taken:
             candidate, number = f"metalign_{sid}_{number}", number + 1
-        self.taken.add(candidate)
+        taken.add(candidate)
         return candidate
 
 
@@ -385,6 +411,9 @@ def _add_terms(species: Any, terms: list[Any], metaids: _MetaIds) -> bool:
         return False
     if not species.isSetMetaId():
         species.setMetaId(metaids.new(species.getId()))
+    if species.isSetAnnotation():
+        # before the terms change: reading the annotation afterwards rebuilds it (slow)
+        _ensure_rdf_namespaces(species)
     for term in terms:
         result = species.addCVTerm(term)
         if result != libsbml.LIBSBML_OPERATION_SUCCESS:
@@ -392,7 +421,6 @@ def _add_terms(species: Any, terms: list[Any], metaids: _MetaIds) -> bool:
                 f"cannot annotate species {species.getId()}: "
                 f"{libsbml.OperationReturnValue_toString(result)}"
             )
-    _ensure_rdf_namespaces(species)
     return True
 
 
@@ -538,63 +566,51 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
         for member in unit.merged:
             mapping[sid_of[member]] = new
     removed = [sid_of[m] for m in merged_into]
+    removed_set = set(removed)
     _refuse_set_species(sbml_model, removed)
-    _check_new_ids(document, mapping, set(removed))
+    new_metaid = _MetaIds(document)
+    if mapping:
+        _check_new_ids(new_metaid.sids, mapping, removed_set)
     patched = PatchedDocument(document=document)
 
-    # 1. merges inside reactions, before ids change
-    survivors = {sid_of[u.survivor] for u in plan.units if u.merged}
-    removed_set = set(removed)
-    for reaction in sbml_model.getListOfReactions():
-        involved = False
-        for listing in (
-            reaction.getListOfReactants(),
-            reaction.getListOfProducts(),
-            reaction.getListOfModifiers(),
-        ):
-            for index in range(listing.size()):
-                if listing.get(index).getSpecies() in removed_set:
-                    involved = True
-                    break
-            if involved:
-                break
-        if involved:
-            _merge_references(reaction, mapping, survivors)
-            patched.reactions.append(reaction.getId())
-
-    # 2. annotations and notes, on the species objects (before removal)
-    metaids = _MetaIds(document)
+    # 1. annotations and notes, on the species objects (before removal and renaming)
     style = _uri_style(sbml_model)
     notes_of = plan.notes
+    by_id = {species.getId(): species for species in _items(sbml_model.getListOfSpecies())}
     for unit in plan.units:
-        species = sbml_model.getSpecies(sid_of[unit.survivor])
+        species = by_id[sid_of[unit.survivor]]
         have = _existing_keys(species)
-        terms = _merged_terms(
-            species, [sbml_model.getSpecies(sid_of[m]) for m in unit.merged], have
-        )
-        added = plan.annotations.get(unit.survivor, {})
+        terms = _merged_terms(species, [by_id[sid_of[m]] for m in unit.merged], have)
         resources = []
-        for namespace, values in added.items():
+        for namespace, values in plan.annotations.get(unit.survivor, {}).items():
             for value in values:
                 if (namespace, value) not in have:
                     have.add((namespace, value))
                     resources.append(style.format(ns=namespace, value=value))
         if resources:
             terms.append(_new_term(libsbml.BQB_IS, resources))
-        if _add_terms(species, terms, metaids):
+        if _add_terms(species, terms, new_metaid):
             patched.annotated.append(final_sid[unit.survivor])
         if unit.survivor in notes_of:
             _add_notes(species, notes_of[unit.survivor])
 
-    # 3. remove merged species, rename the rest, follow every reference
+    # 2. reactions: join merged references, then follow the new ids
+    survivors = {sid_of[u.survivor] for u in plan.units if u.merged}
+    for reaction in _items(sbml_model.getListOfReactions()):
+        if removed_set and _involves(reaction, removed_set):
+            _merge_references(reaction, mapping, survivors)
+            patched.reactions.append(reaction.getId())
+        if mapping:
+            _rename_in_reaction(reaction, mapping)
+
+    # 3. remove merged species, rename the rest, follow every other reference
     for sid in removed:
         sbml_model.removeSpecies(sid)
     patched.removed = removed
     for old, new in mapping.items():
         if old in removed_set:
             continue
-        species = sbml_model.getSpecies(old)
-        result = species.setId(new)
+        result = by_id[old].setId(new)
         if result != libsbml.LIBSBML_OPERATION_SUCCESS:
             raise ModelWriteError(f"cannot rename species {old} to {new}")
         patched.renamed[old] = new
@@ -612,19 +628,66 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
     return patched
 
 
-def _check_new_ids(document: Any, mapping: Mapping[str, str], removed: set[str]) -> None:
+def _elements(sbml_model: Any) -> Iterable[Any]:
+    """The model and its elements that carry SIds or metaids, walked list by list.
+
+    (``getListOfAllElements`` returns a linked list whose indexing is linear: a
+    walk over it is quadratic.)
+    """
+    yield sbml_model
+    lists = [
+        sbml_model.getListOfFunctionDefinitions(),
+        sbml_model.getListOfUnitDefinitions(),
+        sbml_model.getListOfCompartments(),
+        sbml_model.getListOfSpecies(),
+        sbml_model.getListOfParameters(),
+        sbml_model.getListOfInitialAssignments(),
+        sbml_model.getListOfRules(),
+        sbml_model.getListOfConstraints(),
+        sbml_model.getListOfEvents(),
+    ]
+    for listing in lists:
+        yield from _items(listing)
+    for reaction in _items(sbml_model.getListOfReactions()):
+        yield reaction
+        yield from _items(reaction.getListOfReactants())
+        yield from _items(reaction.getListOfProducts())
+        yield from _items(reaction.getListOfModifiers())
+    fbc = sbml_model.getPlugin("fbc")
+    if fbc is not None:
+        if hasattr(fbc, "getListOfGeneProducts"):
+            yield from fbc.getListOfGeneProducts()
+        for objective in fbc.getListOfObjectives():
+            yield objective
+            yield from objective.getListOfFluxObjectives()
+    groups = sbml_model.getPlugin("groups")
+    if groups is not None:
+        for group in groups.getListOfGroups():
+            yield group
+            yield from group.getListOfMembers()
+    layout = sbml_model.getPlugin("layout")
+    if layout is not None:
+        yield from layout.getListOfLayouts()
+
+
+def _ids(document: Any) -> tuple[set[str], set[str]]:
+    """The SIds and the metaids of the document's elements."""
+    sids, metaids = set(), set()
+    if document.isSetMetaId():
+        metaids.add(document.getMetaId())
+    for element in _elements(document.getModel()):
+        if element.isSetIdAttribute():
+            sids.add(element.getIdAttribute())
+        if element.isSetMetaId():
+            metaids.add(element.getMetaId())
+    return sids, metaids
+
+
+def _check_new_ids(sids: set[str], mapping: Mapping[str, str], removed: set[str]) -> None:
     """A new id must not be the id of another element of the document."""
     new_ids = {new for old, new in mapping.items() if old not in removed}
-    if not new_ids:
-        return
-    changing = set(mapping)
-    clash = []
-    for element in document.getListOfAllElements():
-        if element.isSetIdAttribute():
-            sid = element.getIdAttribute()
-            if sid in new_ids and sid not in changing:
-                clash.append(sid)
+    clash = sorted((new_ids & sids) - set(mapping))
     if clash:
         raise ModelWriteError(
-            f"new species ids {sorted(clash)[:5]} are already ids of other elements of the document"
+            f"new species ids {clash[:5]} are already ids of other elements of the document"
         )

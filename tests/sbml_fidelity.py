@@ -30,6 +30,19 @@ def _substitute(text: str, mapping: dict[str, str]) -> str:
     return _ATTR.sub(lambda m: m.group(1) + mapping.get(m.group(2), m.group(2)) + m.group(3), text)
 
 
+_MEMBERS = re.compile(r"(<(?:\w+:)?listOfMembers[^>]*>)(.*?)(</(?:\w+:)?listOfMembers>)", re.S)
+
+
+def _dedupe_members(text: str) -> str:
+    """A merge may make two members of a group one: keep the first."""
+
+    def once(match: re.Match) -> str:
+        lines = list(dict.fromkeys(match.group(2).splitlines(keepends=True)))
+        return match.group(1) + "".join(lines) + match.group(3)
+
+    return _MEMBERS.sub(once, text)
+
+
 def _resources(species) -> set[str]:
     found = set()
     for term in species.getCVTerms() or ():
@@ -138,7 +151,7 @@ def unexplained_differences(
         for listing in (clone.getListOfSpecies(), clone.getListOfReactions()):
             while listing.size():
                 listing.remove(0)
-    text_a, text_b = _substitute(ca.toSBML(), final), cb.toSBML()
+    text_a, text_b = _dedupe_members(_substitute(ca.toSBML(), final)), cb.toSBML()
     if text_a != text_b:
         lines_a, lines_b = text_a.splitlines(), text_b.splitlines()
         diff = [f"{x!r} -> {y!r}" for x, y in zip(lines_a, lines_b) if x != y][:3]

@@ -290,3 +290,22 @@ def test_renaming_is_not_confused_by_metabolites_named_like_temporary_ids() -> N
         for reaction in met.reactions:
             assert coefficients[reaction.forward_variable] == reaction.metabolites[met]
     assert new.reactions.R2.metabolites[new.metabolites.a_c] == 2
+
+
+def test_boundary_copy_is_never_merged_automatically() -> None:
+    model = cobra.Model("iaf692")
+    add(model, "so4_e", "e", name="Sulfate", formula="O4S", charge=-2)
+    add(model, "so4_e_boundary", "e", name="Sulfate", formula="O4S", charge=-2)
+    react(model, "EX_so4_e", {"so4_e": -1, "so4_e_boundary": 1})
+    rows = {
+        "so4_e": {"bigg_id": "so4"},
+        "so4_e_boundary": {"bigg_id": "so4", "duplicate_of": "so4_e"},
+    }
+    new, audit, flagged = apply_matches(model, matches(model, **rows))
+    assert audit.loc["so4_e_boundary", "status"] == "REVIEW"
+    assert "boundary copy" in audit.loc["so4_e_boundary", "comment"]
+    assert len(new.reactions.EX_so4_e.metabolites) == 2 and flagged.empty
+    plan = _plan(model, **rows)
+    plan.units = [MergeUnit(("so4_e", "so4_e_boundary"), "so4", "so4_e", "e")]
+    with pytest.raises(PlanInvariantError, match="so4_e_boundary.*boundary copy"):
+        check_plan(plan)
