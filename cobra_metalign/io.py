@@ -1025,6 +1025,22 @@ def _formulas_fbc_can_hold(model: cobra.Model) -> Iterator[None]:
             met.notes = notes
 
 
+@contextlib.contextmanager
+def _without_unused_blank_compartment(model: cobra.Model) -> Iterator[None]:
+    """Leave out a compartment with an empty id (cobra makes one from JSON) that nothing uses.
+
+    SBML ids cannot be empty: written, it makes the file invalid.
+    """
+    compartments = model._compartments  # cobra offers no public way to drop one
+    blank = "" in compartments and not any(not m.compartment for m in model.metabolites)
+    name = compartments.pop("") if blank else None
+    try:
+        yield
+    finally:
+        if blank:
+            compartments[""] = name
+
+
 def _serialize(model: cobra.Model, fmt: str) -> bytes:
     """The bytes of ``model`` in ``fmt``; deterministic for a given model."""
     to_bytes = getattr(model, "to_bytes", None)
@@ -1036,7 +1052,7 @@ def _serialize(model: cobra.Model, fmt: str) -> bytes:
         return to_bytes()
     if fmt == "sbml":
         buffer = io.StringIO()
-        with _formulas_fbc_can_hold(model):
+        with _formulas_fbc_can_hold(model), _without_unused_blank_compartment(model):
             cobra.io.write_sbml_model(model, buffer)
         text = buffer.getvalue()
         if len(model.groups):
