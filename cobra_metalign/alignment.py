@@ -508,7 +508,9 @@ def premerge(
     if join and len(aligned) > 1:
         joins, renames = join_metabolites(aligned, mapped)
         for (name, old), new in renames.items():
-            original[name][new] = original[name].pop(old, old)
+            moved = original[name].pop(old, old)
+            earlier = original[name].get(new)
+            original[name][new] = f"{earlier},{moved}" if earlier else moved
     else:
         joins = pd.DataFrame(columns=list(JOIN_COLUMNS))
     non_empty = [frame for frame in audits if len(frame)]

@@ -433,41 +433,48 @@ def join_metabolites(
                 reason,
             ]
         )
-    # Group targets and renames.
+    for (model_name, met_id), apart in new_ids.items():
+        met = models[model_name].metabolites.get_by_id(met_id)
+        met.notes = {**met.notes, "metalign_kept_apart_from": met_id}
+        met.id = apart
+    # Group targets and renames: per model, the keeper (its mapped member, else its only
+    # member) takes the target id; a second member of the same model is merged into it.
+    renames: dict[tuple[str, str], str] = {}
     merges: list[tuple[str, str, str]] = []
     for members in groups.members.values():
-        if len(members) < 2 or len({r.met_id for r in members}) == 1:
+        current = {r.key: new_ids.get(r.key, r.met_id) for r in members}
+        if len(members) < 2 or len(set(current.values())) == 1:
             continue
         members = sorted(members, key=lambda r: (not r.bigg_id, order[r.model]))
-        target = new_ids.get(members[0].key, members[0].met_id)
-        in_group = {r.key for r in members}
-        for member in members[1:]:
-            if member.met_id == target or member.key in new_ids:
-                continue
-            if target in models[member.model].metabolites:
-                if (member.model, target) in in_group:
-                    merges.append((member.model, member.met_id, target))
-                    continue
+        target = current[members[0].key]
+        by_model: dict[str, list[MetaboliteRecord]] = defaultdict(list)
+        for member in members:
+            by_model[member.model].append(member)
+        for model_name, own in by_model.items():
+            keeper, others = own[0], own[1:]
+            taken = target in models[model_name].metabolites and current[keeper.key] != target
+            if taken and target not in {current[r.key] for r in own}:
                 logger.warning(
                     "Not joining %s of %s into %s: that id is another metabolite of the model",
-                    member.met_id,
-                    member.model,
+                    keeper.met_id,
+                    model_name,
                     target,
                 )
                 continue
-            new_ids[member.key] = target
-    for (model_name, met_id), target in list(new_ids.items()):
+            if current[keeper.key] != target:
+                renames[keeper.key] = target
+            for other in others:
+                merges.append((model_name, current[other.key], target))
+                renames.pop(other.key, None)
+                new_ids[other.key] = target
+    for (model_name, met_id), target in renames.items():
         model = models[model_name]
-        met = model.metabolites.get_by_id(met_id)
-        if target in model.metabolites:
-            logger.warning("Not joining %s of %s: %s is taken", met_id, model_name, target)
-            del new_ids[(model_name, met_id)]
-            continue
+        met = model.metabolites.get_by_id(new_ids.get((model_name, met_id), met_id))
         met.notes = {**met.notes, "metalign_joined_from": met_id}
         met.id = target
+        new_ids[(model_name, met_id)] = target
     for model_name, met_id, target in merges:
         _merge_into(models[model_name], met_id, target)
-        new_ids[(model_name, met_id)] = target
     for model in models.values():
         model.repair()
     frame = pd.DataFrame(rows, columns=list(JOIN_COLUMNS[:6]) + ["reason"])
