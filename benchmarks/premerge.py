@@ -8,7 +8,7 @@ Two four-way sets, each merged with ``merge_models`` and default options:
   iAF692) plus their ModelSEED translations, made here at run time with
   ../shared/data/reference/modelseed_to_bigg_aliases.tsv (ids ``cpdNNNNN_c0``,
   compartments ``c0``/``e0`` named ``Cytosol_0``/``Extracellular_0``, ModelSEED names
-  and formulas, no annotations: like a ModelSEED download). Never written to disk.
+  and formulas, a ``seed.compound`` annotation and nothing else). Never written to disk.
 
 For each set the merged model is checked by code written here, not the package's:
 
@@ -235,20 +235,20 @@ def seed_translation(model: cobra.Model, name: str) -> cobra.Model:
         )
         row = table.get(base)
         met.annotation = {}
-        if row is not None:
-            new_ids[met] = f"{row['seed_id']}_{code}0"
-            met.name = f"{row['name']}_{code}0"
-            met.formula = row["formula"] or None
-        else:
-            met.name = f"{met.name}_{code}0"
         met.compartment = f"{code}0"
+        if row is not None:
+            new_ids[met] = (f"{row['seed_id']}_{code}0", row)
+        met.name = f"{met.name}_{code}0"
     taken = {m.id for m in copy.metabolites}
-    for met, new in new_ids.items():
+    for met, (new, row) in new_ids.items():
         if new in taken:
-            continue  # two BiGG ids with one SEED id: the second keeps its BiGG id
+            continue  # two BiGG ids with one SEED id: the second keeps its BiGG id and name
         taken.discard(met.id)
         met.id = new
         taken.add(new)
+        met.annotation = {"seed.compound": row["seed_id"]}
+        met.name = f"{row['name']}_{met.compartment}"
+        met.formula = row["formula"] or None
     copy.repair()
     copy.compartments = {f"{code}0": words.get(code, code) for code in set(codes.values())}
     for reaction in copy.reactions:

@@ -496,7 +496,7 @@ def premerge(
             frame = match(work, catalog=catalog, encoder=encoder, **match_options)
         # No merge of different heavy-atom formulas, whatever the matcher proposed.
         known = catalog if isinstance(catalog, Catalog) else None
-        frame, vetoed[name] = veto_formula_merges(work, frame, known)
+        frame, vetoed[name] = veto_formula_merges(work, frame, known, name)
         result = align(work, matches=frame, **options)
         aligned[name], results[name] = result.model, result
         mapped[name], original[name] = _mapped_and_original(result.audit, known)

@@ -212,7 +212,7 @@ def _fits(formula: str, charge, catalogue_formulas) -> bool:
 
 
 def veto_formula_merges(
-    model, matches: pd.DataFrame, catalog=None
+    model, matches: pd.DataFrame, catalog=None, model_name: str | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
     """Demote to ``review`` accepted matches that would merge different heavy-atom formulas.
 
@@ -229,6 +229,8 @@ def veto_formula_merges(
     matches : pandas.DataFrame
         The matcher's frame (indexed by metabolite id).
     catalog : Catalog, optional
+    model_name : str, optional
+        How the log names the model (default its id).
 
     Returns
     -------
@@ -269,7 +271,7 @@ def veto_formula_merges(
                 met_id,
                 formulas[met_id][0],
                 bigg_id,
-                model.id,
+                model_name or model.id,
             )
     return frame, demoted
 
