@@ -377,13 +377,17 @@ def _with_model_level(frame: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
 
 def _mapped_and_original(
     audit: pd.DataFrame, catalog: Any = None
-) -> tuple[dict[str, str], dict[str, str]]:
-    """{aligned id: applied compound} and {aligned id: original ids} from one audit."""
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """{aligned id: applied compound}, {aligned id: original ids}, {aligned id: proposal}."""
     mapped: dict[str, str] = {}
+    proposed: dict[str, str] = {}
     original: dict[str, list[str]] = defaultdict(list)
     for met_id, row in audit.iterrows():
         new_id = str(row["new_id"] or met_id)
         original[new_id].append(str(met_id))
+        if row["status"] not in MAPPED_STATUSES and row["bigg_id"]:
+            bigg_id = str(row["bigg_id"])
+            proposed[new_id] = catalog.canonical(bigg_id) if catalog is not None else bigg_id
         if row["status"] in MAPPED_STATUSES and row["bigg_id"]:
             # Equivalent BiGG ids (a23op, 3a2oprop) name one compound: the catalogue's
             # canonical id, else the smallest of the audit's equivalents.
@@ -393,7 +397,7 @@ def _mapped_and_original(
             else:
                 equivalents = [e.strip() for e in str(row.get("equivalents", "")).split(";")]
                 mapped[new_id] = min([bigg_id, *(e for e in equivalents if e)])
-    return mapped, {k: ",".join(v) for k, v in original.items()}
+    return mapped, {k: ",".join(v) for k, v in original.items()}, proposed
 
 
 def premerge(
@@ -483,6 +487,7 @@ def premerge(
     mapped: dict[str, dict[str, str]] = {}
     original: dict[str, dict[str, str]] = {}
     vetoed: dict[str, list[str]] = {}
+    proposed: dict[str, dict[str, str]] = {}
     audits, flagged, fingerprints = [], [], {}
     for name, model in pairs:
         work = model.copy()
@@ -499,14 +504,14 @@ def premerge(
         frame, vetoed[name] = veto_formula_merges(work, frame, known, name)
         result = align(work, matches=frame, **options)
         aligned[name], results[name] = result.model, result
-        mapped[name], original[name] = _mapped_and_original(result.audit, known)
+        mapped[name], original[name], proposed[name] = _mapped_and_original(result.audit, known)
         fingerprints[name] = result.audit.attrs.get("model_fingerprint", "")
         audits.append(_with_model_level(result.audit, name, "metabolite_id"))
         reactions = result.reactions if len(result.reactions) else empty_reactions()
         flagged.append(_with_model_level(reactions, name, "reaction_id"))
         logger.info("Pre-merge: aligned %s (%s)", name, result)
     if join and len(aligned) > 1:
-        joins, renames = join_metabolites(aligned, mapped)
+        joins, renames = join_metabolites(aligned, mapped, proposed)
         for (name, old), new in renames.items():
             moved = original[name].pop(old, old)
             earlier = original[name].get(new)

@@ -83,9 +83,10 @@ JOIN_COLUMNS = (
     "other_merged_id",
 )
 
-_STRENGTH = {"inchikey": 0, "xref": 1, "name": 2}
+_STRENGTH = {"inchikey": 0, "xref": 1, "name": 2, "proposal": 3}
 #: Evidence kinds in the join table: ``bigg`` (same applied id), ``inchikey``, ``xref``,
-#: ``name``, ``compound`` (the same pair joined in another compartment).
+#: ``name``, ``proposal`` (the matcher proposed, unapplied, the BiGG id another model
+#: applied, and the names agree), ``compound`` (the same pair joined in another compartment).
 _FORMULA_OK = ("equal", "ok")
 
 
@@ -312,6 +313,10 @@ class _Groups:
             biggs = {r.bigg_id for r in left + right if r.bigg_id}
             if len(biggs) > 1:
                 return "would join different BiGG ids " + ", ".join(sorted(biggs))
+            # Transitively too: never two specific formulas with other heavy atoms.
+            formulas = {r.formula for r in left + right if _specific(r.formula)}
+            if len({_heavy(f) for f in formulas}) > 1:
+                return "would join different heavy-atom formulas " + ", ".join(sorted(formulas))
         self.parent[rb] = ra
         self.members[ra] = left + right
         del self.members[rb]
@@ -344,7 +349,9 @@ def _candidate_pairs(records: list[MetaboliteRecord]):
 
 
 def join_metabolites(
-    models: Mapping[str, object], mapped: Mapping[str, Mapping[str, str]]
+    models: Mapping[str, object],
+    mapped: Mapping[str, Mapping[str, str]],
+    proposed: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, dict[tuple[str, str], str]]:
     """Match metabolites without a BiGG id across aligned models; rename the joined ones.
 
@@ -355,6 +362,10 @@ def join_metabolites(
         joined metabolites).
     mapped : mapping
         ``{name: {metabolite id: applied BiGG id}}``.
+    proposed : mapping, optional
+        ``{name: {metabolite id: BiGG id proposed but not applied}}`` (``REVIEW``,
+        ``CONFLICT``): evidence when another model applied that id to a metabolite
+        of the same normalized name.
 
     Returns
     -------
@@ -376,9 +387,11 @@ def join_metabolites(
     new_ids: dict[tuple[str, str], str] = {}
     first_by_id: dict[str, MetaboliteRecord] = {}
     first_mapped: dict[tuple[str, str], MetaboliteRecord] = {}
+    records_by_compound: dict[tuple[str, str], list[MetaboliteRecord]] = defaultdict(list)
     for record in records:
         if record.bigg_id:
             first_mapped.setdefault((record.compartment, record.bigg_id), record)
+            records_by_compound[(record.compartment, record.bigg_id)].append(record)
         first = first_by_id.setdefault(record.met_id, record)
         if first is record:
             continue
@@ -400,6 +413,16 @@ def join_metabolites(
             reason = groups.union(first, record)
         if reason:
             rows.append(_row(first, record, f"bigg:{record.bigg_id}", reason))
+    for record in records:
+        proposal = (proposed or {}).get(record.model, {}).get(record.met_id)
+        if record.bigg_id or not proposal or not record.name:
+            continue
+        key = normalize_name(record.name)
+        for other in records_by_compound.get((record.compartment, proposal), []):
+            if other.model == record.model or normalize_name(other.name) != key:
+                continue
+            pair = (record.key, other.key) if record.key < other.key else (other.key, record.key)
+            pairs.setdefault(pair, ("proposal", f"{proposal}; name={key}"))
     rows_ranked = sorted(pairs.items(), key=lambda item: (_STRENGTH[item[1][0]], item[0]))
     for (ka, kb), (kind, label) in rows_ranked:
         a, b = by_key[ka], by_key[kb]

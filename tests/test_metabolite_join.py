@@ -406,3 +406,58 @@ def test_veto_ignores_generic_or_missing_formulas(formula):
     )
     _, demoted = veto_formula_merges(model, _accepting(model, {"acp1_c": "ACP", "acp2_c": "ACP"}))
     assert demoted == []
+
+
+def test_formula_guard_holds_across_a_group():
+    # c has no formula, so a-c and b-c each pass; a and b must still not meet through c.
+    a = template(
+        "a",
+        dict(
+            id="cro4_c",
+            name="chromate",
+            formula="CrO4",
+            compartment="c",
+            annotation={"kegg.compound": "C15000"},
+        ),
+    )
+    b = template(
+        "b",
+        dict(
+            id="chrm_c",
+            name="Chromate",
+            formula="O2",
+            compartment="c",
+            annotation={"kegg.compound": "C15000"},
+        ),
+    )
+    c = template(
+        "c",
+        dict(
+            id="cpd11595_c0",
+            name="chromate",
+            compartment="c",
+            annotation={"kegg.compound": "C15000"},
+        ),
+    )
+    frame, renames = join(a, b, c)
+    assert ("b", "chrm_c") not in renames
+    assert any(r.startswith("would join different heavy-atom formulas") for r in frame["reason"])
+
+
+def test_unapplied_proposal_and_same_name_join_the_mapped_metabolite():
+    a = template("a", dict(id="orn_c", name="Ornithine", compartment="c"))
+    b = template(
+        "b", dict(id="cpd00064_c0", name="Ornithine_c0", formula="C5H13N2O2", compartment="c")
+    )
+    named = {"a": a, "b": b}
+    mapped = {"a": {"orn_c": "orn"}, "b": {}}
+    frame, renames = join_metabolites(named, mapped, {"b": {"cpd00064_c0": "orn"}})
+    assert renames == {("b", "cpd00064_c0"): "orn_c"}
+    assert frame.loc[0, "evidence"].startswith("proposal:orn")
+    # Without the proposal there is no evidence at all (no formula on one side).
+    a2 = template("a", dict(id="orn_c", name="Ornithine", compartment="c"))
+    b2 = template(
+        "b", dict(id="cpd00064_c0", name="Ornithine_c0", formula="C5H13N2O2", compartment="c")
+    )
+    _, none = join_metabolites({"a": a2, "b": b2}, mapped)
+    assert none == {}
