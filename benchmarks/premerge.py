@@ -337,10 +337,6 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
         truth = truth_check(merged)
         figures["truth_split"] = truth["split"]
         figures["truth_mixed"] = truth["mixed"]
-        print(f"truth: {len(truth['split'])} compounds split over several ids", truth["split"][:20])
-        print(
-            f"truth: {len(truth['mixed'])} merged metabolites mixing compounds", truth["mixed"][:20]
-        )
     figures["verdict"] = {
         "groups<=8": len(groups) <= 8,
         "count_equal": figures["counts_equal"],
@@ -368,6 +364,10 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
         "untraced metabolites:",
         joins["untraced"][:5],
     )
+    if "truth_split" in figures:
+        split, mixed = figures["truth_split"], figures["truth_mixed"]
+        print(f"truth: {len(split)} compounds split over several ids", split[:20])
+        print(f"truth: {len(mixed)} merged metabolites mixing compounds", mixed[:20])
     print("verdict:", figures["verdict"])
     return figures
 

@@ -546,12 +546,14 @@ def merge(
     if len(result.sanity):
         click.echo("sanity (growth; ATP made with every uptake closed):")
         click.echo(result.sanity.to_string(max_colwidth=60))
-        if bool(result.sanity["energy_cycle"].iloc[-1]):
+        sanity = result.sanity
+        if bool(sanity["energy_cycle"].iloc[-1]):
+            inputs = [str(n) for n, has in sanity["energy_cycle"].iloc[:-1].items() if has]
             click.echo(
-                "warning: the merged model has an energy-generating cycle"
-                + (" that no input has" if bool(result.sanity["new_cycle"].iloc[-1]) else "")
-                + ": "
-                + str(result.sanity["cycle_reactions"].iloc[-1])
+                "warning: the merged model has an energy-generating cycle ("
+                + (f"also in {', '.join(inputs)}" if inputs else "no input has one")
+                + "); reactions carrying it: "
+                + str(sanity["cycle_reactions"].iloc[-1])
             )
     if dry_run:
         click.echo("dry run: nothing written")
