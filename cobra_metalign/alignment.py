@@ -447,7 +447,9 @@ def premerge(
     Returns
     -------
     PremergeResult
-        The input models are never changed.
+        The input models are never changed. Accepted matches (given or found) that
+        would merge metabolites of other heavy-atom formulas are demoted to review
+        first (:attr:`PremergeResult.formula_vetoes`).
     """
     from cobra_metalign.catalog import Catalog, load_catalog
     from cobra_metalign.compartment_map import (

@@ -523,6 +523,12 @@ def merge(
     separate = compartments[compartments["status"].isin(["unmapped", "kept"])]
     if len(separate):
         click.echo(f"compartments left separate: {len(separate)} (see the table)")
+    vetoes = {name: ids for name, ids in premerged.formula_vetoes.items() if ids}
+    if vetoes:
+        click.echo(
+            "not merged (other heavy-atom formula), left for review: "
+            + "; ".join(f"{name}: {', '.join(ids)}" for name, ids in vetoes.items())
+        )
     joins = premerged.joins
     joined = int((joins["verdict"] == "joined").sum()) if len(joins) else 0
     click.echo(f"cross-model joins: {joined} pairs joined, {len(joins) - joined} not")
