@@ -8,7 +8,7 @@ Two four-way sets, each merged with ``merge_models`` and default options:
   iAF692) plus their ModelSEED translations, made here at run time with
   ../shared/data/reference/modelseed_to_bigg_aliases.tsv (ids ``cpdNNNNN_c0``,
   compartments ``c0``/``e0`` named ``Cytosol_0``/``Extracellular_0``, ModelSEED names
-  and formulas, no annotations: like a ModelSEED download). Never written to disk.
+  and formulas, a ``seed.compound`` annotation and nothing else). Never written to disk.
 
 For each set the merged model is checked by code written here, not the package's:
 
@@ -52,6 +52,8 @@ VARIETY = DATA / "models" / "sbml_variety"
 ALIASES = DATA / "reference" / "modelseed_to_bigg_aliases.tsv"
 
 NAMESPACES = ("bigg.metabolite", "inchikey", "metanetx.chemical", "seed.compound")
+#: {translated model: {ModelSEED-style id: the BiGG model's id}}: the truth of the own set.
+TRUTH: dict[str, dict[str, str]] = {}
 # Compartments, read independently of the package.
 WORDS = {
     "cytosol": "c",
@@ -190,6 +192,29 @@ def false_joins(merged: cobra.Model, inputs: dict[str, cobra.Model]) -> dict[str
     }
 
 
+def truth_check(merged: cobra.Model) -> dict[str, list]:
+    """Own set only: each original BiGG metabolite should end as one merged metabolite.
+
+    ``split``: an original compound found under two or more merged ids (a missed join);
+    ``mixed``: a merged metabolite whose sources are two different original compounds.
+    """
+    where: dict[str, set[str]] = defaultdict(set)
+    mixed = []
+    for met in merged.metabolites:
+        originals = set()
+        for model_name, met_id in sources(met):
+            original = TRUTH.get(model_name, {}).get(met_id, met_id)
+            # Old BiGG ids (gln_DASH_L_c) and boundary copies (ac_e_boundary) name the
+            # same compound as the new id and the compartment's own species.
+            original = original.replace("_DASH_", "__").removesuffix("_boundary")
+            originals.add(original)
+            where[original].add(met.id)
+        if len(originals) > 1:
+            mixed.append(f"{met.id}: {sorted(originals)}")
+    split = [f"{o}: {sorted(ids)}" for o, ids in sorted(where.items()) if len(ids) > 1]
+    return {"split": split, "mixed": mixed}
+
+
 def dropped_reactions(merged: cobra.Model, inputs: dict[str, cobra.Model]) -> list[str]:
     traced = {pair for reaction in merged.reactions for pair in sources(reaction)}
     return [
@@ -235,20 +260,21 @@ def seed_translation(model: cobra.Model, name: str) -> cobra.Model:
         )
         row = table.get(base)
         met.annotation = {}
-        if row is not None:
-            new_ids[met] = f"{row['seed_id']}_{code}0"
-            met.name = f"{row['name']}_{code}0"
-            met.formula = row["formula"] or None
-        else:
-            met.name = f"{met.name}_{code}0"
         met.compartment = f"{code}0"
+        if row is not None:
+            new_ids[met] = (f"{row['seed_id']}_{code}0", row)
+        met.name = f"{met.name}_{code}0"
     taken = {m.id for m in copy.metabolites}
-    for met, new in new_ids.items():
+    for met, (new, row) in new_ids.items():
         if new in taken:
-            continue  # two BiGG ids with one SEED id: the second keeps its BiGG id
+            continue  # two BiGG ids with one SEED id: the second keeps its BiGG id and name
         taken.discard(met.id)
+        TRUTH.setdefault(name, {})[new] = met.id
         met.id = new
         taken.add(new)
+        met.annotation = {"seed.compound": row["seed_id"]}
+        met.name = f"{row['name']}_{met.compartment}"
+        met.formula = row["formula"] or None
     copy.repair()
     copy.compartments = {f"{code}0": words.get(code, code) for code in set(codes.values())}
     for reaction in copy.reactions:
@@ -307,6 +333,10 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
         "sanity": sanity.reset_index().to_dict("records"),
         "energy_check_reported": len(sanity) == len(inputs) + 1,
     }
+    if any(name in TRUTH for name in inputs):
+        truth = truth_check(merged)
+        figures["truth_split"] = truth["split"]
+        figures["truth_mixed"] = truth["mixed"]
     figures["verdict"] = {
         "groups<=8": len(groups) <= 8,
         "count_equal": figures["counts_equal"],
@@ -334,6 +364,10 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
         "untraced metabolites:",
         joins["untraced"][:5],
     )
+    if "truth_split" in figures:
+        split, mixed = figures["truth_split"], figures["truth_mixed"]
+        print(f"truth: {len(split)} compounds split over several ids", split[:20])
+        print(f"truth: {len(mixed)} merged metabolites mixing compounds", mixed[:20])
     print("verdict:", figures["verdict"])
     return figures
 

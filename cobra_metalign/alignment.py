@@ -369,6 +369,10 @@ class PremergeResult:
         pair considered, joined or not and why.
     original_ids : dict
         ``{name: {id in the aligned copy: original id(s), comma-joined}}``.
+    formula_vetoes : dict
+        ``{name: [metabolite ids]}`` whose accepted match was demoted to review
+        because it would have merged different heavy-atom formulas
+        (:func:`cobra_metalign.metabolite_join.veto_formula_merges`).
     """
 
     models: dict[str, cobra.Model]
@@ -379,6 +383,7 @@ class PremergeResult:
     compartment_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     joins: pd.DataFrame = field(default_factory=pd.DataFrame)
     original_ids: dict[str, dict[str, str]] = field(default_factory=dict)
+    formula_vetoes: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
         """Counts per status (rows) and model (columns).
@@ -440,21 +445,29 @@ def _with_model_level(frame: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
     return flat.set_index(["model", key])
 
 
-def _mapped_and_original(audit: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
-    """{aligned id: applied compound} and {aligned id: original ids} from one audit.
-
-    The compound is the smallest of the applied BiGG id and its catalogue equivalents.
-    """
+def _mapped_and_original(
+    audit: pd.DataFrame, catalog: Any = None
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """{aligned id: applied compound}, {aligned id: original ids}, {aligned id: proposal}."""
     mapped: dict[str, str] = {}
+    proposed: dict[str, str] = {}
     original: dict[str, list[str]] = defaultdict(list)
     for met_id, row in audit.iterrows():
         new_id = str(row["new_id"] or met_id)
         original[new_id].append(str(met_id))
+        if row["status"] not in MAPPED_STATUSES and row["bigg_id"]:
+            bigg_id = str(row["bigg_id"])
+            proposed[new_id] = catalog.canonical(bigg_id) if catalog is not None else bigg_id
         if row["status"] in MAPPED_STATUSES and row["bigg_id"]:
-            # Equivalent BiGG ids (a23op, 3a2oprop) name one compound: keep the smallest.
-            equivalents = [e.strip() for e in str(row.get("equivalents", "")).split(";")]
-            mapped[new_id] = min([str(row["bigg_id"]), *(e for e in equivalents if e)])
-    return mapped, {k: ",".join(v) for k, v in original.items()}
+            # Equivalent BiGG ids (a23op, 3a2oprop) name one compound: the catalogue's
+            # canonical id, else the smallest of the audit's equivalents.
+            bigg_id = str(row["bigg_id"])
+            if catalog is not None:
+                mapped[new_id] = catalog.canonical(bigg_id)
+            else:
+                equivalents = [e.strip() for e in str(row.get("equivalents", "")).split(";")]
+                mapped[new_id] = min([bigg_id, *(e for e in equivalents if e)])
+    return mapped, {k: ",".join(v) for k, v in original.items()}, proposed
 
 
 def premerge(
@@ -504,7 +517,9 @@ def premerge(
     Returns
     -------
     PremergeResult
-        The input models are never changed.
+        The input models are never changed. Accepted matches (given or found) that
+        would merge metabolites of other heavy-atom formulas are demoted to review
+        first (:attr:`PremergeResult.formula_vetoes`).
     """
     from cobra_metalign.catalog import Catalog, load_catalog
     from cobra_metalign.compartment_map import (
@@ -513,7 +528,12 @@ def premerge(
         compartment_plan,
         model_compartments,
     )
-    from cobra_metalign.metabolite_join import JOIN_COLUMNS, join_metabolites
+    from cobra_metalign.matcher import match
+    from cobra_metalign.metabolite_join import (
+        JOIN_COLUMNS,
+        join_metabolites,
+        veto_formula_merges,
+    )
 
     pairs = _model_names(models)
     given = dict(matches or {})
@@ -538,6 +558,8 @@ def premerge(
     applied: dict[str, dict[str, str]] = {}
     mapped: dict[str, dict[str, str]] = {}
     original: dict[str, dict[str, str]] = {}
+    vetoed: dict[str, list[str]] = {}
+    proposed: dict[str, dict[str, str]] = {}
     audits, flagged, fingerprints = [], [], {}
     for name, model in pairs:
         work = model.copy()
@@ -546,20 +568,26 @@ def premerge(
             inplace=True, rename=rename, accept_review=accept_review, add_xrefs=xrefs or False
         )
         if name in given:
-            result = align(work, matches=given[name], **options)
+            frame = given[name]
         else:
-            result = align(work, catalog, encoder, **options, **match_options)
+            frame = match(work, catalog=catalog, encoder=encoder, **match_options)
+        # No merge of different heavy-atom formulas, whatever the matcher proposed.
+        known = catalog if isinstance(catalog, Catalog) else None
+        frame, vetoed[name] = veto_formula_merges(work, frame, known, name)
+        result = align(work, matches=frame, **options)
         aligned[name], results[name] = result.model, result
-        mapped[name], original[name] = _mapped_and_original(result.audit)
+        mapped[name], original[name], proposed[name] = _mapped_and_original(result.audit, known)
         fingerprints[name] = result.audit.attrs.get("model_fingerprint", "")
         audits.append(_with_model_level(result.audit, name, "metabolite_id"))
         reactions = result.reactions if len(result.reactions) else empty_reactions()
         flagged.append(_with_model_level(reactions, name, "reaction_id"))
         logger.info("Pre-merge: aligned %s (%s)", name, result)
     if join and len(aligned) > 1:
-        joins, renames = join_metabolites(aligned, mapped)
+        joins, renames = join_metabolites(aligned, mapped, proposed)
         for (name, old), new in renames.items():
-            original[name][new] = original[name].pop(old, old)
+            moved = original[name].pop(old, old)
+            earlier = original[name].get(new)
+            original[name][new] = f"{earlier},{moved}" if earlier else moved
     else:
         joins = pd.DataFrame(columns=list(JOIN_COLUMNS))
     non_empty = [frame for frame in audits if len(frame)]
@@ -579,6 +607,7 @@ def premerge(
         compartment_table=plan,
         joins=joins,
         original_ids=original,
+        formula_vetoes=vetoed,
     )
 
 

@@ -607,6 +607,12 @@ def merge(
     separate = compartments[compartments["status"].isin(["unmapped", "kept"])]
     if len(separate):
         click.echo(f"compartments left separate: {len(separate)} (see the table)")
+    vetoes = {name: ids for name, ids in premerged.formula_vetoes.items() if ids}
+    if vetoes:
+        click.echo(
+            "not merged (other heavy-atom formula), left for review: "
+            + "; ".join(f"{name}: {', '.join(ids)}" for name, ids in vetoes.items())
+        )
     joins = premerged.joins
     joined = int((joins["verdict"] == "joined").sum()) if len(joins) else 0
     click.echo(f"cross-model joins: {joined} pairs joined, {len(joins) - joined} not")
@@ -630,12 +636,14 @@ def merge(
     if len(result.sanity):
         click.echo("sanity (growth; ATP made with every uptake closed):")
         click.echo(result.sanity.to_string(max_colwidth=60))
-        if bool(result.sanity["energy_cycle"].iloc[-1]):
+        sanity = result.sanity
+        if bool(sanity["energy_cycle"].iloc[-1]):
+            inputs = [str(n) for n, has in sanity["energy_cycle"].iloc[:-1].items() if has]
             click.echo(
-                "warning: the merged model has an energy-generating cycle"
-                + (" that no input has" if bool(result.sanity["new_cycle"].iloc[-1]) else "")
-                + ": "
-                + str(result.sanity["cycle_reactions"].iloc[-1])
+                "warning: the merged model has an energy-generating cycle ("
+                + (f"also in {', '.join(inputs)}" if inputs else "no input has one")
+                + "); reactions carrying it: "
+                + str(sanity["cycle_reactions"].iloc[-1])
             )
     if dry_run:
         click.echo("dry run: nothing written")

@@ -81,9 +81,9 @@ def duplicate_groups(model: cobra.Model, reasons: pd.DataFrame | None = None) ->
     model : cobra.Model
         A merged model.
     reasons : pandas.DataFrame, optional
-        The join table of :func:`cobra_metalign.metabolite_join.join_metabolites`,
-        with ``new_id``-free rows; the reason a pair was not joined is looked up by
-        the members' ids (``metabolite_id``/``other_id``).
+        The join table of :func:`cobra_metalign.metabolite_join.join_metabolites`;
+        the reason a pair was not joined is looked up by the members' ids in the
+        merged model (``merged_id``/``other_merged_id``).
 
     Returns
     -------
@@ -146,9 +146,9 @@ def _pair_reasons(reasons: pd.DataFrame | None) -> dict[frozenset, str]:
     if reasons is None or not len(reasons):
         return result
     rejected = reasons[reasons["verdict"] != "joined"]
-    for a, b, reason in zip(
-        rejected["metabolite_id"], rejected["other_id"], rejected["reason"], strict=True
-    ):
+    first = rejected["merged_id"] if "merged_id" in rejected else rejected["metabolite_id"]
+    second = rejected["other_merged_id"] if "other_merged_id" in rejected else rejected["other_id"]
+    for a, b, reason in zip(first, second, rejected["reason"], strict=True):
         result.setdefault(frozenset((a, b)), str(reason))
     return result
 

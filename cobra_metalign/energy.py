@@ -67,7 +67,7 @@ def _hydrolysis(model: cobra.Model, compartment: str):
         return None, ""
     wanted = {met: coef for key, coef in _HYDROLYSIS.items() if (met := mets[key]) is not None}
     atp = mets["atp"]
-    for reaction in atp.reactions:
+    for reaction in sorted(atp.reactions, key=lambda r: (r.id != "ATPM", r.id)):
         terms = reaction.metabolites
         core = {m: c for m, c in terms.items() if m is not mets.get("h")}
         want = {m: c for m, c in wanted.items() if m is not mets.get("h")}

@@ -6,6 +6,7 @@ import gzip
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -214,6 +215,57 @@ def test_merge_two_models(example, tmp_path, textbook):
     assert (tmp_path / "merged.reactions.tsv").is_file()
     merged = read_model(out)
     assert merged.id == "merged"
+    # The tables are printed and written beside the output.
+    for heading in (
+        "compartments:",
+        "cross-model joins:",
+        "reactions: kept",
+        "duplicate groups left: 0",
+    ):
+        assert heading in result.output
+    assert "sanity (growth; ATP made with every uptake closed):" in result.output
+    for name in (
+        "report",
+        "statuses",
+        "compartments",
+        "joins",
+        "reaction_joins",
+        "duplicates",
+        "sanity",
+    ):
+        assert (tmp_path / f"merged.{name}.tsv").is_file(), name
+    reactions = pd.read_csv(tmp_path / "merged.reaction_joins.tsv", sep="\t")
+    assert len(reactions) == 2 * len(textbook.reactions)
+    assert set(reactions["kind"]) <= {"kept", "joined", "added", "renamed"}
+    # Provenance survives the SBML round trip.
+    assert merged.reactions.PGI.notes["metalign_sources"].startswith(
+        "textbook:PGI; textbook_mixed:"
+    )
+
+
+def test_merge_keep_compartments_and_refuse_existing_tables(example, tmp_path, textbook):
+    from cobra_metalign.io import write_model
+
+    other = write_model(textbook, tmp_path / "textbook.xml")
+    out = tmp_path / "merged.xml"
+    (tmp_path / "merged.sanity.tsv").write_text("mine\n")
+    refused = run("merge", other, example, "-o", out)
+    assert refused.exit_code == 1 and "merged.sanity.tsv already exists" in refused.output
+    assert not out.exists() and (tmp_path / "merged.sanity.tsv").read_text() == "mine\n"
+    result = run(
+        "merge",
+        other,
+        example,
+        "-o",
+        out,
+        "--keep-compartments",
+        "--no-energy-check",
+        "--overwrite",
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "merged.compartments.tsv", sep="\t")
+    assert set(table["status"]) == {"off"}
+    assert "sanity (" not in result.output
 
 
 def test_merge_needs_two_models_and_an_output(example, tmp_path):
