@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 import cobra
 import pandas as pd
+from scipy.cluster.hierarchy import DisjointSet
 
 from cobra_metalign.chem import parse_formula
 from cobra_metalign.compartments import clean_name
@@ -91,30 +92,21 @@ def duplicate_groups(model: cobra.Model, reasons: pd.DataFrame | None = None) ->
         One row per group of two or more (columns :data:`DUPLICATE_COLUMNS`);
         ``reason`` says why the group was not joined.
     """
-    parent: dict[str, str] = {met.id: met.id for met in model.metabolites}
-
-    def find(item: str) -> str:
-        while parent[item] != item:
-            parent[item] = parent[parent[item]]
-            item = parent[item]
-        return item
-
+    sets = DisjointSet(met.id for met in model.metabolites)
     first: dict[tuple, str] = {}
     shared: dict[str, set[str]] = defaultdict(set)
     for met in model.metabolites:
         for namespace, value in _links(met):
             key = (met.compartment, namespace, value)
             if key in first:
-                root, other = find(met.id), find(first[key])
-                if root != other:
-                    parent[root] = other
+                sets.merge(met.id, first[key])
                 shared[met.id].add(f"{namespace}={value}")
                 shared[first[key]].add(f"{namespace}={value}")
             else:
                 first[key] = met.id
     members: dict[str, list[str]] = defaultdict(list)
-    for met_id in parent:
-        members[find(met_id)].append(met_id)
+    for met in model.metabolites:
+        members[sets[met.id]].append(met.id)
     why = _pair_reasons(reasons)
     rows = []
     for ids in members.values():

@@ -39,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
+from scipy.cluster.hierarchy import DisjointSet
 
 from cobra_metalign.annotations import id_as_xref, normalize_annotation
 from cobra_metalign.chem import (
@@ -287,20 +288,18 @@ def _row(a: MetaboliteRecord, b: MetaboliteRecord, evidence: str, reason: str) -
 
 
 class _Groups:
-    """Union-find over records that keeps one member per model and one BiGG id per group."""
+    """Groups of records (scipy's DisjointSet) that keep one member per model and one BiGG id."""
 
     def __init__(self, records: list[MetaboliteRecord]) -> None:
-        self.parent = {r.key: r.key for r in records}
+        self.sets = DisjointSet(r.key for r in records)
+        #: members of each group, in the order they joined, by the group's root
         self.members = {r.key: [r] for r in records}
 
     def find(self, key):
-        while self.parent[key] != key:
-            self.parent[key] = self.parent[self.parent[key]]
-            key = self.parent[key]
-        return key
+        return self.sets[key]
 
     def union(self, a: MetaboliteRecord, b: MetaboliteRecord, checked: bool = True) -> str:
-        ra, rb = self.find(a.key), self.find(b.key)
+        ra, rb = self.sets[a.key], self.sets[b.key]
         if ra == rb:
             return ""
         left, right = self.members[ra], self.members[rb]
@@ -317,9 +316,9 @@ class _Groups:
             formulas = {r.formula for r in left + right if _specific(r.formula)}
             if len({_heavy(f) for f in formulas}) > 1:
                 return "would join different heavy-atom formulas " + ", ".join(sorted(formulas))
-        self.parent[rb] = ra
-        self.members[ra] = left + right
-        del self.members[rb]
+        self.sets.merge(ra, rb)
+        del self.members[ra], self.members[rb]
+        self.members[self.sets[ra]] = left + right
         return ""
 
 

@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from scipy.cluster.hierarchy import DisjointSet
 
 from cobra_metalign.catalog import Catalog
 from cobra_metalign.chem import distinguishing_clash, parse_formula
@@ -690,25 +691,18 @@ def compound_families(catalog: Catalog) -> dict[str, str]:
         id -> family key (the smallest key of its group, e.g. an InChIKey block
         such as ``WQZGKKKJIJFFOK`` or ``skel:C6O6|glucos``).
     """
-    parent: dict[str, str] = {}
-
-    def find(item: str) -> str:
-        parent.setdefault(item, item)
-        while parent[item] != item:
-            parent[item] = parent[parent[item]]
-            item = parent[item]
-        return item
+    sets = DisjointSet()
 
     def union(a: str, b: str) -> None:
-        root_a, root_b = find(a), find(b)
-        if root_a != root_b:
-            if root_b < root_a:
-                root_a, root_b = root_b, root_a
-            parent[root_b] = root_a
+        for item in (a, b):
+            if item not in sets:
+                sets.add(item)
+        sets.merge(a, b)
 
     for entry in catalog:
         node = f"id:{entry.id}"
-        find(node)
+        if node not in sets:
+            sets.add(node)
         blocks = {key.split("-", 1)[0] for key in entry.xrefs.get("inchikey", ()) if key}
         if blocks:
             for block in sorted(blocks):
@@ -722,15 +716,14 @@ def compound_families(catalog: Catalog) -> dict[str, str]:
             key = normalize_name(name)
             if key:
                 union(node, f"name:{key}")
-    # label each group by its smallest key that is not an id or a name
+    # label each group by its smallest InChIKey block or skeleton key, else its smallest key
     label: dict[str, str] = {}
-    for node in sorted(parent):
-        root = find(node)
-        if node.startswith(("ik:", "skel:")):
-            label.setdefault(root, node.split(":", 1)[1] if node.startswith("ik:") else node)
-    return {
-        entry.id: label.get(find(f"id:{entry.id}"), find(f"id:{entry.id}")) for entry in catalog
-    }
+    for members in sets.subsets():
+        keys = sorted(members)
+        named = [k for k in keys if k.startswith(("ik:", "skel:"))]
+        first = named[0] if named else keys[0]
+        label[sets[first]] = first.split(":", 1)[1] if first.startswith("ik:") else first
+    return {entry.id: label[sets[f"id:{entry.id}"]] for entry in catalog}
 
 
 def _held_out(family: str, seed: int, fraction: float) -> bool:
