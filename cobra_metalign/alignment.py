@@ -434,9 +434,9 @@ def _resolve_encoder(encoder: Any) -> Any:
     """Load an encoder named by a string once, not once per model."""
     if not isinstance(encoder, str):
         return encoder
-    from cobra_metalign.encoder import NameEncoder
+    from cobra_metalign.encoder import load_encoder
 
-    return NameEncoder.minilm() if encoder == "minilm" else NameEncoder.from_pretrained(encoder)
+    return load_encoder(encoder)
 
 
 def _with_model_level(frame: pd.DataFrame, name: str, key: str) -> pd.DataFrame:

@@ -452,13 +452,9 @@ def match_command(
 
 def make_encoder(name: str | None, adapter: Path | None):
     """Build the encoder the options name (None when neither is given)."""
-    if name is None and adapter is None:
-        return None
-    from cobra_metalign.encoder import NameEncoder
+    from cobra_metalign.encoder import load_encoder
 
-    if name in (None, "minilm"):
-        return NameEncoder.minilm(adapter=adapter)
-    return NameEncoder.from_pretrained(name, adapter=adapter)
+    return load_encoder(name, adapter)
 
 
 # -------------------------------------------------------------- benchmark

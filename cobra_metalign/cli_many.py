@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from cobra_metalign.cli import CONTEXT_SETTINGS, handle_errors
-from cobra_metalign.cli_rewrite import _matcher_options
+from cobra_metalign.cli_rewrite import matcher_options
 from cobra_metalign.errors import EXIT_BAD_INPUT
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def _scheduler_option(ctx: click.Context, param: click.Parameter, value: str | N
     help="Run on an existing Dask cluster (tcp://host:8786) instead of a local one; "
     "its workers must see the input and output paths.",
 )
-@_matcher_options
+@matcher_options
 @click.option(
     "--format",
     "output_format",

@@ -31,23 +31,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["fix", "apply", "merge", "COMMANDS", "output_paths"]
 
 _MODEL_SUFFIXES = (".xml", ".sbml", ".json", ".yml", ".yaml", ".mat")
-_COMPRESSION = (".gz", ".bz2")
 
 
 # ---------------------------------------------------------------------- helpers
-def _stem(path: Path) -> str:
-    """``model.xml.gz`` -> ``model``; ``model.json`` -> ``model``."""
-    name = path.name
-    for suffix in _COMPRESSION:
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    for suffix in _MODEL_SUFFIXES:
-        if name.lower().endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name
-
-
 def output_paths(model_path: Path, tag: str | None = "aligned") -> dict[str, Path]:
     """Default output files beside a model file.
 
@@ -65,7 +51,9 @@ def output_paths(model_path: Path, tag: str | None = "aligned") -> dict[str, Pat
         ``model`` (``dir/model.aligned.xml``), ``audit`` (``dir/model.audit.tsv``)
         and ``reactions`` (``dir/model.reactions.tsv``).
     """
-    stem = _stem(model_path)
+    from cobra_metalign.io import model_stem
+
+    stem = model_stem(model_path)
     table_stem = stem if tag in (None, "aligned") else f"{stem}.{tag}"
     model_name = f"{stem}.{tag}.xml" if tag else f"{stem}.xml"
     return {
@@ -130,14 +118,9 @@ def _load_catalog(path: Path | None) -> Any:
 
 
 def _load_encoder(encoder: str | None, adapter: Path | None) -> Any:
-    """None, or a NameEncoder from ``--encoder`` (a folder or ``minilm``) and ``--adapter``."""
-    if encoder is None and adapter is None:
-        return None
-    from cobra_metalign.encoder import NameEncoder
+    from cobra_metalign.encoder import load_encoder
 
-    if encoder in (None, "minilm"):
-        return NameEncoder.minilm(adapter=adapter)
-    return NameEncoder.from_pretrained(encoder, adapter=adapter)
+    return load_encoder(encoder, adapter)
 
 
 def _encoder_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -165,7 +148,7 @@ def _echo_summary(
     click.echo(f"flagged reactions: {len(reactions)}" + (f" ({', '.join(parts)})" if parts else ""))
 
 
-def _matcher_options(func: Any) -> Any:
+def matcher_options(func: Any) -> Any:
     options = [
         click.option(
             "--catalog",
@@ -282,7 +265,7 @@ def _write_outputs(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Flagged reactions (TSV) [default: OUT.reactions.tsv, or MODEL.reactions.tsv].",
 )
-@_matcher_options
+@matcher_options
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the summary only.")
 @click.option(
     "--in-place",
@@ -519,7 +502,7 @@ def apply(
     is_flag=True,
     help="Also run the matcher on both merged models and report the duplicates it finds.",
 )
-@_matcher_options
+@matcher_options
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the report only.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @handle_errors
@@ -552,7 +535,7 @@ def merge(
     .joins.tsv, .reaction_joins.tsv, .duplicates.tsv, .sanity.tsv).
     """
     from cobra_metalign.alignment import merge_models
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io import model_stem, read_model
 
     if len(model_paths) < 2:
         raise click.UsageError("merge needs at least two models")
@@ -562,7 +545,7 @@ def merge(
         "audit": audit_path or defaults["audit"],
         "reactions": reactions_path or defaults["reactions"],
     }
-    stem = _stem(output)
+    stem = model_stem(output)
     tables = {
         name: output.with_name(f"{stem}.{name}.tsv")
         for name in (
@@ -579,9 +562,9 @@ def merge(
         _check_outputs({**outputs, **tables}, list(model_paths), overwrite)
     models: dict[str, Any] = {}
     for path in model_paths:
-        name, number = _stem(path), 2
+        name, number = model_stem(path), 2
         while name in models:
-            name, number = f"{_stem(path)}#{number}", number + 1
+            name, number = f"{model_stem(path)}#{number}", number + 1
         models[name] = read_model(path)
     catalog = _load_catalog(catalog_path)
     result = merge_models(
@@ -593,7 +576,7 @@ def merge(
         rename=not no_rename,
         accept_review=accept_review,
         add_xrefs=catalog if add_xrefs else False,
-        model_id=_stem(output),
+        model_id=model_stem(output),
         prefix_existing=prefix_existing,
         recheck=recheck,
         check_energy=not no_energy_check,

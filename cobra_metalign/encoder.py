@@ -1183,3 +1183,34 @@ class EmbeddingIndex:
             raise EncoderError("this index has no encoder; embed the names and call search()")
         vectors = self.encoder.encode(names)
         return self.search(vectors, k=k, unique_ids=unique_ids)
+
+
+def load_encoder(
+    spec: str | os.PathLike[str] | NameEncoder | None,
+    adapter: str | os.PathLike[str] | None = None,
+) -> NameEncoder | None:
+    """The one way a name, a folder or an object becomes an encoder.
+
+    Parameters
+    ----------
+    spec : str, path-like, NameEncoder or None
+        ``"minilm"`` (the embedded default), a local folder or cached hub name
+        (e.g. ``EMBO/BioMegatron345mUncased``), a ready encoder (returned as it
+        is), or None.
+    adapter : path-like, optional
+        A LoRA adapter folder; with ``spec=None`` it goes on MiniLM.
+
+    Returns
+    -------
+    NameEncoder or None
+        None when neither ``spec`` nor ``adapter`` is given.
+    """
+    if isinstance(spec, NameEncoder):
+        if adapter is not None:
+            raise EncoderError("an adapter cannot be added to an encoder that is already loaded")
+        return spec
+    if spec is None and adapter is None:
+        return None
+    if spec is None or str(spec) == "minilm":
+        return NameEncoder.minilm(adapter=adapter)
+    return NameEncoder.from_pretrained(spec, adapter=adapter)

@@ -221,6 +221,21 @@ def _format_from_name(name: str) -> str | None:
     return FORMATS.get(Path(_strip_compression_suffix(name)).suffix.lower())
 
 
+def model_stem(path: str | os.PathLike[str]) -> str:
+    """A model file's name without its format and compression suffixes.
+
+    Examples
+    --------
+    >>> model_stem("dir/iJO1366.xml.gz")
+    'iJO1366'
+    """
+    name = _strip_compression_suffix(Path(path).name)
+    suffix = Path(name).suffix
+    if suffix.lower() in FORMATS and len(name) > len(suffix):
+        return name[: -len(suffix)]
+    return name
+
+
 def format_of(path: str | os.PathLike[str]) -> str | None:
     """The model format a file name says (``sbml``, ``json``, ``yaml``, ``mat``), or None.
 

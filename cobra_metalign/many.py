@@ -102,10 +102,10 @@ def _worker_catalog(spec: Any) -> Catalog:
         return spec
     with _STATE_LOCK:
         if spec not in _CATALOGS:
-            from cobra_metalign.cli_rewrite import _load_catalog
+            from cobra_metalign.catalog import load_catalog
 
             started = time.perf_counter()
-            _CATALOGS[spec] = _load_catalog(None if spec is None else Path(spec))
+            _CATALOGS[spec] = load_catalog(None if spec is None else Path(spec))
             _CATALOG_LOADS += 1
             logger.info(
                 "Worker pid %d loaded the catalogue in %.1f s",
@@ -123,9 +123,9 @@ def _worker_encoder(spec: Any, adapter: str | None) -> Any:
     key = (spec, adapter)
     with _STATE_LOCK:
         if key not in _ENCODERS:
-            from cobra_metalign.cli_rewrite import _load_encoder
+            from cobra_metalign.encoder import load_encoder
 
-            _ENCODERS[key] = _load_encoder(spec, None if adapter is None else Path(adapter))
+            _ENCODERS[key] = load_encoder(spec, adapter)
             _ENCODER_LOADS += 1
         return _ENCODERS[key]
 
@@ -298,13 +298,13 @@ def _model_suffix(output_format: str) -> str:
 
 def _plan(inputs: Iterable[str | os.PathLike[str]], outdir: Path, suffix: str) -> list[_Job]:
     """One job per input, with output stems made unique (``model``, ``model.2``...)."""
-    from cobra_metalign.cli_rewrite import _stem
+    from cobra_metalign.io import model_stem
 
     jobs: list[_Job] = []
     taken: set[str] = set()
     for raw in inputs:
         path = Path(os.path.abspath(Path(raw).expanduser()))
-        base = _stem(path)
+        base = model_stem(path)
         name, number = base, 2
         while name.lower() in taken:
             name, number = f"{base}.{number}", number + 1

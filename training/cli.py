@@ -43,11 +43,9 @@ def _set_threads(threads: int | None) -> None:
 
 
 def _load_base(base: str):
-    from cobra_metalign.encoder import NameEncoder
+    from cobra_metalign.encoder import load_encoder
 
-    if base == "minilm":
-        return NameEncoder.minilm()
-    return NameEncoder.from_pretrained(base)
+    return load_encoder(base)
 
 
 @click.command("train", context_settings=CONTEXT_SETTINGS)
@@ -385,17 +383,3 @@ def _check_split(
             trained,
             (seed, fraction, catalog_sha256),
         )
-
-
-def _standalone() -> None:
-    """Run the ``metalign`` group with the training commands added."""
-    from cobra_metalign.cli import main
-
-    for command in (train, evaluate_adapters):
-        if command.name not in main.commands:
-            main.add_command(command)
-    main()
-
-
-if __name__ == "__main__":
-    _standalone()
