@@ -471,3 +471,26 @@ def test_docstring_examples():
 def test_nan_is_not_a_formula():
     assert parse_formula(math.nan) is None
     assert compare_formulas(math.nan, math.nan) == "missing"
+
+
+@pytest.mark.parametrize(
+    ("name1", "name2", "expected"),
+    [
+        ("Cellotetraose", "Maltotetraose", ["sugar cell!=malt"]),
+        ("Celloheptaos", "Maltoheptaose", ["sugar cell!=malt"]),
+        ("Lactosylceramide", "Galactosylceramide", ["sugar lact!=galact"]),
+        ("Maltose", "Maltotriose", []),
+        ("alpha-Cellobiose", "beta-cellobiose", ["alpha/beta alpha!=beta"]),
+        ("Pimeloyl-[acyl-carrier protein]", "Pimeloyl-CoA", ["carrier ACP!=CoA"]),
+        ("L-3-Amino-isobutanoate", "D-3-Amino-isobutanoate", ["stereo L!=D"]),
+    ],
+)
+def test_sugar_family_carrier_and_leading_stereo_clashes(name1, name2, expected):
+    """Real catalogue cases: cellotetraose was a synonym of maltttr; pimACP joined pmcoa."""
+    assert distinguishing_clash(name1, name2) == expected
+
+
+def test_anomer_before_a_sugar_word_is_specific():
+    assert specificity_difference("alpha-Cellobiose", "Cellobiose") == [
+        "alpha/beta alpha only in name1"
+    ]
