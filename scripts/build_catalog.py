@@ -138,6 +138,8 @@ class Builder:
         self.equivalents: dict[str, set[str]] = defaultdict(set)
         #: InChIKeys given for one id on its own (not pooled from a cluster of ids)
         self.own_inchikeys: dict[str, set[str]] = defaultdict(set)
+        #: own names without their organism tag ('GD1b' for 'GD1b (homo sapiens)')
+        self.generic_names: dict[str, set[str]] = defaultdict(set)
         #: (bigg_id, synonym, reason) of every synonym left out
         self.dropped: list[tuple[str, str, str]] = []
 
@@ -154,6 +156,8 @@ class Builder:
         generic = _ORGANISM_TAG.sub("", name).strip()
         if generic and generic != name:
             self.synonyms[bigg_id].append(generic)
+            if own:
+                self.generic_names[bigg_id].add(generic)
 
     def add_formula(self, bigg_id: str, formula: str | None) -> None:
         if formula and formula not in self.formulas[bigg_id]:
@@ -386,11 +390,22 @@ def equivalences(builder: Builder, ids: set[str]) -> int:
     return pairs
 
 
+def same_chemistry(builder: Builder, a: str, b: str) -> bool:
+    """Both ids have formulas, and some pair agrees in heavy atoms (hydrogens aside)."""
+    formulas_a, formulas_b = builder.formulas.get(a, []), builder.formulas.get(b, [])
+    return any(
+        compare_formulas(fa, fb) in {"equal", "ok", "h_only"}
+        for fa in formulas_a
+        for fb in formulas_b
+    )
+
+
 def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
     """Each id's synonyms without those that name another compound.
 
     Dropped: a synonym that is the own name of another BiGG id (not proven
-    equivalent); one that clashes in distinguishing tokens with all the entry's
+    equivalent, and without the same heavy-atom formula: such an id is likely the
+    same compound and the name is kept on both); one that clashes in distinguishing tokens with all the entry's
     own names; one that adds an anomer (alpha/beta) none of its own names has when
     the entry's synonyms name both anomers (``alpha-`` and ``beta-cellobiose`` on
     ``cellb``: the entry is the generic compound).
@@ -425,10 +440,14 @@ def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
         kept: list[str] = []
         for synonym in synonyms:
             key = normalize_name(synonym)
-            if key in own_keys or not own:
+            if key in own_keys or not own or synonym in builder.generic_names.get(bigg_id, ()):
                 kept.append(synonym)
                 continue
             others = owners.get(key, set()) - {bigg_id} - builder.equivalents.get(bigg_id, set())
+            # an owner with the same chemistry is likely the same compound under another
+            # id (b2coa and ctncoa, both crotonoyl-CoA): the name stays on both, and the
+            # matcher sees two candidates
+            others = {o for o in others if not same_chemistry(builder, bigg_id, o)}
             if others:
                 reason = "own name of " + ",".join(sorted(others)[:3])
             elif all(distinguishing_clash(synonym, name) for name in own):
