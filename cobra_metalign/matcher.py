@@ -129,6 +129,11 @@ class _Candidate:
 _NAME_FAMILY = frozenset({"name", "tfidf", "encoder"})
 
 
+def _own_bigg_annotation(group: _Group) -> bool:
+    """Whether the model's own ``bigg.metabolite`` annotation names this candidate."""
+    return any(label.startswith("xref:bigg.metabolite=") for label in group.labels)
+
+
 def _noisy_or(strengths: dict[str, float]) -> float:
     """Combine independent kinds of evidence; the name-based kinds count once (their max)."""
     miss = 1.0
@@ -169,6 +174,8 @@ class _Group:
     clash: list[str]
     specificity: list[str]
     name_exact: bool
+    #: the strongest single id, cross-reference or InChIKey evidence
+    hard: float = 0.0
 
 
 class Matcher:
@@ -416,6 +423,15 @@ class Matcher:
                 for kind_labels in found[member].labels.values():
                     labels.extend(label for label in kind_labels if label not in labels)
             exact_members = [m for m in members if "id=exact" in found[m].labels.get("id", ())]
+            # else the member the model's own BiGG annotation names
+            exact_members = exact_members or [
+                m
+                for m in members
+                if any(
+                    label.startswith("xref:bigg.metabolite=")
+                    for label in found[m].labels.get("xref", ())
+                )
+            ]
             proposed = exact_members[0] if exact_members else key
             raw.append((_noisy_or(strengths), proposed, members, strengths, labels, key))
         # the guards are costly: judge the groups that can still matter
@@ -480,6 +496,9 @@ class Matcher:
                     clash=clash,
                     specificity=specificity,
                     name_exact=name_exact,
+                    hard=max(
+                        (strengths.get(k, 0.0) for k in ("id", "xref", "inchikey")), default=0.0
+                    ),
                 )
             )
         groups.sort(key=lambda g: (-g.score, g.proposed))
@@ -564,22 +583,40 @@ class Matcher:
         evidence = list(best.labels)
         if twins:
             evidence.append("twins:" + ",".join(twins))
+        # another candidate is a real rival only when one piece of evidence for it is strong
+        # on its own (an id, the model's BiGG annotation, a cross-reference or InChIKey that
+        # names one compound); cross-references that point to several compounds add up to a
+        # high score without being decisive, and never make a CONFLICT alone
         strong_elsewhere = [
-            g
-            for g in groups[1:]
-            if g.kinds & {"id", "xref", "inchikey"} and g.score >= 0.9 and g.formula != "mismatch"
+            g for g in groups[1:] if g.hard >= 0.9 and g.formula != "mismatch" and not g.clash
         ]
+        own_bigg = _own_bigg_annotation(best)
         # generic-vs-specific names (glucose / alpha-D-glucose) block acceptance only when
         # another candidate is still plausible
         specific_doubt = bool(best.specificity) and runner_up >= self.review_threshold
         guard_ok = best.formula != "mismatch" and not best.clash and not specific_doubt
-        hard = bool(best.kinds & HARD_SOURCES)
+        # hard evidence names this compound: an exact name, an id, or a cross-reference or
+        # InChIKey that points to few compounds; an InChIKey skeleton (other stereo) or a
+        # cross-reference shared by many compounds is not enough to accept, even with a
+        # similar name (UDP-N-acetyl-D-glucosaminouronate is not its epimer uacmamu)
+        hard = best.name_exact or best.hard >= 0.7
         # an id (exact, old or variant) is strong: naming style (specificity) does not block it
         exact_id = "id=exact" in best.labels
         id_hit = exact_id or (
             any(label.startswith("id=") for label in best.labels) and not strong_elsewhere
         )
         if id_hit and best.formula != "mismatch" and not best.clash:
+            decision = "accept"
+        elif (
+            own_bigg
+            and best.formula != "mismatch"
+            and not best.clash
+            and (best.name_exact or best.formula in {"equal", "ok"})
+            and not any(
+                _own_bigg_annotation(g) and g.formula == best.formula for g in strong_elsewhere
+            )
+        ):
+            # the model's own BiGG annotation, agreeing with its name or its chemistry, decides
             decision = "accept"
         elif (
             hard
@@ -610,6 +647,17 @@ class Matcher:
             decision = "review"
             others = ",".join(g.proposed for g in strong_elsewhere)
             evidence.append(f"conflict:{others or 'formula'}")
+        if decision == "accept" and not exact_id and met_name:
+            # an anomer (alpha-/beta-cellobiose) is not its generic compound (cellobiose),
+            # whatever the cross-references say: a curator decides
+            anomer = [
+                d
+                for d in self._least_specificity(met_name, entry.names)
+                if d.startswith("alpha/beta") and d.endswith("only in name1")
+            ]
+            if anomer:
+                decision = "review"
+                evidence.append("specificity:" + ",".join(anomer))
         if decision == "none":
             result["bigg_id"] = ""
             result["bigg_name"] = ""
