@@ -613,10 +613,14 @@ class Matcher:
             and not best.clash
             and (best.name_exact or best.formula in {"equal", "ok"})
             and not any(
-                _own_bigg_annotation(g) and g.formula == best.formula for g in strong_elsewhere
+                _own_bigg_annotation(g)
+                and g.formula == best.formula
+                and _clash(entry.name, self.catalog[g.proposed].name)
+                for g in strong_elsewhere
             )
         ):
             # the model's own BiGG annotation, agreeing with its name or its chemistry, decides
+            # (when it names two ids, e.g. orn and orn__L, they must not be told apart by name)
             decision = "accept"
         elif (
             hard
