@@ -228,6 +228,14 @@ def _is_generic(counts: Mapping[str, int]) -> bool:
     return bool(counts.get("R") or counts.get("n"))
 
 
+#: Carbon count from which a formula is read as a pooled mixture or polymer record.
+MIXTURE_CARBONS = 300
+
+
+def _is_mixture(counts: Mapping[str, int]) -> bool:
+    return counts.get("C", 0) >= MIXTURE_CARBONS
+
+
 def compare_formulas(
     f1: object,
     f2: object,
@@ -269,7 +277,11 @@ def compare_formulas(
         ``generic``
             One side has generic groups (``R``, ``X``) or an ``n`` repeat and
             its other atoms fit within the other side; or both are generic and
-            differ. Cannot be judged: review.
+            differ; or one side is a pooled mixture or polymer record (at least
+            :data:`MIXTURE_CARBONS` carbons: ``C1080H1768O10`` for a dolichol
+            mixture) and the other a single molecule. Cannot be judged atom by
+            atom. Two mixture records are compared as usual (``C1936...`` against
+            ``C1660...`` is a mismatch).
         ``missing``
             A formula is missing or cannot be parsed.
         ``mismatch``
@@ -305,6 +317,10 @@ def compare_formulas(
             if element not in ("H", "R", "n")
         )
         return "generic" if fits else "mismatch"
+    if _is_mixture(p1) != _is_mixture(p2):
+        # a pooled formula of a chain-length mixture (VMH/BiGG "human liver homolog"
+        # dolichols: C1080H1768O10) against one molecule cannot be judged atom by atom
+        return "generic"
     heavy1 = {k: v for k, v in p1.items() if k != "H"}
     heavy2 = {k: v for k, v in p2.items() if k != "H"}
     if heavy1 != heavy2:

@@ -442,10 +442,15 @@ class Matcher:
             for item in raw
         ]
         # a name shared by several compounds is ambiguous, unless the chemistry rules
-        # out all but one of them
+        # out all but one of them (dolichol C100H164O: not the C95 dolichol, so the
+        # "human liver homolog" mixture record dolichol__L)
         named = [i for i, item in enumerate(raw) if "name" in item[3]]
         compatible = [i for i in named if verdicts[i] != "mismatch"]
-        if len(named) > 1 and len(compatible) == 1 and verdicts[compatible[0]] in {"equal", "ok"}:
+        if len(named) > 1 and len(compatible) == 1 and verdicts[compatible[0]] in {
+            "equal",
+            "ok",
+            "generic",
+        }:
             strengths = raw[compatible[0]][3]
             strengths["name"] = max(strengths["name"], 0.9)
             raw[compatible[0]] = (_noisy_or(strengths), *raw[compatible[0]][1:])
