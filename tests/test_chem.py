@@ -494,3 +494,10 @@ def test_anomer_before_a_sugar_word_is_specific():
     assert specificity_difference("alpha-Cellobiose", "Cellobiose") == [
         "alpha/beta alpha only in name1"
     ]
+
+
+def test_mixture_formula_against_one_molecule_is_generic():
+    """BiGG/VMH 'human liver/uterine homolog' records pool chain lengths (C1080H1768O10)."""
+    assert compare_formulas("C100H164O", "C1080H1768O10") == "generic"
+    # two mixture records still compare atom by atom (iSB619 pgly_SA vs pgly_SA2)
+    assert compare_formulas("C1936H3598N50O450P50", "C1660H3215N50O242P50") == "mismatch"

@@ -330,3 +330,23 @@ def test_gapseq_model_real_cases(shared_data, catalog) -> None:
     for met_id in ("cpd02782_c0", "cpd21148_c0", "cpd03063_c0"):
         if met_id in by_base.index:
             assert by_base.loc[met_id, "decision"] != "accept", by_base.loc[met_id, "evidence"]
+
+
+def test_organism_tag_picks_its_twin(catalog) -> None:
+    """'Phosphatidylethanolamine (Ecoli)' went to pe_SC by model count; the tag decides."""
+    model = _model(
+        cobra.Metabolite("pe_c", name="Phosphatidylethanolamine (Ecoli)", compartment="c"),
+        cobra.Metabolite("pe2_c", name="Phosphatidylethanolamine", compartment="c"),
+    )
+    table = match(model, catalog)
+    assert tuple(table.loc["pe_c", ["bigg_id", "decision"]]) == ("pe_EC", "accept")
+    assert table.loc["pe2_c", "decision"] != "accept"  # which organism's PE: a curator decides
+
+
+def test_mixture_record_is_not_a_heavy_atom_mismatch(catalog) -> None:
+    """Human-GEM dolichol C100H164O: not the C95 'Dolichol', the human liver homolog record."""
+    model = _model(
+        cobra.Metabolite("MAM01730c", name="dolichol", formula="C100H164O", compartment="c")
+    )
+    row = match(model, catalog).loc["MAM01730c"]
+    assert row["bigg_id"] == "dolichol__L" and "formula=generic" in row["evidence"]
