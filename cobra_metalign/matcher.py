@@ -60,12 +60,41 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SOURCES", "MATCH_COLUMNS", "Matcher", "match", "tfidf_index"]
+__all__ = ["SOURCES", "MATCH_COLUMNS", "EVIDENCE_WEIGHTS", "Matcher", "match", "tfidf_index"]
 
 #: Evidence sources the matcher can use (ablations switch them off one by one).
 SOURCES: tuple[str, ...] = ("id", "xref", "inchikey", "name", "tfidf", "encoder")
 #: Sources whose evidence may lead to automatic acceptance.
 HARD_SOURCES = frozenset({"id", "xref", "inchikey", "name"})
+
+#: Strength of each kind of evidence (documented in ``docs/matching.md``; a test checks
+#: that the page and this table agree). Tuples are indexed by how many compounds (1, 2,
+#: 3, more) the piece of evidence points to.
+EVIDENCE_WEIGHTS: dict[str, float | tuple[float, ...]] = {
+    "id=exact": 0.97,
+    "id=old": 0.93,
+    "id=variant": 0.90,
+    "xref": (0.90, 0.80, 0.70, 0.55),
+    "xref:bigg.metabolite": 0.95,
+    "inchikey=full": (0.95, 0.85),
+    "inchikey=skeleton": 0.50,
+    "name=exact": (0.90, 0.60, 0.50),
+    "tfidf": 0.80,
+    "encoder": 0.75,
+}
+#: Least strength of one piece of id, cross-reference or InChIKey evidence that may lead
+#: to acceptance (with an exact name, the other hard source); below it (an InChIKey
+#: skeleton, a cross-reference shared by many compounds) evidence only proposes.
+HARD_EVIDENCE_MIN = 0.70
+#: Least strength of one piece of evidence for a rival to block acceptance or make a CONFLICT.
+DECISIVE_EVIDENCE_MIN = 0.90
+
+
+def _by_count(kind: str, count: int) -> float:
+    weights = EVIDENCE_WEIGHTS[kind]
+    assert isinstance(weights, tuple)
+    return weights[min(count, len(weights)) - 1]
+
 
 #: Columns of the frame :func:`match` returns.
 MATCH_COLUMNS: tuple[str, ...] = (
@@ -294,11 +323,11 @@ class Matcher:
                 if hit is None:
                     continue
                 if position == 0 and hit == base_id:
-                    found[hit].add("id", 0.97, "id=exact")
+                    found[hit].add("id", EVIDENCE_WEIGHTS["id=exact"], "id=exact")
                 elif hit != variant:
-                    found[hit].add("id", 0.93, f"id=old:{variant}")
+                    found[hit].add("id", EVIDENCE_WEIGHTS["id=old"], f"id=old:{variant}")
                 else:
-                    found[hit].add("id", 0.9, f"id=variant:{variant}")
+                    found[hit].add("id", EVIDENCE_WEIGHTS["id=variant"], f"id=variant:{variant}")
         annotations = list(row.get("annotations") or ())
         if "xref" in self.sources:
             own = id_as_xref(base_id) if base_id else None
@@ -310,14 +339,18 @@ class Matcher:
                     for variant in normalize_bigg_id(value):
                         hit = catalog.lookup_id(variant)
                         if hit is not None:
-                            found[hit].add("xref", 0.95, f"{tag}:bigg.metabolite={value}")
+                            found[hit].add(
+                                "xref",
+                                EVIDENCE_WEIGHTS["xref:bigg.metabolite"],
+                                f"{tag}:bigg.metabolite={value}",
+                            )
                             break
                     continue
                 hits = catalog.by_xref(namespace, value)
                 if not hits:
                     continue
                 groups = {catalog.canonical(h) for h in hits}
-                strength = {1: 0.9, 2: 0.8, 3: 0.7}.get(len(groups), 0.55)
+                strength = _by_count("xref", len(groups))
                 for hit in hits:
                     found[hit].add("xref", strength, f"{tag}:{namespace}={value}")
         if "inchikey" in self.sources:
@@ -326,15 +359,19 @@ class Matcher:
                     continue
                 full = self.catalog.by_inchikey(value)
                 for hit in full:
-                    found[hit].add("inchikey", 0.95 if len(full) == 1 else 0.85, "inchikey=full")
+                    found[hit].add(
+                        "inchikey", _by_count("inchikey=full", len(full)), "inchikey=full"
+                    )
                 for hit in self.catalog.by_inchikey_block(value):
                     if hit not in full:
-                        found[hit].add("inchikey", 0.5, "inchikey=skeleton")
+                        found[hit].add(
+                            "inchikey", EVIDENCE_WEIGHTS["inchikey=skeleton"], "inchikey=skeleton"
+                        )
         if "name" in self.sources:
             key = normalize_name(str(row.get("clean_name") or row.get("name") or ""))
             hits = catalog.by_name(key) if key else ()
             groups = {catalog.canonical(h) for h in hits}
-            strength = {1: 0.9, 2: 0.6}.get(len(groups), 0.5)
+            strength = _by_count("name=exact", len(groups))
             for hit in hits:
                 found[hit].add("name", strength, "name=exact")
         return found
@@ -364,14 +401,14 @@ class Matcher:
             ):
                 for bigg_id, similarity in hits:
                     candidates[met_id][bigg_id].add(
-                        "tfidf", 0.8 * similarity, f"tfidf={similarity:.2f}"
+                        "tfidf", EVIDENCE_WEIGHTS["tfidf"] * similarity, f"tfidf={similarity:.2f}"
                     )
         if "encoder" in self.sources and self.encoder is not None:
             index = self._encoder_index()
             vectors = self._encoder().encode(names)
             for met_id, hits in zip(pending, index.search(vectors, k=self.top_k), strict=True):
                 for bigg_id, similarity in hits:
-                    strength = 0.75 * max(0.0, float(similarity))
+                    strength = EVIDENCE_WEIGHTS["encoder"] * max(0.0, float(similarity))
                     candidates[met_id][bigg_id].add(
                         "encoder", strength, f"encoder={similarity:.2f}"
                     )
@@ -446,11 +483,16 @@ class Matcher:
         # "human liver homolog" mixture record dolichol__L)
         named = [i for i, item in enumerate(raw) if "name" in item[3]]
         compatible = [i for i in named if verdicts[i] != "mismatch"]
-        if len(named) > 1 and len(compatible) == 1 and verdicts[compatible[0]] in {
-            "equal",
-            "ok",
-            "generic",
-        }:
+        if (
+            len(named) > 1
+            and len(compatible) == 1
+            and verdicts[compatible[0]]
+            in {
+                "equal",
+                "ok",
+                "generic",
+            }
+        ):
             strengths = raw[compatible[0]][3]
             strengths["name"] = max(strengths["name"], 0.9)
             raw[compatible[0]] = (_noisy_or(strengths), *raw[compatible[0]][1:])
@@ -593,7 +635,9 @@ class Matcher:
         # names one compound); cross-references that point to several compounds add up to a
         # high score without being decisive, and never make a CONFLICT alone
         strong_elsewhere = [
-            g for g in groups[1:] if g.hard >= 0.9 and g.formula != "mismatch" and not g.clash
+            g
+            for g in groups[1:]
+            if g.hard >= DECISIVE_EVIDENCE_MIN and g.formula != "mismatch" and not g.clash
         ]
         own_bigg = _own_bigg_annotation(best)
         # generic-vs-specific names (glucose / alpha-D-glucose) block acceptance only when
@@ -604,7 +648,7 @@ class Matcher:
         # InChIKey that points to few compounds; an InChIKey skeleton (other stereo) or a
         # cross-reference shared by many compounds is not enough to accept, even with a
         # similar name (UDP-N-acetyl-D-glucosaminouronate is not its epimer uacmamu)
-        hard = best.name_exact or best.hard >= 0.7
+        hard = best.name_exact or best.hard >= HARD_EVIDENCE_MIN
         # an id (exact, old or variant) is strong: naming style (specificity) does not block it
         exact_id = "id=exact" in best.labels
         id_hit = exact_id or (

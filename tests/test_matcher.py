@@ -350,3 +350,23 @@ def test_mixture_record_is_not_a_heavy_atom_mismatch(catalog) -> None:
     )
     row = match(model, catalog).loc["MAM01730c"]
     assert row["bigg_id"] == "dolichol__L" and "formula=generic" in row["evidence"]
+
+
+def test_documented_evidence_weights_agree_with_the_code() -> None:
+    """docs/matching.md's evidence table is EVIDENCE_WEIGHTS, number for number."""
+    import re
+    from pathlib import Path
+
+    from cobra_metalign.matcher import DECISIVE_EVIDENCE_MIN, EVIDENCE_WEIGHTS, HARD_EVIDENCE_MIN
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "matching.md").read_text()
+    documented = {}
+    for kind, strength in re.findall(r"^\| `([^`]+)` \| ([^|]+) \|", page, flags=re.MULTILINE):
+        numbers = tuple(float(n) for n in re.findall(r"\d\.\d+", strength))
+        if numbers:
+            documented[kind] = numbers
+    for kind, weights in EVIDENCE_WEIGHTS.items():
+        expected = weights if isinstance(weights, tuple) else (weights,)
+        assert documented.get(kind) == pytest.approx(expected), kind
+    assert f"**{HARD_EVIDENCE_MIN:.2f}** (`HARD_EVIDENCE_MIN`)" in page
+    assert f"**{DECISIVE_EVIDENCE_MIN:.2f}** (`DECISIVE_EVIDENCE_MIN`)" in page
