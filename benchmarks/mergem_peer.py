@@ -8,7 +8,10 @@ id. Both tools are scored with :func:`cobra_metalign.benchmark.score_predictions
 
 Usage (mergem must be installed: ``pip install mergem``)::
 
-    python benchmarks/mergem_peer.py GOLD.tsv MODEL.xml[.gz] [--adjudicated DIR] [--old-ids TSV]
+    python benchmarks/mergem_peer.py GOLD.tsv [MODEL.xml[.gz]] [--no-xrefs] [--adjudicated DIR] [--old-ids TSV]
+
+Without a model, the model is built from the gold table as ``metalign benchmark`` builds it
+(with its cross-references unless ``--no-xrefs``) and written to SBML for mergem.
 
 With an adjudication folder (``../shared/data/benchmarks/adjudicated``) the adjudicated
 figures are added (see :class:`cobra_metalign.benchmark.Adjudication`); with BiGG's old-id
@@ -70,14 +73,23 @@ def run_mergem(
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("gold", type=Path)
-    parser.add_argument("model", type=Path)
+    parser.add_argument("model", type=Path, nargs="?")
+    parser.add_argument("--no-xrefs", action="store_true")
     parser.add_argument("--adjudicated", type=Path)
     parser.add_argument("--old-ids", type=Path)
     args = parser.parse_args(argv)
     if shutil.which("mergem") is None:
         print("mergem is not installed (pip install mergem==1.1.0)", file=sys.stderr)
         return 1
-    gold_path, model_path = args.gold, args.model
+    gold_path = args.gold
+    workdir = tempfile.TemporaryDirectory()
+    model_path = args.model
+    if model_path is None:
+        from cobra.io import write_sbml_model
+
+        built, _ = load_gold(gold_path, use_xrefs=not args.no_xrefs)
+        model_path = Path(workdir.name) / "from_gold.xml"
+        write_sbml_model(built, str(model_path))
     adjudication = Adjudication.read(args.adjudicated) if args.adjudicated else None
     old_ids = read_old_ids(args.old_ids) if args.old_ids else None
     catalog = load_catalog()

@@ -639,6 +639,18 @@ class Matcher:
             for g in groups[1:]
             if g.hard >= DECISIVE_EVIDENCE_MIN and g.formula != "mismatch" and not g.clash
         ]
+        if best.name_exact and met_name:
+            # the model names the best candidate exactly; a rival whose names are told apart
+            # from the model's name (D-arginine vs arg__L, 13-cis-retinal vs retinal) is no
+            # rival, whatever cross-reference points to it
+            strong_elsewhere = [
+                g
+                for g in strong_elsewhere
+                if not (
+                    self._least_clash(met_name, self.catalog[g.proposed].names)
+                    or self._least_specificity(met_name, self.catalog[g.proposed].names)
+                )
+            ]
         own_bigg = _own_bigg_annotation(best)
         # generic-vs-specific names (glucose / alpha-D-glucose) block acceptance only when
         # another candidate is still plausible
@@ -752,7 +764,12 @@ class Matcher:
         twins = [
             g
             for g in groups[1:]
-            if hard_labels(g) == key
+            if (
+                hard_labels(g) == key
+                # both named exactly by the model, and tied: BiGG's unlinked duplicates
+                # (3hbcoa/3hbycoa, 2kmb/4mtob) differ in a cross-reference or two
+                or (best.name_exact and g.name_exact and g.kinds == best.kinds)
+            )
             and best.score - g.score < self.margin
             and (g.formula == best.formula or "missing" in {g.formula, best.formula})
             and self._alike(best.proposed, g.proposed)
