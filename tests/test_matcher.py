@@ -370,3 +370,25 @@ def test_documented_evidence_weights_agree_with_the_code() -> None:
         assert documented.get(kind) == pytest.approx(expected), kind
     assert f"**{HARD_EVIDENCE_MIN:.2f}** (`HARD_EVIDENCE_MIN`)" in page
     assert f"**{DECISIVE_EVIDENCE_MIN:.2f}** (`DECISIVE_EVIDENCE_MIN`)" in page
+
+
+def test_humangem_real_cases_in_review_with_gold_on_top(shared_data, catalog, tmp_path) -> None:
+    """Human-GEM rows that sat in REVIEW with the gold as top candidate (issue 12 cause 8)."""
+    import pandas as pd
+
+    from cobra_metalign.benchmark import load_gold
+
+    table = pd.read_csv(
+        shared_data / "benchmarks" / "humangem_gold.tsv.gz",
+        sep="\t",
+        dtype=str,
+        keep_default_na=False,
+    )
+    names = ["D-arginine", "13-cis-retinal"]
+    picked = table[table["name"].isin(names)].drop(columns=["recon3d"])
+    picked.to_csv(tmp_path / "gold.tsv", sep="\t", index=False)
+    model, gold = load_gold(tmp_path / "gold.tsv")
+    result = Matcher(catalog).match_model(model).join(gold)
+    for _, row in result.iterrows():
+        assert row["decision"] == "accept", row["evidence"]
+        assert row["bigg_id"] == row["gold_bigg"], row
