@@ -646,9 +646,9 @@ class Matcher:
             strong_elsewhere = [
                 g
                 for g in strong_elsewhere
-                if not (
-                    self._least_clash(met_name, self.catalog[g.proposed].names)
-                    or self._least_specificity(met_name, self.catalog[g.proposed].names)
+                if not all(
+                    _clash(met_name, other) or _specificity(met_name, other)
+                    for other in self.catalog[g.proposed].names[:12]
                 )
             ]
         own_bigg = _own_bigg_annotation(best)
