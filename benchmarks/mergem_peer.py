@@ -8,14 +8,19 @@ id. Both tools are scored with :func:`cobra_metalign.benchmark.score_predictions
 
 Usage (mergem must be installed: ``pip install mergem``)::
 
-    python benchmarks/mergem_peer.py GOLD.tsv MODEL.xml[.gz] [ADJUDICATED_DIR]
+    python benchmarks/mergem_peer.py GOLD.tsv [MODEL.xml[.gz]] [--no-xrefs] [--adjudicated DIR] [--old-ids TSV]
+
+Without a model, the model is built from the gold table as ``metalign benchmark`` builds it
+(with its cross-references unless ``--no-xrefs``) and written to SBML for mergem.
 
 With an adjudication folder (``../shared/data/benchmarks/adjudicated``) the adjudicated
-figures are added (see :class:`cobra_metalign.benchmark.Adjudication`).
+figures are added (see :class:`cobra_metalign.benchmark.Adjudication`); with BiGG's old-id
+table (``../shared/data/reference/bigg_1.6_old_ids_obo.tsv``) old/new id pairs count as correct.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import resource
 import shutil
@@ -28,7 +33,7 @@ from pathlib import Path
 import libsbml
 import pandas as pd
 
-from cobra_metalign.benchmark import Adjudication, load_gold, score_predictions
+from cobra_metalign.benchmark import Adjudication, load_gold, read_old_ids, score_predictions
 from cobra_metalign.catalog import load_catalog
 from cobra_metalign.compartments import split_id
 from cobra_metalign.io import metabolite_table
@@ -66,11 +71,27 @@ def run_mergem(
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (2, 3) or shutil.which("mergem") is None:
-        print(__doc__, file=sys.stderr)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("gold", type=Path)
+    parser.add_argument("model", type=Path, nargs="?")
+    parser.add_argument("--no-xrefs", action="store_true")
+    parser.add_argument("--adjudicated", type=Path)
+    parser.add_argument("--old-ids", type=Path)
+    args = parser.parse_args(argv)
+    if shutil.which("mergem") is None:
+        print("mergem is not installed (pip install mergem==1.1.0)", file=sys.stderr)
         return 1
-    gold_path, model_path = Path(argv[0]), Path(argv[1])
-    adjudication = Adjudication.read(argv[2]) if len(argv) == 3 else None
+    gold_path = args.gold
+    workdir = tempfile.TemporaryDirectory()
+    model_path = args.model
+    if model_path is None:
+        from cobra.io import write_sbml_model
+
+        built, _ = load_gold(gold_path, use_xrefs=not args.no_xrefs)
+        model_path = Path(workdir.name) / "from_gold.xml"
+        write_sbml_model(built, str(model_path))
+    adjudication = Adjudication.read(args.adjudicated) if args.adjudicated else None
+    old_ids = read_old_ids(args.old_ids) if args.old_ids else None
     catalog = load_catalog()
     model, gold = load_gold(gold_path, model_path)
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,12 +108,12 @@ def main(argv: list[str]) -> int:
             "decision": "accept" if changed else "none",
         }
     mergem_scores = score_predictions(
-        pd.DataFrame.from_dict(rows, orient="index"), gold, catalog, adjudication
+        pd.DataFrame.from_dict(rows, orient="index"), gold, catalog, adjudication, old_ids
     )
     start = time.perf_counter()
     ours = Matcher(catalog).match_table(metabolite_table(model))
     our_seconds = time.perf_counter() - start
-    our_scores = score_predictions(ours, gold, catalog, adjudication)
+    our_scores = score_predictions(ours, gold, catalog, adjudication, old_ids)
     table = pd.DataFrame(
         {
             "mergem 1.1.0 (-t bigg)": {**mergem_scores, "seconds": seconds, "peak_MB": peak},

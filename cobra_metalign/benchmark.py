@@ -13,8 +13,9 @@ equivalence groups (they are what is being tested):
 
 strict
     A prediction is correct when it is the gold id (or one of several gold ids
-    in a cell), directly or through BiGG's own old/new id pairs
-    (:meth:`~cobra_metalign.catalog.Catalog.lookup_id`).
+    in a cell), directly or through BiGG's own old/new id pairs: those of the
+    catalogue (:meth:`~cobra_metalign.catalog.Catalog.lookup_id`) and, when given,
+    BiGG's old-id table (:func:`read_old_ids`, ``--old-ids``).
 adjudicated (``adj_*``, when an :class:`Adjudication` is given)
     Also correct: a pair of ids judged ``SAME`` by hand, and a row judged
     ``GOLD_WRONG`` (the accepted id is right, the gold label is not). Every other
@@ -46,7 +47,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -65,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Adjudication",
+    "read_old_ids",
     "load_gold",
     "score_predictions",
     "disagreements",
@@ -200,6 +202,45 @@ class Adjudication:
         return ""
 
 
+def read_old_ids(path: str | Path) -> dict[str, str]:
+    """BiGG's own old/new id pairs, as universal ids.
+
+    Parameters
+    ----------
+    path : path-like
+        TSV with ``old_bigg_id`` and ``universal_bigg_id`` (and optionally
+        ``bigg_id``, the compartmentalized new id): BiGG's old-id table. An old id
+        that carries the new id's compartment (``guln_c`` for ``guln__L_c``) is
+        read without it too.
+
+    Returns
+    -------
+    dict
+        ``{old universal id: new universal id}``.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except Exception as error:  # noqa: BLE001 - any parse failure is bad input
+        raise MetalignError(f"{path}: not a readable old-id TSV ({error})") from error
+    missing = {"old_bigg_id", "universal_bigg_id"} - set(table.columns)
+    if missing:
+        raise MetalignError(f"{path}: old-id table lacks columns {sorted(missing)}")
+    pairs: dict[str, str] = {}
+    new_ids = table["bigg_id"] if "bigg_id" in table else [""] * len(table)
+    for old, new, universal in zip(
+        table["old_bigg_id"], new_ids, table["universal_bigg_id"], strict=True
+    ):
+        old, universal = old.strip(), universal.strip()
+        if not old or not universal:
+            continue
+        pairs.setdefault(old, universal)
+        compartment = new[len(universal) + 1 :] if new.startswith(universal + "_") else ""
+        if compartment and old.endswith("_" + compartment):
+            pairs.setdefault(old[: -len(compartment) - 1], universal)
+    return pairs
+
+
 def load_gold(
     gold_path: str | Path, model_path: str | Path | None = None, *, use_xrefs: bool = True
 ) -> tuple[Any, pd.DataFrame]:
@@ -324,19 +365,30 @@ def _units(predictions: pd.DataFrame, gold: pd.DataFrame) -> pd.DataFrame:
     return joined.groupby("unit", sort=False).first()
 
 
-def _strict_same(catalog: Catalog, predicted: str, expected: str) -> bool:
+def _strict_same(
+    catalog: Catalog, predicted: str, expected: str, old_ids: Mapping[str, str] | None = None
+) -> bool:
     """The gold id itself (one of several in a cell), directly or through BiGG's old ids."""
     if not predicted:
         return False
+    old_ids = old_ids or {}
     for option in expected.split(";"):
         option = option.strip()
-        if option and (predicted == option or catalog.lookup_id(option) == predicted):
+        if not option:
+            continue
+        if predicted == option or catalog.lookup_id(option) == predicted:
+            return True
+        if old_ids.get(option) == predicted or old_ids.get(predicted) == option:
             return True
     return False
 
 
-def _present(catalog: Catalog, expected: str) -> bool:
-    return any(catalog.lookup_id(option.strip()) for option in expected.split(";"))
+def _present(catalog: Catalog, expected: str, old_ids: Mapping[str, str] | None = None) -> bool:
+    old_ids = old_ids or {}
+    return any(
+        catalog.lookup_id(option.strip()) or catalog.lookup_id(old_ids.get(option.strip(), ""))
+        for option in expected.split(";")
+    )
 
 
 def _f1(precision: float, recall: float) -> float:
@@ -350,6 +402,7 @@ def score_predictions(
     gold: pd.DataFrame,
     catalog: Catalog,
     adjudication: Adjudication | None = None,
+    old_ids: Mapping[str, str] | None = None,
 ) -> dict[str, float]:
     """Score predictions per unique metabolite, strictly and (optionally) after adjudication.
 
@@ -365,6 +418,8 @@ def score_predictions(
         equivalence groups.
     adjudication : Adjudication, optional
         Adds the ``adj_*`` figures.
+    old_ids : mapping, optional
+        BiGG's old/new id pairs (:func:`read_old_ids`).
 
     Returns
     -------
@@ -372,10 +427,10 @@ def score_predictions(
     """
     joined = _units(predictions, gold)
     n = len(joined)
-    in_catalog = int(sum(_present(catalog, g) for g in joined["gold_bigg"]))
+    in_catalog = int(sum(_present(catalog, g, old_ids) for g in joined["gold_bigg"]))
     accepted = joined[joined["decision"] == "accept"]
     strict = [
-        _strict_same(catalog, p, g)
+        _strict_same(catalog, p, g, old_ids)
         for p, g in zip(accepted["bigg_id"], accepted["gold_bigg"], strict=True)
     ]
     correct = int(sum(strict))
@@ -419,7 +474,7 @@ def score_predictions(
         result["top1"] = float(
             np.mean(
                 [
-                    bool(t) and _strict_same(catalog, t[0], g)
+                    bool(t) and _strict_same(catalog, t[0], g, old_ids)
                     for t, g in zip(top, joined["gold_bigg"], strict=True)
                 ]
             )
@@ -427,7 +482,7 @@ def score_predictions(
         result["top5"] = float(
             np.mean(
                 [
-                    any(_strict_same(catalog, c, g) for c in t[:5])
+                    any(_strict_same(catalog, c, g, old_ids) for c in t[:5])
                     for t, g in zip(top, joined["gold_bigg"], strict=True)
                 ]
             )
@@ -440,12 +495,13 @@ def disagreements(
     gold: pd.DataFrame,
     catalog: Catalog,
     adjudication: Adjudication | None = None,
+    old_ids: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Accepted ids that are not the gold id (strictly), with the verdict on each.
 
     Parameters
     ----------
-    predictions, gold, catalog, adjudication
+    predictions, gold, catalog, adjudication, old_ids
         As for :func:`score_predictions`.
 
     Returns
@@ -458,7 +514,7 @@ def disagreements(
     joined = _units(predictions, gold)
     rows = []
     for unit, row in joined[joined["decision"] == "accept"].iterrows():
-        if _strict_same(catalog, row["bigg_id"], row["gold_bigg"]):
+        if _strict_same(catalog, row["bigg_id"], row["gold_bigg"], old_ids):
             continue
         verdict = (
             adjudication.verdict(
@@ -536,6 +592,7 @@ def run_benchmark(
     ablations: bool = True,
     baselines: bool = True,
     adjudication: Adjudication | None = None,
+    old_ids: Mapping[str, str] | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Run the pipeline, its ablations and the baselines on one gold file.
@@ -554,6 +611,8 @@ def run_benchmark(
     adjudication : Adjudication, optional
         Adds the adjudicated figures; the pipeline's disagreements with the gold
         are in ``frame.attrs["disagreements"]`` (a DataFrame).
+    old_ids : mapping, optional
+        BiGG's old/new id pairs (:func:`read_old_ids`), for scoring only.
     **options
         Passed to :class:`~cobra_metalign.matcher.Matcher`.
 
@@ -574,7 +633,7 @@ def run_benchmark(
     found: dict[str, pd.DataFrame] = {}
 
     def score(frame: pd.DataFrame) -> dict[str, float]:
-        return score_predictions(frame, gold, catalog, adjudication)
+        return score_predictions(frame, gold, catalog, adjudication, old_ids)
 
     def run(label: str, **kwargs: Any) -> None:
         start = time.perf_counter()
@@ -583,7 +642,7 @@ def run_benchmark(
         scores["seconds"] = time.perf_counter() - start
         results[label] = scores
         if label == "pipeline":
-            found[label] = disagreements(frame, gold, catalog, adjudication)
+            found[label] = disagreements(frame, gold, catalog, adjudication, old_ids)
         logger.info("%s: %s", label, scores)
 
     run("pipeline", n_candidates=5)

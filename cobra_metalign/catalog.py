@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 import zlib
 from collections import Counter, defaultdict
@@ -52,6 +53,8 @@ __all__ = [
 
 #: Format tag written into every catalogue file.
 CATALOG_FORMAT = "cobra_metalign.catalog/1"
+#: BiGG ids that are accessions imported from other namespaces (HMR, KEGG, Recon CE ids).
+_ACCESSION_STYLE = re.compile(r"[A-Z]{1,2}\d{4,6}")
 #: Name of the catalogue file in the package data and in the user cache.
 CATALOG_FILE = "catalog.json.gz"
 #: Largest decompressed catalogue file accepted (the packaged one is under 3 MB, BiGG
@@ -289,10 +292,21 @@ class Catalog:
         self._group: dict[str, tuple[str, ...]] = {}
         self._canonical: dict[str, str] = {}
         for members in groups.values():
-            ordered = tuple(sorted(members, key=lambda i: (-self._entries[i].models, len(i), i)))
+            ordered = tuple(sorted(members, key=self._preference))
             for member in members:
                 self._group[member] = ordered
                 self._canonical[member] = ordered[0]
+
+    def _preference(self, bigg_id: str) -> tuple:
+        """Order of equivalent ids: most BiGG models, then a mnemonic BiGG id before an
+        accession imported from another namespace (``HC01223``, ``CE2028``, ``M03050``),
+        then the shortest, then alphabetical."""
+        return (
+            -self._entries[bigg_id].models,
+            _ACCESSION_STYLE.fullmatch(bigg_id) is not None,
+            len(bigg_id),
+            bigg_id,
+        )
 
     # ------------------------------------------------------------ container
     def __len__(self) -> int:

@@ -228,6 +228,14 @@ def _is_generic(counts: Mapping[str, int]) -> bool:
     return bool(counts.get("R") or counts.get("n"))
 
 
+#: Carbon count from which a formula is read as a pooled mixture or polymer record.
+MIXTURE_CARBONS = 300
+
+
+def _is_mixture(counts: Mapping[str, int]) -> bool:
+    return counts.get("C", 0) >= MIXTURE_CARBONS
+
+
 def compare_formulas(
     f1: object,
     f2: object,
@@ -269,7 +277,11 @@ def compare_formulas(
         ``generic``
             One side has generic groups (``R``, ``X``) or an ``n`` repeat and
             its other atoms fit within the other side; or both are generic and
-            differ. Cannot be judged: review.
+            differ; or one side is a pooled mixture or polymer record (at least
+            :data:`MIXTURE_CARBONS` carbons: ``C1080H1768O10`` for a dolichol
+            mixture) and the other a single molecule. Cannot be judged atom by
+            atom. Two mixture records are compared as usual (``C1936...`` against
+            ``C1660...`` is a mismatch).
         ``missing``
             A formula is missing or cannot be parsed.
         ``mismatch``
@@ -305,6 +317,10 @@ def compare_formulas(
             if element not in ("H", "R", "n")
         )
         return "generic" if fits else "mismatch"
+    if _is_mixture(p1) != _is_mixture(p2):
+        # a pooled formula of a chain-length mixture (VMH/BiGG "human liver homolog"
+        # dolichols: C1080H1768O10) against one molecule cannot be judged atom by atom
+        return "generic"
     heavy1 = {k: v for k, v in p1.items() if k != "H"}
     heavy2 = {k: v for k, v in p2.items() if k != "H"}
     if heavy1 != heavy2:
@@ -581,7 +597,18 @@ class _Features:
     chains: tuple[tuple[int, int | None], ...]
     multipliers: tuple[tuple[str, int], ...]
     generic_chain: bool
+    sugar_family: tuple[str, ...] = ()
+    carrier: tuple[str, ...] = ()
 
+
+#: Oligosaccharide families named by their linkage ("cellotetraose" is beta-1,4,
+#: "maltotetraose" alpha-1,4): same size, same formula, different compounds.
+_SUGAR_FAMILY = re.compile(
+    r"(isomalt|malt|cell|lact|chit|xyl|mann|galact|fruct|genti|laminar|niger|koj|sophor)"
+    r"o?(?:bi|tri|tetra|penta|hexa|hepta|octa|nona|deca)?os"
+)
+#: Words that name a sugar, after which ``alpha``/``beta`` is an anomer.
+_SUGAR_WORD = re.compile(r"[a-z]*(?:ose|oses|oside|osides|osyl|opyranose|ofuranose)")
 
 # Roots counted together ("1,3-bisphosphoglycerate" == "3-phosphoglyceroyl phosphate").
 _ROOT_ALIASES = {"phospho": "phosphate", "phosphoryl": "phosphate"}
@@ -691,7 +718,8 @@ def _features(name: str) -> _Features:
     optical: list[str] = []
     for index, word in enumerate(words):
         if word in ("l", "d"):
-            if index + 1 < len(words) and words[index + 1][0].isalpha():
+            # "L-alanine", and at the start of a name "L-3-aminoisobutanoate"
+            if index + 1 < len(words) and (words[index + 1][0].isalpha() or index == 0):
                 stereo_dl.append(word)
         elif word in ("ll", "dd", "meso"):
             stereo_dl.append(word)
@@ -708,7 +736,11 @@ def _features(name: str) -> _Features:
         if token in _GREEK_WORDS:
             previous = fine[index - 1] if index else ""
             following = fine[index + 1] if index + 1 < len(fine) else ""
-            if token in ("alpha", "beta") and (previous.isdigit() or following in ("d", "l")):
+            if token in ("alpha", "beta") and (
+                previous.isdigit()
+                or following in ("d", "l")
+                or _SUGAR_WORD.fullmatch(following) is not None
+            ):
                 anomeric.append(token)
             else:
                 greek.append(token)
@@ -735,6 +767,15 @@ def _features(name: str) -> _Features:
         chains=tuple(sorted(chains, key=lambda c: (c[0], -1 if c[1] is None else c[1]))),
         multipliers=tuple(sorted(multipliers.items())),
         generic_chain=any(g in w for w in words for g in _GENERIC_CHAIN_WORDS),
+        carrier=tuple(
+            sorted(
+                {"CoA" for w in words if w in ("coa", "coenzyme")}
+                | {"ACP" for w in words if w in ("acp", "carrier")}
+            )
+        ),
+        sugar_family=tuple(
+            sorted({m.group(1) for w in words if (m := _SUGAR_FAMILY.match(w)) is not None})
+        ),
     )
 
 
@@ -830,6 +871,10 @@ def _analyse_pair(name1: str, name2: str) -> tuple[list[str], list[str]]:
     _compare("number", a.numbers, b.numbers, clashes, specific, one_sided=False)
     _compare("omega", a.omega, b.omega, clashes, [])
     _compare("greek", a.greek, b.greek, clashes, [])
+    if a.sugar_family and b.sugar_family:
+        _compare("sugar", a.sugar_family, b.sugar_family, clashes, [])
+    if a.carrier and b.carrier:
+        _compare("carrier", a.carrier, b.carrier, clashes, [])
 
     # Chains: lengths first (as sets: "Palmitoyl-CoA (C16:0)" names the same
     # chain twice), then double bonds for lengths both sides give.
@@ -880,6 +925,10 @@ def distinguishing_clash(name1: str, name2: str) -> list[str]:
     - ``number``: every number (locants, counts), as a set; primes count
       (``5'`` is not ``5``);
     - ``omega``: ``n-3``/``omega-6`` positions;
+    - ``carrier``: the acyl carrier, CoA or ACP, when both names give one;
+    - ``sugar``: the family of an oligosaccharide named by its linkage
+      (``cellotetraose`` vs ``maltotetraose``, ``lactose`` vs ``maltose``), when
+      both names give one; ``alpha``/``beta`` before a sugar word is an anomer;
     - ``chain``: acyl chain lengths from ``C16:0`` notation, systematic names
       (``hexadecanoate``, ``octadecenoyl``, ``eicosapentaenoate``) and trivial
       names (``palmitate``, ``stearoyl``, ``butyrate``...), and their double

@@ -487,6 +487,12 @@ def make_encoder(name: str | None, adapter: Path | None):
     type=click.Path(exists=True, path_type=Path),
     help="Adjudication TSV (or a folder of them): adds the adjudicated figures.",
 )
+@click.option(
+    "--old-ids",
+    "old_ids_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="BiGG's old-id table (old_bigg_id, universal_bigg_id): old/new pairs count as correct.",
+)
 @handle_errors
 def benchmark(
     gold: Path,
@@ -498,6 +504,7 @@ def benchmark(
     adapter: Path | None,
     no_ablations: bool,
     adjudicated_path: Path | None,
+    old_ids_path: Path | None,
 ) -> None:
     """Score the matcher and the baselines on a GOLD table of source_id -> gold_bigg.
 
@@ -505,7 +512,12 @@ def benchmark(
     --adjudicated, SAME pairs and GOLD_WRONG rows count as correct too, and the
     JSON lists every disagreement with its verdict (empty: nobody judged it).
     """
-    from cobra_metalign.benchmark import Adjudication, format_results, run_benchmark
+    from cobra_metalign.benchmark import (
+        Adjudication,
+        format_results,
+        read_old_ids,
+        run_benchmark,
+    )
     from cobra_metalign.cache import atomic_path
     from cobra_metalign.catalog import load_catalog
 
@@ -517,6 +529,7 @@ def benchmark(
         encoder=make_encoder(encoder_name, adapter),
         ablations=not no_ablations,
         adjudication=Adjudication.read(adjudicated_path) if adjudicated_path else None,
+        old_ids=read_old_ids(old_ids_path) if old_ids_path else None,
     )
     click.echo(f"{gold}{' (no xrefs)' if no_xrefs else ''}")
     click.echo(format_results(results))

@@ -60,12 +60,41 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SOURCES", "MATCH_COLUMNS", "Matcher", "match", "tfidf_index"]
+__all__ = ["SOURCES", "MATCH_COLUMNS", "EVIDENCE_WEIGHTS", "Matcher", "match", "tfidf_index"]
 
 #: Evidence sources the matcher can use (ablations switch them off one by one).
 SOURCES: tuple[str, ...] = ("id", "xref", "inchikey", "name", "tfidf", "encoder")
 #: Sources whose evidence may lead to automatic acceptance.
 HARD_SOURCES = frozenset({"id", "xref", "inchikey", "name"})
+
+#: Strength of each kind of evidence (documented in ``docs/matching.md``; a test checks
+#: that the page and this table agree). Tuples are indexed by how many compounds (1, 2,
+#: 3, more) the piece of evidence points to.
+EVIDENCE_WEIGHTS: dict[str, float | tuple[float, ...]] = {
+    "id=exact": 0.97,
+    "id=old": 0.93,
+    "id=variant": 0.90,
+    "xref": (0.90, 0.80, 0.70, 0.55),
+    "xref:bigg.metabolite": 0.95,
+    "inchikey=full": (0.95, 0.85),
+    "inchikey=skeleton": 0.50,
+    "name=exact": (0.90, 0.60, 0.50),
+    "tfidf": 0.80,
+    "encoder": 0.75,
+}
+#: Least strength of one piece of id, cross-reference or InChIKey evidence that may lead
+#: to acceptance (with an exact name, the other hard source); below it (an InChIKey
+#: skeleton, a cross-reference shared by many compounds) evidence only proposes.
+HARD_EVIDENCE_MIN = 0.70
+#: Least strength of one piece of evidence for a rival to block acceptance or make a CONFLICT.
+DECISIVE_EVIDENCE_MIN = 0.90
+
+
+def _by_count(kind: str, count: int) -> float:
+    weights = EVIDENCE_WEIGHTS[kind]
+    assert isinstance(weights, tuple)
+    return weights[min(count, len(weights)) - 1]
+
 
 #: Columns of the frame :func:`match` returns.
 MATCH_COLUMNS: tuple[str, ...] = (
@@ -129,6 +158,11 @@ class _Candidate:
 _NAME_FAMILY = frozenset({"name", "tfidf", "encoder"})
 
 
+def _own_bigg_annotation(group: _Group) -> bool:
+    """Whether the model's own ``bigg.metabolite`` annotation names this candidate."""
+    return any(label.startswith("xref:bigg.metabolite=") for label in group.labels)
+
+
 def _noisy_or(strengths: dict[str, float]) -> float:
     """Combine independent kinds of evidence; the name-based kinds count once (their max)."""
     miss = 1.0
@@ -169,6 +203,8 @@ class _Group:
     clash: list[str]
     specificity: list[str]
     name_exact: bool
+    #: the strongest single id, cross-reference or InChIKey evidence
+    hard: float = 0.0
 
 
 class Matcher:
@@ -287,11 +323,11 @@ class Matcher:
                 if hit is None:
                     continue
                 if position == 0 and hit == base_id:
-                    found[hit].add("id", 0.97, "id=exact")
+                    found[hit].add("id", EVIDENCE_WEIGHTS["id=exact"], "id=exact")
                 elif hit != variant:
-                    found[hit].add("id", 0.93, f"id=old:{variant}")
+                    found[hit].add("id", EVIDENCE_WEIGHTS["id=old"], f"id=old:{variant}")
                 else:
-                    found[hit].add("id", 0.9, f"id=variant:{variant}")
+                    found[hit].add("id", EVIDENCE_WEIGHTS["id=variant"], f"id=variant:{variant}")
         annotations = list(row.get("annotations") or ())
         if "xref" in self.sources:
             own = id_as_xref(base_id) if base_id else None
@@ -303,14 +339,18 @@ class Matcher:
                     for variant in normalize_bigg_id(value):
                         hit = catalog.lookup_id(variant)
                         if hit is not None:
-                            found[hit].add("xref", 0.95, f"{tag}:bigg.metabolite={value}")
+                            found[hit].add(
+                                "xref",
+                                EVIDENCE_WEIGHTS["xref:bigg.metabolite"],
+                                f"{tag}:bigg.metabolite={value}",
+                            )
                             break
                     continue
                 hits = catalog.by_xref(namespace, value)
                 if not hits:
                     continue
                 groups = {catalog.canonical(h) for h in hits}
-                strength = {1: 0.9, 2: 0.8, 3: 0.7}.get(len(groups), 0.55)
+                strength = _by_count("xref", len(groups))
                 for hit in hits:
                     found[hit].add("xref", strength, f"{tag}:{namespace}={value}")
         if "inchikey" in self.sources:
@@ -319,15 +359,19 @@ class Matcher:
                     continue
                 full = self.catalog.by_inchikey(value)
                 for hit in full:
-                    found[hit].add("inchikey", 0.95 if len(full) == 1 else 0.85, "inchikey=full")
+                    found[hit].add(
+                        "inchikey", _by_count("inchikey=full", len(full)), "inchikey=full"
+                    )
                 for hit in self.catalog.by_inchikey_block(value):
                     if hit not in full:
-                        found[hit].add("inchikey", 0.5, "inchikey=skeleton")
+                        found[hit].add(
+                            "inchikey", EVIDENCE_WEIGHTS["inchikey=skeleton"], "inchikey=skeleton"
+                        )
         if "name" in self.sources:
             key = normalize_name(str(row.get("clean_name") or row.get("name") or ""))
             hits = catalog.by_name(key) if key else ()
             groups = {catalog.canonical(h) for h in hits}
-            strength = {1: 0.9, 2: 0.6}.get(len(groups), 0.5)
+            strength = _by_count("name=exact", len(groups))
             for hit in hits:
                 found[hit].add("name", strength, "name=exact")
         return found
@@ -357,14 +401,14 @@ class Matcher:
             ):
                 for bigg_id, similarity in hits:
                     candidates[met_id][bigg_id].add(
-                        "tfidf", 0.8 * similarity, f"tfidf={similarity:.2f}"
+                        "tfidf", EVIDENCE_WEIGHTS["tfidf"] * similarity, f"tfidf={similarity:.2f}"
                     )
         if "encoder" in self.sources and self.encoder is not None:
             index = self._encoder_index()
             vectors = self._encoder().encode(names)
             for met_id, hits in zip(pending, index.search(vectors, k=self.top_k), strict=True):
                 for bigg_id, similarity in hits:
-                    strength = 0.75 * max(0.0, float(similarity))
+                    strength = EVIDENCE_WEIGHTS["encoder"] * max(0.0, float(similarity))
                     candidates[met_id][bigg_id].add(
                         "encoder", strength, f"encoder={similarity:.2f}"
                     )
@@ -416,6 +460,15 @@ class Matcher:
                 for kind_labels in found[member].labels.values():
                     labels.extend(label for label in kind_labels if label not in labels)
             exact_members = [m for m in members if "id=exact" in found[m].labels.get("id", ())]
+            # else the member the model's own BiGG annotation names
+            exact_members = exact_members or [
+                m
+                for m in members
+                if any(
+                    label.startswith("xref:bigg.metabolite=")
+                    for label in found[m].labels.get("xref", ())
+                )
+            ]
             proposed = exact_members[0] if exact_members else key
             raw.append((_noisy_or(strengths), proposed, members, strengths, labels, key))
         # the guards are costly: judge the groups that can still matter
@@ -426,10 +479,20 @@ class Matcher:
             for item in raw
         ]
         # a name shared by several compounds is ambiguous, unless the chemistry rules
-        # out all but one of them
+        # out all but one of them (dolichol C100H164O: not the C95 dolichol, so the
+        # "human liver homolog" mixture record dolichol__L)
         named = [i for i, item in enumerate(raw) if "name" in item[3]]
         compatible = [i for i in named if verdicts[i] != "mismatch"]
-        if len(named) > 1 and len(compatible) == 1 and verdicts[compatible[0]] in {"equal", "ok"}:
+        if (
+            len(named) > 1
+            and len(compatible) == 1
+            and verdicts[compatible[0]]
+            in {
+                "equal",
+                "ok",
+                "generic",
+            }
+        ):
             strengths = raw[compatible[0]][3]
             strengths["name"] = max(strengths["name"], 0.9)
             raw[compatible[0]] = (_noisy_or(strengths), *raw[compatible[0]][1:])
@@ -480,6 +543,9 @@ class Matcher:
                     clash=clash,
                     specificity=specificity,
                     name_exact=name_exact,
+                    hard=max(
+                        (strengths.get(k, 0.0) for k in ("id", "xref", "inchikey")), default=0.0
+                    ),
                 )
             )
         groups.sort(key=lambda g: (-g.score, g.proposed))
@@ -564,22 +630,58 @@ class Matcher:
         evidence = list(best.labels)
         if twins:
             evidence.append("twins:" + ",".join(twins))
+        # another candidate is a real rival only when one piece of evidence for it is strong
+        # on its own (an id, the model's BiGG annotation, a cross-reference or InChIKey that
+        # names one compound); cross-references that point to several compounds add up to a
+        # high score without being decisive, and never make a CONFLICT alone
         strong_elsewhere = [
             g
             for g in groups[1:]
-            if g.kinds & {"id", "xref", "inchikey"} and g.score >= 0.9 and g.formula != "mismatch"
+            if g.hard >= DECISIVE_EVIDENCE_MIN and g.formula != "mismatch" and not g.clash
         ]
+        if best.name_exact and met_name:
+            # the model names the best candidate exactly; a rival whose names are told apart
+            # from the model's name (D-arginine vs arg__L, 13-cis-retinal vs retinal) is no
+            # rival, whatever cross-reference points to it
+            strong_elsewhere = [
+                g
+                for g in strong_elsewhere
+                if not all(
+                    _clash(met_name, other) or _specificity(met_name, other)
+                    for other in self.catalog[g.proposed].names[:12]
+                )
+            ]
+        own_bigg = _own_bigg_annotation(best)
         # generic-vs-specific names (glucose / alpha-D-glucose) block acceptance only when
         # another candidate is still plausible
         specific_doubt = bool(best.specificity) and runner_up >= self.review_threshold
         guard_ok = best.formula != "mismatch" and not best.clash and not specific_doubt
-        hard = bool(best.kinds & HARD_SOURCES)
+        # hard evidence names this compound: an exact name, an id, or a cross-reference or
+        # InChIKey that points to few compounds; an InChIKey skeleton (other stereo) or a
+        # cross-reference shared by many compounds is not enough to accept, even with a
+        # similar name (UDP-N-acetyl-D-glucosaminouronate is not its epimer uacmamu)
+        hard = best.name_exact or best.hard >= HARD_EVIDENCE_MIN
         # an id (exact, old or variant) is strong: naming style (specificity) does not block it
         exact_id = "id=exact" in best.labels
         id_hit = exact_id or (
             any(label.startswith("id=") for label in best.labels) and not strong_elsewhere
         )
         if id_hit and best.formula != "mismatch" and not best.clash:
+            decision = "accept"
+        elif (
+            own_bigg
+            and best.formula != "mismatch"
+            and not best.clash
+            and (best.name_exact or best.formula in {"equal", "ok"})
+            and not any(
+                _own_bigg_annotation(g)
+                and g.formula == best.formula
+                and _clash(entry.name, self.catalog[g.proposed].name)
+                for g in strong_elsewhere
+            )
+        ):
+            # the model's own BiGG annotation, agreeing with its name or its chemistry, decides
+            # (when it names two ids, e.g. orn and orn__L, they must not be told apart by name)
             decision = "accept"
         elif (
             hard
@@ -610,6 +712,17 @@ class Matcher:
             decision = "review"
             others = ",".join(g.proposed for g in strong_elsewhere)
             evidence.append(f"conflict:{others or 'formula'}")
+        if decision == "accept" and not exact_id and met_name:
+            # an anomer (alpha-/beta-cellobiose) is not its generic compound (cellobiose),
+            # whatever the cross-references say: a curator decides
+            anomer = [
+                d
+                for d in self._least_specificity(met_name, entry.names)
+                if d.startswith("alpha/beta") and d.endswith("only in name1")
+            ]
+            if anomer:
+                decision = "review"
+                evidence.append("specificity:" + ",".join(anomer))
         if decision == "none":
             result["bigg_id"] = ""
             result["bigg_name"] = ""
@@ -651,7 +764,12 @@ class Matcher:
         twins = [
             g
             for g in groups[1:]
-            if hard_labels(g) == key
+            if (
+                hard_labels(g) == key
+                # both named exactly by the model, and tied: BiGG's unlinked duplicates
+                # (3hbcoa/3hbycoa, 2kmb/4mtob) differ in a cross-reference or two
+                or (best.name_exact and g.name_exact and g.kinds == best.kinds)
+            )
             and best.score - g.score < self.margin
             and (g.formula == best.formula or "missing" in {g.formula, best.formula})
             and self._alike(best.proposed, g.proposed)

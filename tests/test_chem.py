@@ -471,3 +471,33 @@ def test_docstring_examples():
 def test_nan_is_not_a_formula():
     assert parse_formula(math.nan) is None
     assert compare_formulas(math.nan, math.nan) == "missing"
+
+
+@pytest.mark.parametrize(
+    ("name1", "name2", "expected"),
+    [
+        ("Cellotetraose", "Maltotetraose", ["sugar cell!=malt"]),
+        ("Celloheptaos", "Maltoheptaose", ["sugar cell!=malt"]),
+        ("Lactosylceramide", "Galactosylceramide", ["sugar lact!=galact"]),
+        ("Maltose", "Maltotriose", []),
+        ("alpha-Cellobiose", "beta-cellobiose", ["alpha/beta alpha!=beta"]),
+        ("Pimeloyl-[acyl-carrier protein]", "Pimeloyl-CoA", ["carrier ACP!=CoA"]),
+        ("L-3-Amino-isobutanoate", "D-3-Amino-isobutanoate", ["stereo L!=D"]),
+    ],
+)
+def test_sugar_family_carrier_and_leading_stereo_clashes(name1, name2, expected):
+    """Real catalogue cases: cellotetraose was a synonym of maltttr; pimACP joined pmcoa."""
+    assert distinguishing_clash(name1, name2) == expected
+
+
+def test_anomer_before_a_sugar_word_is_specific():
+    assert specificity_difference("alpha-Cellobiose", "Cellobiose") == [
+        "alpha/beta alpha only in name1"
+    ]
+
+
+def test_mixture_formula_against_one_molecule_is_generic():
+    """BiGG/VMH 'human liver/uterine homolog' records pool chain lengths (C1080H1768O10)."""
+    assert compare_formulas("C100H164O", "C1080H1768O10") == "generic"
+    # two mixture records still compare atom by atom (iSB619 pgly_SA vs pgly_SA2)
+    assert compare_formulas("C1936H3598N50O450P50", "C1660H3215N50O242P50") == "mismatch"

@@ -179,3 +179,216 @@ def test_boundary_copies_are_not_merged(catalog) -> None:
     assert table.loc["cpd00029_b", "decision"] == "review"
     assert "boundary copy" in table.loc["cpd00029_b", "evidence"]
     assert (table["duplicate_of"] == "").all()
+
+
+# ------------------------------------------------- decisive evidence (issue 12 / 11)
+def _tiny_catalog() -> Catalog:
+    return Catalog(
+        [
+            CatalogEntry(
+                id="h2o",
+                name="H2O",
+                synonyms=("Water",),
+                formulas=("H2O",),
+                charges=(0,),
+                xrefs={"chebi": ("CHEBI:15377",), "biocyc": ("META:WATER",)},
+                models=100,
+            ),
+            CatalogEntry(
+                id="oh1",
+                name="Hydroxide ion",
+                formulas=("HO",),
+                charges=(-1,),
+                xrefs={"chebi": ("CHEBI:16234",), "biocyc": ("META:WATER",)},
+                models=5,
+            ),
+            CatalogEntry(
+                id="2ogm",
+                name="2-Oxoglutaramate",
+                formulas=("C5H6NO4",),
+                charges=(-1,),
+                equivalents=("HC00591",),
+                models=3,
+            ),
+            CatalogEntry(
+                id="HC00591",
+                name="2-oxoglutaramate",
+                formulas=("C5H6NO4",),
+                charges=(-1,),
+                equivalents=("2ogm",),
+            ),
+            CatalogEntry(
+                id="uacmamu",
+                name="UDP-N-acetyl-D-mannosaminouronate",
+                formulas=("C17H24N3O18P2",),
+                charges=(-3,),
+                xrefs={"inchikey": ("DZOGQXKQLXAPND-XHUKORKBSA-K",)},
+            ),
+            CatalogEntry(
+                id="cellb",
+                name="Cellobiose",
+                formulas=("C12H22O11",),
+                charges=(0,),
+                xrefs={"seed.compound": ("cpd00158",)},
+            ),
+        ],
+        version="test-1",
+        source="unit test",
+    )
+
+
+def test_own_bigg_annotation_decides_over_multivalued_xrefs() -> None:
+    """gapseq water: its CHEBI list also names hydroxide; that made a CONFLICT against oh1."""
+    water = cobra.Metabolite(
+        "cpd00001_c0", name="H2O-c0", formula="H2O", charge=0, compartment="c0"
+    )
+    water.annotation = {
+        "bigg.metabolite": "h2o",
+        "chebi": ["CHEBI:15377", "CHEBI:16234"],
+        "biocyc": "META:WATER",
+    }
+    table = Matcher(_tiny_catalog()).match_model(_model(water))
+    row = table.loc["cpd00001_c0"]
+    assert (row["bigg_id"], row["decision"], row["conflict"]) == ("h2o", "accept", False)
+    assert "xref:bigg.metabolite=h2o" in row["evidence"]
+
+
+def test_multivalued_xrefs_alone_never_make_a_conflict() -> None:
+    """Without a BiGG annotation, a shared xref (META:WATER) is weak: no CONFLICT from it."""
+    water = cobra.Metabolite(
+        "cpd00001_c0", name="H2O-c0", formula="H2O", charge=0, compartment="c0"
+    )
+    water.annotation = {"biocyc": "META:WATER"}
+    row = Matcher(_tiny_catalog()).match_model(_model(water)).loc["cpd00001_c0"]
+    assert not row["conflict"]
+
+
+def test_own_bigg_annotation_names_the_proposed_equivalent() -> None:
+    """gapseq 2-Oxoglutaramate annotated HC00591: propose HC00591, not the canonical 2ogm."""
+    met = cobra.Metabolite(
+        "cpd00695_c0", name="2-Oxoglutaramate-c0", formula="C5H6NO4", charge=-1, compartment="c0"
+    )
+    met.annotation = {"bigg.metabolite": "HC00591"}
+    row = Matcher(_tiny_catalog()).match_model(_model(met)).loc["cpd00695_c0"]
+    assert (row["bigg_id"], row["decision"]) == ("HC00591", "accept")
+
+
+def test_own_bigg_annotation_with_other_heavy_atoms_is_not_accepted() -> None:
+    met = cobra.Metabolite("x_c0", name="Something else", formula="C6H12O6", compartment="c0")
+    met.annotation = {"bigg.metabolite": "h2o"}
+    row = Matcher(_tiny_catalog()).match_model(_model(met)).loc["x_c0"]
+    assert row["decision"] != "accept"
+
+
+def test_inchikey_skeleton_and_similar_name_never_accept() -> None:
+    """gapseq cpd02782 UDP-N-acetyl-D-glucosaminouronate -> uacmamu (its epimer) on
+    ``inchikey=skeleton; tfidf=0.84`` was accepted; now it is at most a review."""
+    met = cobra.Metabolite(
+        "cpd02782_c0",
+        name="UDP-N-acetyl-D-glucosaminouronate-c0",
+        formula="C17H24N3O18P2",
+        charge=-3,
+        compartment="c0",
+    )
+    met.annotation = {"inchikey": "DZOGQXKQLXAPND-UHFFFAOYSA-K"}
+    row = Matcher(_tiny_catalog()).match_model(_model(met)).loc["cpd02782_c0"]
+    assert row["decision"] != "accept"
+
+
+def test_anomer_is_not_accepted_as_its_generic_compound() -> None:
+    """ModelSEED/gapseq alpha-cellobiose with an xref to cellb is review, never accept."""
+    met = cobra.Metabolite(
+        "cpd00158_c0", name="alpha-Cellobiose-c0", formula="C12H22O11", charge=0, compartment="c0"
+    )
+    row = Matcher(_tiny_catalog()).match_model(_model(met)).loc["cpd00158_c0"]
+    assert row["bigg_id"] == "cellb" and row["decision"] == "review"
+    assert "specificity:alpha/beta" in row["evidence"]
+    plain = cobra.Metabolite(
+        "cpd00158_c0", name="Cellobiose-c0", formula="C12H22O11", charge=0, compartment="c0"
+    )
+    assert Matcher(_tiny_catalog()).match_model(_model(plain)).loc["cpd00158_c0", "decision"] == (
+        "accept"
+    )
+
+
+def test_gapseq_model_real_cases(shared_data, catalog) -> None:
+    """The B. uniformis gapseq model as it is (issue 12 cause 4, issue 11 item 4)."""
+    from cobra_metalign.io import read_model
+
+    model = read_model(shared_data / "models" / "multi_tool" / "BU_gapseq.xml.gz")
+    table = Matcher(catalog).match_model(model)
+    by_base = table.reset_index().set_index("metabolite_id")
+    for met_id, expected in {
+        "cpd00001_c0": "h2o",
+        "cpd00013_c0": "nh3",
+        "cpd00159_c0": "lac__L",
+        "cpd00082_c0": "fru",
+        "cpd00064_c0": "orn",
+    }.items():
+        row = by_base.loc[met_id]
+        assert (row["bigg_id"], row["decision"]) == (expected, "accept"), row["evidence"]
+    for met_id in ("cpd02782_c0", "cpd21148_c0", "cpd03063_c0"):
+        if met_id in by_base.index:
+            assert by_base.loc[met_id, "decision"] != "accept", by_base.loc[met_id, "evidence"]
+
+
+def test_organism_tag_picks_its_twin(catalog) -> None:
+    """'Phosphatidylethanolamine (Ecoli)' went to pe_SC by model count; the tag decides."""
+    model = _model(
+        cobra.Metabolite("pe_c", name="Phosphatidylethanolamine (Ecoli)", compartment="c"),
+        cobra.Metabolite("pe2_c", name="Phosphatidylethanolamine", compartment="c"),
+    )
+    table = match(model, catalog)
+    assert tuple(table.loc["pe_c", ["bigg_id", "decision"]]) == ("pe_EC", "accept")
+    assert table.loc["pe2_c", "decision"] != "accept"  # which organism's PE: a curator decides
+
+
+def test_mixture_record_is_not_a_heavy_atom_mismatch(catalog) -> None:
+    """Human-GEM dolichol C100H164O: not the C95 'Dolichol', the human liver homolog record."""
+    model = _model(
+        cobra.Metabolite("MAM01730c", name="dolichol", formula="C100H164O", compartment="c")
+    )
+    row = match(model, catalog).loc["MAM01730c"]
+    assert row["bigg_id"] == "dolichol__L" and "formula=generic" in row["evidence"]
+
+
+def test_documented_evidence_weights_agree_with_the_code() -> None:
+    """docs/matching.md's evidence table is EVIDENCE_WEIGHTS, number for number."""
+    import re
+    from pathlib import Path
+
+    from cobra_metalign.matcher import DECISIVE_EVIDENCE_MIN, EVIDENCE_WEIGHTS, HARD_EVIDENCE_MIN
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "matching.md").read_text()
+    documented = {}
+    for kind, strength in re.findall(r"^\| `([^`]+)` \| ([^|]+) \|", page, flags=re.MULTILINE):
+        numbers = tuple(float(n) for n in re.findall(r"\d\.\d+", strength))
+        if numbers:
+            documented[kind] = numbers
+    for kind, weights in EVIDENCE_WEIGHTS.items():
+        expected = weights if isinstance(weights, tuple) else (weights,)
+        assert documented.get(kind) == pytest.approx(expected), kind
+    assert f"**{HARD_EVIDENCE_MIN:.2f}** (`HARD_EVIDENCE_MIN`)" in page
+    assert f"**{DECISIVE_EVIDENCE_MIN:.2f}** (`DECISIVE_EVIDENCE_MIN`)" in page
+
+
+def test_humangem_real_cases_in_review_with_gold_on_top(shared_data, catalog, tmp_path) -> None:
+    """Human-GEM rows that sat in REVIEW with the gold as top candidate (issue 12 cause 8)."""
+    import pandas as pd
+
+    from cobra_metalign.benchmark import load_gold
+
+    table = pd.read_csv(
+        shared_data / "benchmarks" / "humangem_gold.tsv.gz",
+        sep="\t",
+        dtype=str,
+        keep_default_na=False,
+    )
+    names = ["D-arginine", "13-cis-retinal"]
+    picked = table[table["name"].isin(names)].drop(columns=["recon3d"])
+    picked.to_csv(tmp_path / "gold.tsv", sep="\t", index=False)
+    model, gold = load_gold(tmp_path / "gold.tsv")
+    result = Matcher(catalog).match_model(model).join(gold)
+    for _, row in result.iterrows():
+        assert row["decision"] == "accept", row["evidence"]
+        assert row["bigg_id"] == row["gold_bigg"], row

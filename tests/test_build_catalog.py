@@ -1,0 +1,145 @@
+"""scripts/build_catalog.py: equivalences only from proven identity, synonyms that name their own compound."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "build_catalog.py"
+
+
+@pytest.fixture(scope="module")
+def build():
+    spec = importlib.util.spec_from_file_location("build_catalog", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _builder(build, records):
+    """records: id -> (own names, formulas, charges, own InChIKeys, other synonyms)."""
+    builder = build.Builder()
+    for bigg_id, (names, formulas, charges, keys, others) in records.items():
+        for name in names:
+            builder.add_name(bigg_id, name)
+        for name in others:
+            builder.add_name(bigg_id, name, own=False)
+        for formula in formulas:
+            builder.add_formula(bigg_id, formula)
+        for charge in charges:
+            builder.add_charge(bigg_id, charge)
+        for key in keys:
+            builder.add_xref(bigg_id, ("inchikey", key), own=True)
+    return builder
+
+
+KEY = "CURLTUGMZLYLDI-UHFFFAOYSA-N"
+
+
+def test_equivalence_needs_the_same_own_inchikey_and_equal_chemistry(build):
+    builder = _builder(
+        build,
+        {
+            "hco3": (["Bicarbonate"], ["CHO3"], [-1], [KEY], []),
+            "h2co3": (["Carbonic acid bicarbonate"], ["CHO3"], [-1], [KEY], []),
+            # same key, another charge species: not one compound
+            "nh3": (["Ammonia"], ["H3N"], [0], ["QGZKDVFQNNGYKY-UHFFFAOYSA-N"], []),
+            "nh4": (["Ammonium"], ["H4N"], [1], ["QGZKDVFQNNGYKY-UHFFFAOYSA-N"], []),
+            # same name and formula but no InChIKey: never joined on the name
+            "maltttr": (["Maltotetraose"], ["C24H42O21"], [0], [], []),
+            "M02451": (["Maltotetraose"], ["C24H42O21"], [0], [], []),
+            # same key copied onto an unrelated record
+            "peng": (["Penicillin G"], ["C16H18N2O4S"], [0], ["JGSARLDLIJGVTE-MBNYWOFBSA-N"], []),
+            "acgbgbside_hs": (
+                ["Beta GalNAc globoside (homo sapiens)"],
+                ["C16H18N2O4S"],
+                [0],
+                ["JGSARLDLIJGVTE-MBNYWOFBSA-N"],
+                [],
+            ),
+            # same key, stereo clash in the names
+            "3aib": (
+                ["L-3-Amino-isobutanoate"],
+                ["C4H9NO2"],
+                [0],
+                ["QCHPKSFMDHPSNR-UHFFFAOYSA-N"],
+                [],
+            ),
+            "3aib__D": (
+                ["D-3-Amino-isobutanoate"],
+                ["C4H9NO2"],
+                [0],
+                ["QCHPKSFMDHPSNR-UHFFFAOYSA-N"],
+                [],
+            ),
+        },
+    )
+    ids = set(builder.name)
+    assert build.equivalences(builder, ids) == 1
+    assert builder.equivalents["hco3"] == {"h2co3"}
+    for bigg_id in ("nh3", "nh4", "maltttr", "M02451", "peng", "acgbgbside_hs", "3aib", "3aib__D"):
+        assert not builder.equivalents.get(bigg_id)
+
+
+def test_synonyms_of_another_compound_are_dropped_and_reported(build):
+    builder = _builder(
+        build,
+        {
+            "maltttr": (
+                ["Maltotetraose"],
+                ["C24H42O21"],
+                [0],
+                [],
+                ["Cellotetraose", "Amylotetraose"],
+            ),
+            "pe_SC": (
+                ["Phosphatidylethanolamine yeast specific"],
+                [],
+                [],
+                [],
+                ["Phosphatidylethanolamine (ecoli)"],
+            ),
+            "pe_EC": (["Phosphatidylethanolamine (ecoli)"], [], [], [], []),
+            "cellb": (
+                ["Cellobiose"],
+                ["C12H22O11"],
+                [0],
+                [],
+                ["alpha-Cellobiose", "beta-Cellobiose"],
+            ),
+            "dtdpglu": (["dTDP-glucose"], [], [], [], ["dTDP-alpha-D-glucose"]),
+        },
+    )
+    kept = build.clean_synonyms(builder, set(builder.name))
+    assert kept["maltttr"] == ["Maltotetraose", "Amylotetraose"]
+    assert "Phosphatidylethanolamine (ecoli)" not in kept["pe_SC"]
+    assert kept["cellb"] == ["Cellobiose"]  # both anomers listed: the entry is the generic one
+    assert "dTDP-alpha-D-glucose" in kept["dtdpglu"]  # one anomer only: a real synonym
+    reasons = {(b, s): r for b, s, r in builder.dropped}
+    assert reasons["maltttr", "Cellotetraose"].startswith("clash sugar")
+    assert reasons["pe_SC", "Phosphatidylethanolamine (ecoli)"] == "own name of pe_EC"
+    assert reasons["cellb", "alpha-Cellobiose"].startswith("anomer")
+
+
+def test_gemsembler_formulas_are_added_and_disagreements_kept(build, tmp_path):
+    class Source:
+        def read(self, package, member):
+            assert (package, member) == ("gemsembler", "gemsembler/data/masses_and_charges.json")
+            return json.dumps(
+                {
+                    "dolp": {"formula": ["C95H155O4P"], "charges": [-2]},
+                    "q10": {"formula": ["C59H90O4"], "charges": [0]},
+                    "absent": {"formula": ["H2O"], "charges": [0]},
+                }
+            ).encode()
+
+    builder = _builder(build, {"dolp": (["Dolichol phosphate"], ["C20H37O4P(C5H8)n"], [], [], [])})
+    builder.name["q10"] = "Ubiquinone-10"
+    verdicts = build.read_gemsembler(Source(), builder, {"dolp", "q10"})
+    assert builder.formulas["dolp"] == ["C20H37O4P(C5H8)n", "C95H155O4P"]
+    assert builder.charges["dolp"] == [-2]
+    assert builder.formulas["q10"] == ["C59H90O4"] and "absent" not in builder.formulas
+    assert verdicts["new"] == 1 and sum(verdicts.values()) == 2
