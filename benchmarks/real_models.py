@@ -44,7 +44,8 @@ compartment rules and invariant checks are not used; cobra reads the files):
 Usage::
 
     python benchmarks/real_models.py [--models DIR] [--universe] [--out DIR]
-        [--markdown OUT.md] [--tsv OUT.tsv] [--no-apply] [--timeout S] [--only NAME ...]
+        [--markdown OUT.md] [--tsv OUT.tsv] [--details OUT.json] [--no-apply] [--reuse]
+        [--timeout S] [--only NAME ...]
 
 Exit code 0 when every model passes every check, 1 otherwise.
 """
@@ -324,16 +325,22 @@ def run_metalign(args: list[str], timeout: float) -> tuple[int, str, float]:
     return done.returncode, (message[-1] if message else ""), time.perf_counter() - started
 
 
-def check_model(path: Path, out: Path, timeout: float, apply: bool) -> tuple[dict, dict]:
+def check_model(
+    path: Path, out: Path, timeout: float, apply: bool, reuse: bool = False
+) -> tuple[dict, dict]:
     import cobra
 
     name = path.name.split(".")[0]
     row: dict = {"model": name}
     details: dict[str, list[str]] = {}
     aligned, audit_path = out / f"{name}.aligned.xml", out / f"{name}.audit.tsv"
-    code, message, seconds = run_metalign(
-        ["fix", str(path), "-o", str(aligned), "--audit", str(audit_path), "--overwrite"], timeout
-    )
+    if reuse and aligned.exists() and audit_path.exists():
+        code, message, seconds = 0, "", float("nan")
+    else:
+        code, message, seconds = run_metalign(
+            ["fix", str(path), "-o", str(aligned), "--audit", str(audit_path), "--overwrite"],
+            timeout,
+        )
     row.update(exit=code, seconds=round(seconds, 1))
     model_in, reader = read_input(path)
     row["metabolites"] = len(model_in.metabolites)
@@ -361,7 +368,11 @@ def check_model(path: Path, out: Path, timeout: float, apply: bool) -> tuple[dic
     for key, items in found.items():
         row[key] = len(items)
         details[key] = items
-    if apply:
+    curated_audit = out / f"{name}.curated.audit.tsv"
+    if apply and reuse and curated_audit.exists():
+        again = read_audit_file(curated_audit)
+        row["apply"] = "same" if again["status"].tolist() == audit["status"].tolist() else "DIFFERS"
+    elif apply:
         curated = out / f"{name}.curated.xml"
         code, message, _ = run_metalign(
             [
@@ -371,7 +382,7 @@ def check_model(path: Path, out: Path, timeout: float, apply: bool) -> tuple[dic
                 "-o",
                 str(curated),
                 "--audit",
-                str(out / f"{name}.curated.audit.tsv"),
+                str(curated_audit),
                 "--overwrite",
             ],
             timeout,
@@ -380,7 +391,7 @@ def check_model(path: Path, out: Path, timeout: float, apply: bool) -> tuple[dic
             row["apply"] = "FAILED"
             details["apply"] = [message]
         else:
-            again = read_audit_file(out / f"{name}.curated.audit.tsv")
+            again = read_audit_file(curated_audit)
             same = again["status"].tolist() == audit["status"].tolist()
             row["apply"] = "same" if same else "DIFFERS"
     if reader != "cobra":
@@ -418,6 +429,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tsv", type=Path, help="Write the table as TSV.")
     parser.add_argument("--details", type=Path, help="Write every finding as JSON.")
     parser.add_argument("--no-apply", action="store_true", help="Skip the apply round trip.")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Check the outputs already in --out instead of running metalign again.",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="Seconds per command.")
     parser.add_argument(
         "--only", nargs="*", help="Only models whose file name contains one of these."
@@ -442,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         rows, details = [], {}
         for path in paths:
             print(f"{path.name} ...", file=sys.stderr, flush=True)
-            row, found = check_model(path, out, args.timeout, not args.no_apply)
+            row, found = check_model(path, out, args.timeout, not args.no_apply, args.reuse)
             rows.append(row)
             details[row["model"]] = found
             print(
