@@ -409,10 +409,18 @@ def failed(row: dict) -> bool:
 
 
 def markdown(table: pd.DataFrame) -> str:
-    shown = table.copy()
-    for column in ("growth_in", "growth_out"):
-        shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
-    shown = shown.fillna("").astype(str)
+    shown = table.copy().astype(object)
+    for column in shown.columns:
+        if column in ("growth_in", "growth_out"):
+            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
+        else:
+            shown[column] = shown[column].map(
+                lambda v: (
+                    ""
+                    if v is None or (isinstance(v, float) and math.isnan(v))
+                    else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+                )
+            )
     lines = ["| " + " | ".join(shown.columns) + " |", "|" + "---|" * len(shown.columns)]
     lines += ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False, name=None)]
     return "\n".join(lines)
