@@ -150,25 +150,21 @@ def heavy_atoms(formula: str) -> Counter | None:
     return counts
 
 
-_STEREO = re.compile(
-    r"(?<![a-z])(alpha|beta|α|β|cis|trans|[lLdDrRsSeEzZ])(?![a-z])",
-)
+_STEREO_WORDS = re.compile(r"(?<![a-z])(alpha|beta|cis|trans|α|β)(?![a-z])", re.IGNORECASE)
+#: L/D as a word ("D-glucose", "L alanine", "(D)"), not a locant inside a word.
+_LD = re.compile(r"(?:^|(?<=[\s(\-,\[]))([LD])(?=[\s\-,)])")
+#: R/S and E/Z only in parentheses: "(R)-", "(2S,3R)", "(E)"; "S-(acyl)" is a sulfur locant.
+_RSEZ = re.compile(r"\(((?:\d*[RSEZ],?)+)\)")
 
 
 def stereo_tokens(name: str) -> set[str]:
     """Stereo and anomer descriptors in a name (``alpha``, ``D``, ``(R)``, ``cis``...)."""
     text = name or ""
-    found = set()
-    for match in _STEREO.finditer(text):
-        token = match.group(1)
-        # single letters count only as descriptors: "D-glucose", "(R)-", "L-alanine", "(E)"
-        if len(token) == 1:
-            before = text[match.start() - 1] if match.start() else " "
-            after = text[match.end()] if match.end() < len(text) else " "
-            if not (after in "-,)" and (before in " (-,[" or match.start() == 0)):
-                continue
-        token = {"α": "alpha", "β": "beta"}.get(token, token)
-        found.add(token if len(token) > 1 else token.upper())
+    found = {m.group(1).lower() for m in _STEREO_WORDS.finditer(text)}
+    found = {{"α": "alpha", "β": "beta"}.get(t, t) for t in found}
+    found |= {m.group(1) for m in _LD.finditer(text)}
+    for match in _RSEZ.finditer(text):
+        found |= {part.lstrip("0123456789") for part in match.group(1).split(",") if part}
     return found
 
 

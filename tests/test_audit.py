@@ -480,3 +480,17 @@ def test_apply_command_refuses_and_forces(tmp_path):
     forced = runner.invoke(main, ["apply", str(source), str(path), "--overwrite", "--force"])
     assert forced.exit_code == 0, forced.output
     assert read_audit(tmp_path / "ammonia.curated.audit.tsv").loc["nh3_c", "status"] == "MERGED"
+
+
+def test_hydrogens_alone_are_no_formula_conflict(tmp_path):
+    model = cobra.Model("h")
+    model.add_metabolites([cobra.Metabolite("x_c", name="X", formula="C6H8O6", compartment="c")])
+    _, audit, _ = apply_matches(model, matches(model, x_c={"bigg_id": "glc__D", "score": 1.0}))
+    path = write_audit(audit, tmp_path / "h.audit.tsv")
+    new, applied, _ = apply_audit(model, path)  # C6H8O6 vs C6H12O6: same heavy atoms
+    assert applied.loc["x_c", "status"] == "RENAMED"
+    model.metabolites.x_c.formula = "C5H12O6"
+    _, audit, _ = apply_matches(model, matches(model, x_c={"bigg_id": "glc__D", "score": 1.0}))
+    path = write_audit(audit, tmp_path / "h2.audit.tsv")
+    with pytest.raises(AuditError, match=r"x_c \(C5H12O6\) mapped to glc__D"):
+        apply_audit(model, path)
