@@ -44,7 +44,8 @@ compartment rules and invariant checks are not used; cobra reads the files):
 Usage::
 
     python benchmarks/real_models.py [--models DIR] [--universe] [--out DIR]
-        [--markdown OUT.md] [--tsv OUT.tsv] [--no-apply] [--timeout S] [--only NAME ...]
+        [--markdown OUT.md] [--tsv OUT.tsv] [--details OUT.json] [--no-apply] [--reuse]
+        [--timeout S] [--only NAME ...]
 
 Exit code 0 when every model passes every check, 1 otherwise.
 """
@@ -149,25 +150,21 @@ def heavy_atoms(formula: str) -> Counter | None:
     return counts
 
 
-_STEREO = re.compile(
-    r"(?<![a-z])(alpha|beta|α|β|cis|trans|[lLdDrRsSeEzZ])(?![a-z])",
-)
+_STEREO_WORDS = re.compile(r"(?<![a-z])(alpha|beta|cis|trans|α|β)(?![a-z])", re.IGNORECASE)
+#: L/D as a word ("D-glucose", "L alanine", "(D)"), not a locant inside a word.
+_LD = re.compile(r"(?:^|(?<=[\s(\-,\[]))([LD])(?=[\s\-,)])")
+#: R/S and E/Z only in parentheses: "(R)-", "(2S,3R)", "(E)"; "S-(acyl)" is a sulfur locant.
+_RSEZ = re.compile(r"\(((?:\d*[RSEZ],?)+)\)")
 
 
 def stereo_tokens(name: str) -> set[str]:
     """Stereo and anomer descriptors in a name (``alpha``, ``D``, ``(R)``, ``cis``...)."""
     text = name or ""
-    found = set()
-    for match in _STEREO.finditer(text):
-        token = match.group(1)
-        # single letters count only as descriptors: "D-glucose", "(R)-", "L-alanine", "(E)"
-        if len(token) == 1:
-            before = text[match.start() - 1] if match.start() else " "
-            after = text[match.end()] if match.end() < len(text) else " "
-            if not (after in "-,)" and (before in " (-,[" or match.start() == 0)):
-                continue
-        token = {"α": "alpha", "β": "beta"}.get(token, token)
-        found.add(token if len(token) > 1 else token.upper())
+    found = {m.group(1).lower() for m in _STEREO_WORDS.finditer(text)}
+    found = {{"α": "alpha", "β": "beta"}.get(t, t) for t in found}
+    found |= {m.group(1) for m in _LD.finditer(text)}
+    for match in _RSEZ.finditer(text):
+        found |= {part.lstrip("0123456789") for part in match.group(1).split(",") if part}
     return found
 
 
@@ -324,16 +321,22 @@ def run_metalign(args: list[str], timeout: float) -> tuple[int, str, float]:
     return done.returncode, (message[-1] if message else ""), time.perf_counter() - started
 
 
-def check_model(path: Path, out: Path, timeout: float, apply: bool) -> tuple[dict, dict]:
+def check_model(
+    path: Path, out: Path, timeout: float, apply: bool, reuse: bool = False
+) -> tuple[dict, dict]:
     import cobra
 
     name = path.name.split(".")[0]
     row: dict = {"model": name}
     details: dict[str, list[str]] = {}
     aligned, audit_path = out / f"{name}.aligned.xml", out / f"{name}.audit.tsv"
-    code, message, seconds = run_metalign(
-        ["fix", str(path), "-o", str(aligned), "--audit", str(audit_path), "--overwrite"], timeout
-    )
+    if reuse and aligned.exists() and audit_path.exists():
+        code, message, seconds = 0, "", float("nan")
+    else:
+        code, message, seconds = run_metalign(
+            ["fix", str(path), "-o", str(aligned), "--audit", str(audit_path), "--overwrite"],
+            timeout,
+        )
     row.update(exit=code, seconds=round(seconds, 1))
     model_in, reader = read_input(path)
     row["metabolites"] = len(model_in.metabolites)
@@ -361,7 +364,11 @@ def check_model(path: Path, out: Path, timeout: float, apply: bool) -> tuple[dic
     for key, items in found.items():
         row[key] = len(items)
         details[key] = items
-    if apply:
+    curated_audit = out / f"{name}.curated.audit.tsv"
+    if apply and reuse and curated_audit.exists():
+        again = read_audit_file(curated_audit)
+        row["apply"] = "same" if again["status"].tolist() == audit["status"].tolist() else "DIFFERS"
+    elif apply:
         curated = out / f"{name}.curated.xml"
         code, message, _ = run_metalign(
             [
@@ -371,7 +378,7 @@ def check_model(path: Path, out: Path, timeout: float, apply: bool) -> tuple[dic
                 "-o",
                 str(curated),
                 "--audit",
-                str(out / f"{name}.curated.audit.tsv"),
+                str(curated_audit),
                 "--overwrite",
             ],
             timeout,
@@ -380,7 +387,7 @@ def check_model(path: Path, out: Path, timeout: float, apply: bool) -> tuple[dic
             row["apply"] = "FAILED"
             details["apply"] = [message]
         else:
-            again = read_audit_file(out / f"{name}.curated.audit.tsv")
+            again = read_audit_file(curated_audit)
             same = again["status"].tolist() == audit["status"].tolist()
             row["apply"] = "same" if same else "DIFFERS"
     if reader != "cobra":
@@ -398,10 +405,18 @@ def failed(row: dict) -> bool:
 
 
 def markdown(table: pd.DataFrame) -> str:
-    shown = table.copy()
-    for column in ("growth_in", "growth_out"):
-        shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
-    shown = shown.fillna("").astype(str)
+    shown = table.copy().astype(object)
+    for column in shown.columns:
+        if column in ("growth_in", "growth_out"):
+            shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.6g}")
+        else:
+            shown[column] = shown[column].map(
+                lambda v: (
+                    ""
+                    if v is None or (isinstance(v, float) and math.isnan(v))
+                    else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
+                )
+            )
     lines = ["| " + " | ".join(shown.columns) + " |", "|" + "---|" * len(shown.columns)]
     lines += ["| " + " | ".join(row) + " |" for row in shown.itertuples(index=False, name=None)]
     return "\n".join(lines)
@@ -418,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tsv", type=Path, help="Write the table as TSV.")
     parser.add_argument("--details", type=Path, help="Write every finding as JSON.")
     parser.add_argument("--no-apply", action="store_true", help="Skip the apply round trip.")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="Check the outputs already in --out instead of running metalign again.",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="Seconds per command.")
     parser.add_argument(
         "--only", nargs="*", help="Only models whose file name contains one of these."
@@ -442,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         rows, details = [], {}
         for path in paths:
             print(f"{path.name} ...", file=sys.stderr, flush=True)
-            row, found = check_model(path, out, args.timeout, not args.no_apply)
+            row, found = check_model(path, out, args.timeout, not args.no_apply, args.reuse)
             rows.append(row)
             details[row["model"]] = found
             print(

@@ -910,7 +910,19 @@ def _formula_conflicts(
     new_audit: pd.DataFrame, original: Mapping[str, tuple[Any, Any]], catalog: Any
 ) -> dict[str, str]:
     """Applied rows whose formulas differ in heavy atoms: from their survivor or their BiGG id."""
-    from cobra_metalign.chem import compare_formulas
+    from cobra_metalign.chem import compare_formulas, parse_formula
+
+    def differ(
+        first: Any, second: Any, first_charge: Any = None, second_charge: Any = None
+    ) -> bool:
+        if compare_formulas(first, second, first_charge, second_charge) != "mismatch":
+            return False
+        # Hydrogens alone (more than charges explain) are a protonation question, not a conflict.
+        counts = parse_formula(first), parse_formula(second)
+        if counts[0] is None or counts[1] is None:
+            return True
+        heavy = [{k: v for k, v in c.items() if k != "H"} for c in counts]
+        return heavy[0] != heavy[1]
 
     conflicts: dict[str, str] = {}
     applied = new_audit[new_audit["status"].isin(_APPLIED)]
@@ -923,7 +935,7 @@ def _formula_conflicts(
             survivor = survivor_of.get(str(row["new_id"]))
             if survivor is not None:
                 other, other_charge = original.get(survivor, ("", None))
-                if compare_formulas(formula, other, charge, other_charge) == "mismatch":
+                if differ(formula, other, charge, other_charge):
                     conflicts[met_id] = (
                         f"{met_id} ({formula}) merged into {survivor} ({other}): "
                         "formulas differ in heavy atoms"
@@ -932,8 +944,7 @@ def _formula_conflicts(
         entry = catalog.get(str(row["bigg_id"])) if catalog is not None else None
         if entry is None or not entry.formulas or not formula:
             continue
-        verdicts = {compare_formulas(formula, known, charge) for known in entry.formulas}
-        if verdicts == {"mismatch"}:
+        if all(differ(formula, known, charge) for known in entry.formulas):
             conflicts[met_id] = (
                 f"{met_id} ({formula}) mapped to {entry.id} ({'/'.join(entry.formulas[:3])}): "
                 "formulas differ in heavy atoms"

@@ -21,7 +21,7 @@ import click
 
 from cobra_metalign._version import __version__
 from cobra_metalign.errors import EXIT_BAD_INPUT, MetalignError
-from cobra_metalign.logs import WarningSummary
+from cobra_metalign.logs import RepeatLimit, WarningSummary
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 #: kind and summarised at the end of the command, printed one per line only
 #: with ``-vv``, and silenced with ``-q``. Errors are always printed.
 FOREIGN_LOGGERS: tuple[str, ...] = ("cobra", "optlang", "distributed", "py.warnings")
+#: The package's own warnings shown per kind before the rest are only counted.
+_REPEATS_SHOWN = 5
 
 
 def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
@@ -40,8 +42,9 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
 
     ``-q``: errors only, from every library, and no Python warnings. Default and
     ``-v``: the package at WARNING (INFO with ``-v``: progress of reading,
-    matching, writing); the libraries' warnings counted per kind and summarised
-    once at the end. ``-vv``: DEBUG, and every library warning printed as it comes.
+    matching, writing), the first five of each kind of its warnings shown and the
+    rest counted; the libraries' warnings counted per kind and summarised once
+    at the end. ``-vv``: DEBUG, and every library warning printed as it comes.
 
     Returns
     -------
@@ -58,6 +61,9 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
         level = logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    repeats = RepeatLimit(_REPEATS_SHOWN)
+    if verbose < 2:
+        handler.addFilter(repeats)
     package_logger = logging.getLogger("cobra_metalign")
     package_logger.handlers[:] = [handler]
     package_logger.setLevel(level)
@@ -92,6 +98,10 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     def restore() -> None:
         try:
             summary.report()
+            handler.removeFilter(repeats)
+            lines = repeats.summary_lines()
+            if lines:
+                package_logger.warning("\n".join(lines))
         finally:
             logging.captureWarnings(False)
             warnings_context.__exit__(None, None, None)

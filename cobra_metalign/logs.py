@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-__all__ = ["warning_kind", "summarise", "WarningSummary"]
+__all__ = ["warning_kind", "summarise", "WarningSummary", "RepeatLimit"]
 
 #: Kinds of foreign warnings listed in the summary; the rest are counted together.
 _MAX_KINDS_SHOWN = 8
@@ -128,3 +128,42 @@ def _summary_lines(
     if rest:
         lines.append(f"  {sum(c for _, c in rest):>6} x {len(rest)} other kinds of warnings")
     return lines
+
+
+class RepeatLimit(logging.Filter):
+    """Lets the first ``limit`` warnings of each kind through, and counts the rest.
+
+    For the package's own warnings (one per flagged reaction, say), which
+    matter but need not fill the terminal: the rest are in the audit files.
+    Records below WARNING and from ERROR up always pass.
+    """
+
+    def __init__(self, limit: int = 5) -> None:
+        super().__init__()
+        self.limit = limit
+        self.seen: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed log call
+            message = str(record.msg)
+        kind = warning_kind(message)
+        self.seen[kind] += 1
+        self.examples.setdefault(kind, _example(message))
+        return self.seen[kind] <= self.limit
+
+    def summary_lines(self) -> list[str]:
+        """One line per kind that went over the limit (empty when none did)."""
+        lines = []
+        for kind, count in self.seen.most_common():
+            if count > self.limit:
+                lines.append(f"  {count - self.limit:>6} more x {kind}")
+        if lines:
+            lines.insert(
+                0, f"warnings not shown (more than {self.limit} of a kind; -vv shows all):"
+            )
+        return lines

@@ -457,3 +457,47 @@ def test_premerge_audit_rows_are_selected(model, result, tmp_path):
     model.id = "unknown"
     with pytest.raises(AuditError, match="pre-merge audit of models"):
         apply_audit(model, path)
+
+
+def test_apply_command_refuses_and_forces(tmp_path):
+    from click.testing import CliRunner
+
+    from cobra_metalign.cli import main
+
+    model = _ammonia_model()
+    source = tmp_path / "ammonia.json"
+    cobra.io.save_json_model(model, str(source))
+    runner = CliRunner()
+    fixed = runner.invoke(main, ["-q", "fix", str(source)], catch_exceptions=False)
+    assert fixed.exit_code == 0, fixed.output
+    path = tmp_path / "ammonia.audit.tsv"
+    _edit(path, "decision", "nh3_c", "accept")
+    _edit(path, "bigg_id", "nh3_c", "not_a_bigg_id")
+    refused = runner.invoke(main, ["apply", str(source), str(path)], catch_exceptions=False)
+    assert refused.exit_code == 1
+    assert "Error: invalid bigg_id edits in" in refused.stderr
+    assert "Traceback" not in refused.output and not (tmp_path / "ammonia.curated.xml").exists()
+    allowed = runner.invoke(
+        main, ["apply", str(source), str(path), "--allow-unknown-ids"], catch_exceptions=False
+    )
+    assert allowed.exit_code == 0, allowed.output
+    _edit(path, "bigg_id", "nh3_c", "atp")
+    refused = runner.invoke(main, ["apply", str(source), str(path), "--overwrite"])
+    assert refused.exit_code == 1 and "would join different compounds" in refused.stderr
+    forced = runner.invoke(main, ["apply", str(source), str(path), "--overwrite", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert read_audit(tmp_path / "ammonia.curated.audit.tsv").loc["nh3_c", "status"] == "MERGED"
+
+
+def test_hydrogens_alone_are_no_formula_conflict(tmp_path):
+    model = cobra.Model("h")
+    model.add_metabolites([cobra.Metabolite("x_c", name="X", formula="C6H8O6", compartment="c")])
+    _, audit, _ = apply_matches(model, matches(model, x_c={"bigg_id": "glc__D", "score": 1.0}))
+    path = write_audit(audit, tmp_path / "h.audit.tsv")
+    new, applied, _ = apply_audit(model, path)  # C6H8O6 vs C6H12O6: same heavy atoms
+    assert applied.loc["x_c", "status"] == "RENAMED"
+    model.metabolites.x_c.formula = "C5H12O6"
+    _, audit, _ = apply_matches(model, matches(model, x_c={"bigg_id": "glc__D", "score": 1.0}))
+    path = write_audit(audit, tmp_path / "h2.audit.tsv")
+    with pytest.raises(AuditError, match=r"x_c \(C5H12O6\) mapped to glc__D"):
+        apply_audit(model, path)

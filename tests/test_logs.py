@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from cobra_metalign.logs import WarningSummary, summarise, warning_kind
+from cobra_metalign.logs import RepeatLimit, WarningSummary, summarise, warning_kind
 
 
 def test_warning_kind_drops_the_object_and_ids():
@@ -55,3 +55,21 @@ def test_warning_summary_handler_reports_once(caplog):
         handler.report()
     assert "5 warnings from some_library" in caplog.text
     assert handler.summary_lines() == []
+
+
+def test_repeat_limit_shows_the_first_of_each_kind():
+    limit = RepeatLimit(2)
+    log = logging.getLogger("cobra_metalign.test_repeats")
+    records = [
+        log.makeRecord(
+            log.name, logging.WARNING, __file__, 1, f"Reaction R{i} became empty", (), None
+        )
+        for i in range(5)
+    ]
+    shown = [limit.filter(record) for record in records]
+    assert shown == [True, True, False, False, False]
+    error = log.makeRecord(
+        log.name, logging.ERROR, __file__, 1, "Reaction R9 became empty", (), None
+    )
+    assert limit.filter(error)
+    assert limit.summary_lines()[1].strip() == "3 more x Reaction … became empty"

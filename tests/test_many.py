@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -195,3 +196,25 @@ def test_align_many_all_shared_models(shared_data, tmp_path):
     for row in summary[summary["status"] == "ok"].itertuples():
         assert Path(row.model).is_file() and Path(row.audit).is_file()
         assert len(read_audit(row.audit)) == row.metabolites
+
+
+def test_progress_per_model_and_clean_shutdown(inputs, tmp_path, caplog, monkeypatch):
+    closed = []
+    original = many._close_local_workers
+
+    def spy(cluster):
+        original(cluster)
+        closed.extend(str(nanny.status) for nanny in cluster.workers.values())
+
+    monkeypatch.setattr(many, "_close_local_workers", spy)
+    caplog.set_level(logging.WARNING, logger="distributed")
+    caplog.set_level(logging.INFO, logger="cobra_metalign")  # last: sets the handler's level
+    align_many([inputs["sbml"], inputs["broken"]], tmp_path / "out", workers=1)
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert any(level == "INFO" and ": ok in " in text for level, text in messages)
+    assert any(
+        level == "WARNING" and "broken failed: ModelReadError" in text for level, text in messages
+    )
+    # The workers were stopped patiently, before the cluster closed: none killed.
+    assert closed == ["Status.closed"]
+    assert not any("killing" in text for _, text in messages)
