@@ -286,6 +286,12 @@ def write_outputs(outputs: Sequence[Output]) -> list[Path]:
     staged: list[tuple[Output, Path]] = []
     created: list[Path] = []
     replaced: list[tuple[Path, Path | None]] = []
+    folders: list[Path] = []  # created here: removed again on failure
+    for output in outputs:
+        folder = Path(output.path).parent
+        while not folder.exists() and folder not in folders:
+            folders.append(folder)
+            folder = folder.parent
     done = False
     try:
         for output in outputs:
@@ -339,4 +345,8 @@ def write_outputs(outputs: Sequence[Output]) -> list[Path]:
             if aside is not None:
                 with contextlib.suppress(OSError):
                     aside.unlink()
+        if not done:
+            for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
     return [output.path for output in outputs]

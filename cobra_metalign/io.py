@@ -85,6 +85,7 @@ __all__ = [
     "PROLOG_SCAN_BYTES",
     "check_model",
     "check_written_model",
+    "check_xml_file",
     "METABOLITE_COLUMNS",
     "VALIDATION_COLUMNS",
     "read_model",
@@ -377,6 +378,28 @@ def _check_xml(source: _Source) -> None:
         ) from error
     except OSError as error:
         raise _read_error(source.path, f"cannot read the file ({error})", "sbml") from error
+
+
+def check_xml_file(path: str | os.PathLike[str]) -> None:
+    """Run the safety pass :func:`read_model` runs before libsbml sees an XML file.
+
+    For code that hands a user's SBML file to libsbml itself (e.g. to patch the
+    document): call this first.
+
+    Parameters
+    ----------
+    path : path-like
+        An SBML file, optionally gzip/bzip2 compressed.
+
+    Raises
+    ------
+    cobra_metalign.errors.ModelReadError
+        Not a regular file, too large, entity or attribute-list declarations,
+        an external DTD or entity, nesting deeper than :data:`MAX_XML_DEPTH`,
+        or not well-formed XML.
+    """
+    with _open_source(path) as source:
+        _check_xml(source)
 
 
 def _check_yaml_aliases(text: str, path: Path) -> None:
