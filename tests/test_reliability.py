@@ -885,6 +885,10 @@ def test_fix_many_keeps_an_earlier_summary_and_resumes(tmp_path: Path, good_file
     assert (out / "one.aligned.xml").stat().st_mtime_ns == kept
     assert (out / "two.audit.tsv").is_file()
     assert (out / "summary.tsv").read_text().count("skipped") == 1
+    # everything done: the CLI skips both without starting a cluster
+    result, _ = invoke(["fix-many", *map(str, models), "-o", str(out), "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "2 models skipped" in result.output
 
 
 def test_outputs_checked_before_work(tmp_path: Path, good_files) -> None:
