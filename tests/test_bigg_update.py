@@ -684,3 +684,10 @@ def test_catalog_update_usage_errors(args, bulk_file, isolated_cache):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert list(isolated_cache.iterdir()) == []
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "not a url"])
+def test_only_http_urls_are_fetched(url, isolated_cache):
+    with pytest.raises(DownloadError, match="not an http"):
+        update(url, timeout=1, base=EMPTY)
+    assert list(isolated_cache.iterdir()) == []
