@@ -739,7 +739,10 @@ def test_signal_during_run_small(sig: int, tmp_path: Path, good_files) -> None:
     model = tmp_path / "model.xml"
     model.write_bytes(data)
     code = _kill_run(model, out_dir, sig, wait_for_tmp=False, delay=2.5)
-    assert code != 0
+    # a signal that lands while the interpreter shuts down, after the work, is not seen
+    # by Python: exit 0 is then right, with every output written
+    outputs = sorted(p.name for p in out_dir.iterdir())
+    assert code != 0 or outputs == ["out.audit.tsv", "out.reactions.tsv", "out.xml"], outputs
     _check_after_kill(out_dir, model, data)
 
 
