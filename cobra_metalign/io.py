@@ -26,7 +26,8 @@ Safety:
   (``billion laughs``, XXE) or an external DTD, an external entity reference,
   nesting deeper than :data:`MAX_XML_DEPTH` (libsbml crashes on deep nesting)
   and XML that is not well-formed are refused.
-* YAML with aliases is refused (the YAML form of ``billion laughs``).
+* YAML with aliases is refused (the YAML form of ``billion laughs``), and so are
+  flow collections nested deeper than :data:`MAX_XML_DEPTH`.
 * After reading: ids longer than :data:`MAX_ID_LENGTH`, formulas that are not
   text and stoichiometric coefficients that are not finite numbers are refused,
   naming the file and the item.
@@ -573,8 +574,27 @@ def _read_json(source: _Source) -> cobra.Model:
     return cobra.io.load_json_model(str(source.data_path))
 
 
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _check_yaml_depth(text: str, path: Path) -> None:
+    """Refuse YAML flow collections nested deeper than :data:`MAX_XML_DEPTH` (the YAML
+    parser takes seconds per thousand levels, then fails on recursion)."""
+    depth = 0
+    for bracket in _FLOW_BRACKETS.finditer(text):
+        if bracket.group() in "[{":
+            depth += 1
+            if depth > MAX_XML_DEPTH:
+                raise _read_error(
+                    path, f"collections nested deeper than {MAX_XML_DEPTH} levels", "yaml"
+                )
+        elif depth:
+            depth -= 1
+
+
 def _read_yaml(source: _Source) -> cobra.Model:
     text = source.data_path.read_text(encoding="utf-8")
+    _check_yaml_depth(text, source.path)
     if "*" in text:
         _check_yaml_aliases(text, source.path)
     return cobra.io.from_yaml(text)

@@ -332,6 +332,18 @@ CORPUS: list[Case] = [
     Case("attlist_declaration", "model.xml", _attlist, word="attribute-list"),
     Case("deep_nesting_20k", "model.xml.gz", _deep_nesting, word="nested deeper"),
     Case(
+        "json_deep_nesting",
+        "model.json",
+        lambda: b'{"metabolites": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        word="recursion",
+    ),
+    Case(
+        "yaml_deep_nesting",
+        "model.yml",
+        lambda: b"a: " + b"[" * 20_000 + b"]" * 20_000 + b"\n",
+        word="nested deeper",
+    ),
+    Case(
         "json_nan_coefficient",
         "model.json",
         lambda: _json_edit(_set_coefficient(float("nan"))),
