@@ -464,7 +464,7 @@ def write_reactions(reactions: pd.DataFrame, path: str | os.PathLike[str]) -> Pa
 #: stay within the 255 characters solvers accept; metabolite_id and new_id: 255).
 MAX_AUDIT_ID_LENGTH: int = 200
 #: Largest audit or reactions table read (bytes); a 15,000-metabolite audit is ~5 MB.
-MAX_TABLE_BYTES: int = 256 * 1024**2
+MAX_TABLE_BYTES: int = 128 * 1024**2
 
 
 def _read_text(path: Path, what: str) -> str:

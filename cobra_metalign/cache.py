@@ -18,7 +18,7 @@ import errno
 import hashlib
 import logging
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,18 +81,21 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(handle)
-    tmp = Path(tmp_name)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
+    # the name is chosen before the file exists, so that a signal at any point
+    # (even right after the file is created) finds it in the ``finally`` below
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
     try:
+        _create_new(tmp)
         yield tmp
         os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+def _create_new(path: Path) -> None:
+    """Create an empty file that must not exist yet, with the usual permissions (umask)."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
 
 
 def sha256_file(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
@@ -214,14 +217,9 @@ def check_output_path(
     return path
 
 
-def _temporary_beside(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=f"-{path.name}", dir=path.parent)
-    os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(name, 0o666 & ~umask)
-    return Path(name)
+def _temporary_name(path: Path) -> Path:
+    """A fresh hidden name beside ``path`` that ends with its name (so with its suffix)."""
+    return path.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}-{path.name}"
 
 
 def _write_failure(output: Output, tmp: Path, error: BaseException) -> ModelWriteError:
@@ -286,12 +284,20 @@ def write_outputs(outputs: Sequence[Output]) -> list[Path]:
     staged: list[tuple[Output, Path]] = []
     created: list[Path] = []
     replaced: list[tuple[Path, Path | None]] = []
+    folders: list[Path] = []  # created here: removed again on failure
+    for output in outputs:
+        folder = Path(output.path).parent
+        while not folder.exists() and folder not in folders:
+            folders.append(folder)
+            folder = folder.parent
     done = False
     try:
         for output in outputs:
-            tmp = _temporary_beside(output.path)
-            staged.append((output, tmp))
+            tmp = _temporary_name(output.path)
+            staged.append((output, tmp))  # before the file exists: always cleaned up
             try:
+                output.path.parent.mkdir(parents=True, exist_ok=True)
+                _create_new(tmp)
                 output.write(tmp)
                 if output.check is not None:
                     output.check(tmp)
@@ -302,14 +308,12 @@ def write_outputs(outputs: Sequence[Output]) -> list[Path]:
         for output, tmp in staged:
             target = output.path
             if output.replace and os.path.lexists(target):
-                aside = None
-                with contextlib.suppress(OSError):
-                    aside = _temporary_beside(target)
-                    aside.unlink()
-                    os.link(target, aside)
-                if aside is not None and not aside.exists():
-                    aside = None
+                aside: Path | None = _temporary_name(target)
                 replaced.append((target, aside))
+                try:
+                    os.link(target, aside)  # the old file, to put back on failure
+                except OSError:
+                    replaced[-1] = (target, None)
                 os.replace(tmp, target)
             else:
                 try:
@@ -341,4 +345,8 @@ def write_outputs(outputs: Sequence[Output]) -> list[Path]:
             if aside is not None:
                 with contextlib.suppress(OSError):
                     aside.unlink()
+        if not done:
+            for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
     return [output.path for output in outputs]

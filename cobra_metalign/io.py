@@ -26,7 +26,8 @@ Safety:
   (``billion laughs``, XXE) or an external DTD, an external entity reference,
   nesting deeper than :data:`MAX_XML_DEPTH` (libsbml crashes on deep nesting)
   and XML that is not well-formed are refused.
-* YAML with aliases is refused (the YAML form of ``billion laughs``).
+* YAML with aliases is refused (the YAML form of ``billion laughs``), and so are
+  flow collections nested deeper than :data:`MAX_XML_DEPTH`.
 * After reading: ids longer than :data:`MAX_ID_LENGTH`, formulas that are not
   text and stoichiometric coefficients that are not finite numbers are refused,
   naming the file and the item.
@@ -88,6 +89,7 @@ __all__ = [
     "PROLOG_SCAN_BYTES",
     "check_model",
     "check_written_model",
+    "check_xml_file",
     "METABOLITE_COLUMNS",
     "VALIDATION_COLUMNS",
     "read_model",
@@ -411,6 +413,28 @@ def _check_xml(source: _Source) -> None:
         raise _read_error(source.path, f"cannot read the file ({error})", "sbml") from error
 
 
+def check_xml_file(path: str | os.PathLike[str]) -> None:
+    """Run the safety pass :func:`read_model` runs before libsbml sees an XML file.
+
+    For code that hands a user's SBML file to libsbml itself (e.g. to patch the
+    document): call this first.
+
+    Parameters
+    ----------
+    path : path-like
+        An SBML file, optionally gzip/bzip2 compressed.
+
+    Raises
+    ------
+    cobra_metalign.errors.ModelReadError
+        Not a regular file, too large, entity or attribute-list declarations,
+        an external DTD or entity, nesting deeper than :data:`MAX_XML_DEPTH`,
+        or not well-formed XML.
+    """
+    with _open_source(path) as source:
+        _check_xml(source)
+
+
 def _check_yaml_aliases(text: str, path: Path) -> None:
     from ruamel.yaml import YAML
     from ruamel.yaml.events import AliasEvent
@@ -595,10 +619,29 @@ def _read_json(source: _Source) -> cobra.Model:
     return _model_from_clean_dict(data, source)
 
 
+_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _check_yaml_depth(text: str, path: Path) -> None:
+    """Refuse YAML flow collections nested deeper than :data:`MAX_XML_DEPTH` (the YAML
+    parser takes seconds per thousand levels, then fails on recursion)."""
+    depth = 0
+    for bracket in _FLOW_BRACKETS.finditer(text):
+        if bracket.group() in "[{":
+            depth += 1
+            if depth > MAX_XML_DEPTH:
+                raise _read_error(
+                    path, f"collections nested deeper than {MAX_XML_DEPTH} levels", "yaml"
+                )
+        elif depth:
+            depth -= 1
+
+
 def _read_yaml(source: _Source) -> cobra.Model:
     from cobra.io.yaml import yaml as cobra_yaml
 
     text = source.data_path.read_text(encoding="utf-8")
+    _check_yaml_depth(text, source.path)
     if "*" in text:
         _check_yaml_aliases(text, source.path)
     return _model_from_clean_dict(cobra_yaml.load(io.StringIO(text)), source)

@@ -593,7 +593,10 @@ def test_full_size_rename_onto_another_compound_is_refused(tmp_path, isolated_ca
 
 def test_good_update_reports_diff_and_goes_back(tmp_path, isolated_cache):
     bulk = tmp_path / "bulk.txt"
-    bulk.write_bytes(_bulk_from_packaged(drop={"h2o2"}, old_ids={"glc__D": ["glc_DASH_D"]}))
+    # "adp" listed as an old id of amp while adp is still a current id: it must not remap
+    bulk.write_bytes(
+        _bulk_from_packaged(drop={"h2o2"}, old_ids={"glc__D": ["glc_DASH_D"], "amp": ["adp"]})
+    )
     runner = CliRunner()
     result = runner.invoke(main, ["catalog", "update", "--file", str(bulk)])
     assert result.exit_code == 0, result.output
@@ -602,6 +605,7 @@ def test_good_update_reports_diff_and_goes_back(tmp_path, isolated_cache):
     assert "old_id\tglc_DASH_D\t\tglc__D" in diff
     updated = load_catalog()
     assert updated.version.startswith("bigg-bulk-") and "h2o2" in updated  # kept from the base
+    assert updated.lookup_id("adp") == "adp" and updated.lookup_id("glc_DASH_D") == "glc__D"
     packaged = _packaged().version
     result = runner.invoke(main, ["catalog", "use", "packaged"])
     assert result.exit_code == 0 and packaged in result.output
@@ -679,4 +683,11 @@ def test_catalog_update_usage_errors(args, bulk_file, isolated_cache):
     result = CliRunner().invoke(main, ["catalog", "update", *args])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+    assert list(isolated_cache.iterdir()) == []
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "not a url"])
+def test_only_http_urls_are_fetched(url, isolated_cache):
+    with pytest.raises(DownloadError, match="not an http"):
+        update(url, timeout=1, base=EMPTY)
     assert list(isolated_cache.iterdir()) == []

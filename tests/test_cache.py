@@ -128,3 +128,26 @@ def test_check_output_path_read_only_folder(tmp_path):
             check_output_path(folder / "out.xml")
     finally:
         folder.chmod(0o755)
+
+
+def test_folders_created_for_a_failed_set_are_removed(tmp_path):
+    def broken(tmp):
+        raise OSError(errno.EIO, "Input/output error")
+
+    with pytest.raises(ModelWriteError, match="Input/output error"):
+        write_outputs(
+            [
+                Output(tmp_path / "new" / "deep" / "a.txt", _writer("A")),
+                Output(tmp_path / "new" / "b.txt", broken),
+            ]
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_only_folder_is_refused(tmp_path, monkeypatch):
+    """The permission check itself (root ignores folder modes, so os.access is stubbed)."""
+    from cobra_metalign import cache
+
+    monkeypatch.setattr(cache.os, "access", lambda path, mode: Path(path) != tmp_path)
+    with pytest.raises(ModelWriteError, match=f"the folder {tmp_path} is not writable"):
+        check_output_path(tmp_path / "out.xml")

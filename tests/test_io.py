@@ -1066,3 +1066,12 @@ def test_check_written_model(tmp_path):
     with pytest.raises(ModelWriteError, match="cannot be read back"):
         model_io.check_written_model(bad)
     model_io.check_written_model(_write(tmp_path / "x.json", "not checked"))
+
+
+def test_check_xml_file_for_other_libsbml_readers(tmp_path):
+    good = tmp_path / "good.xml"
+    write_model(tiny_model(), good)
+    model_io.check_xml_file(good)
+    bad = _write(tmp_path / "bad.xml.gz", XXE)
+    with pytest.raises(ModelReadError, match="entity declarations"):
+        model_io.check_xml_file(bad)
