@@ -196,6 +196,9 @@ class RewritePlan:
         the summed coefficients, zeros removed).
     flagged : pandas.DataFrame
         Reactions that become empty or identical to another (``REACTION_COLUMNS``).
+    inferred : dict
+        ``{metabolite id: compartment}`` for metabolites without a compartment whose id
+        suffix names one unambiguously: the compartment is set (SBML requires one).
     automatic : bool
         True for the matcher's plan (guards on), False for a curator's.
     rename, accept_review : bool
@@ -215,6 +218,7 @@ class RewritePlan:
     annotations: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     stoichiometry: dict[str, dict[str, float]] = field(default_factory=dict)
     flagged: pd.DataFrame = field(default_factory=pd.DataFrame)
+    inferred: dict[str, str] = field(default_factory=dict)
     automatic: bool = True
     rename: bool = True
     accept_review: bool = False
@@ -424,6 +428,7 @@ def _compartments(model: cobra.Model, plan: RewritePlan) -> None:
         _, inferred = split_id(met.id, None, known)
         plan.compartment[met.id] = inferred
         if inferred:
+            plan.inferred[met.id] = inferred
             plan.comment[met.id].append(f"no compartment: {inferred} taken from the id suffix")
         else:
             plan.comment[met.id].append("no compartment, none in the id: never merged")

@@ -186,14 +186,12 @@ def _execute(model: cobra.Model, plan: RewritePlan, inplace: bool) -> None:
         # Registered first, so it runs last on leaving the context.
         context(partial(_restore_order, model, list(model.metabolites)))
 
-    # 0. A metabolite without a compartment takes the one the plan inferred from
-    #    its id suffix (the audit's comment says so): SBML requires one.
-    for met_id, compartment in plan.compartment.items():
-        met = mets.get(met_id)
-        if met is not None and compartment and not met.compartment:
-            if context is not None:
-                context(partial(setattr, met, "compartment", met.compartment))
-            met.compartment = compartment
+    # 0. Compartments taken from the id suffix of metabolites that had none.
+    for met_id, compartment in plan.inferred.items():
+        met = mets[met_id]
+        if context is not None:
+            context(partial(setattr, met, "compartment", met.compartment))
+        met.compartment = compartment
 
     # 1. Annotations and notes of survivors and renamed metabolites.
     notes_of = plan.notes

@@ -15,6 +15,8 @@ was read from, following a :class:`~cobra_metalign.plan.RewritePlan`:
   joined with the survivor's, coefficients summed (products positive, reactants
   negative), a coefficient that sums to zero removed; a modifier already present
   is not repeated; groups and glyphs point at the survivor;
+* a species without a compartment whose id suffix names one unambiguously gets
+  that compartment (SBML requires one);
 * the survivor gets ``bigg.metabolite`` (and catalogue cross-reference) CV terms
   in the URI form the document already uses (a metaid is created when missing),
   every CV term of the merged species, and a notes paragraph
@@ -71,6 +73,8 @@ class PatchedDocument:
         Reaction ids whose species references changed by a merge.
     annotated : list of str
         Species ids (final) that received CV terms.
+    compartments : dict
+        ``{species id: compartment}`` set on species that had none (from the id suffix).
     """
 
     document: Any
@@ -78,6 +82,7 @@ class PatchedDocument:
     removed: list[str] = field(default_factory=list)
     reactions: list[str] = field(default_factory=list)
     annotated: list[str] = field(default_factory=list)
+    compartments: dict[str, str] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         """The document as SBML text (UTF-8)."""
@@ -593,6 +598,13 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
             patched.annotated.append(final_sid[unit.survivor])
         if unit.survivor in notes_of:
             _add_notes(species, notes_of[unit.survivor])
+
+    # compartments taken from the id suffix of species that had none (SBML requires one)
+    for met_id, compartment in plan.inferred.items():
+        species = by_id[sid_of[met_id]]
+        if not species.isSetCompartment() and sbml_model.getCompartment(compartment):
+            species.setCompartment(compartment)
+            patched.compartments[species.getId()] = compartment
 
     # 2. reactions: join merged references, then follow the new ids
     survivors = {sid_of[u.survivor] for u in plan.units if u.merged}

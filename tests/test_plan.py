@@ -117,6 +117,12 @@ def test_compartment_from_the_id_suffix_and_never_merged_when_unknown() -> None:
     assert "MERGED" not in set(audit["status"])
     assert len(new.metabolites) == 6
     assert "e taken from the id suffix" in audit.loc["glyglygln_e", "comment"]
+    assert new.metabolites.glyglygln_e.compartment == "e"
+    assert new.metabolites.mystery.compartment is None
+    with model:  # in place, undone on leaving the context
+        apply_matches(model, matches(model, **rows), inplace=True)
+        assert model.metabolites.glyglygln_e.compartment == "e"
+    assert model.metabolites.glyglygln_e.compartment is None
     assert "never merged" in audit.loc["mystery", "comment"]
     assert audit.loc["mystery", "new_id"] == "mystery"
 
