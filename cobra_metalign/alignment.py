@@ -25,7 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cobra_metalign.audit import (
+from cobra_metalign.audit import add_comments, empty_reactions
+from cobra_metalign.fingerprint import model_fingerprint
+from cobra_metalign.rewrite import apply_plan, plan_matches
+from cobra_metalign.schema import (
     ANNOTATED,
     KEPT,
     MERGED,
@@ -33,11 +36,7 @@ from cobra_metalign.audit import (
     REACTION_STATUSES,
     RENAMED,
     STATUSES,
-    add_comments,
-    empty_reactions,
-    model_fingerprint,
 )
-from cobra_metalign.rewrite import apply_plan, plan_matches
 from cobra_metalign.xmltext import cleaning_notes
 
 if TYPE_CHECKING:  # pragma: no cover

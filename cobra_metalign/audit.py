@@ -40,7 +40,6 @@ formulas differ in heavy atoms is refused unless forced.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -53,6 +52,27 @@ import pandas as pd
 
 from cobra_metalign.cache import atomic_path
 from cobra_metalign.errors import AuditError
+from cobra_metalign.fingerprint import model_fingerprint
+from cobra_metalign.fingerprint import one_line as _clean_text
+from cobra_metalign.schema import (
+    ANNOTATED,
+    APPLIED_STATUSES,
+    AUDIT_COLUMNS,
+    CONFLICT,
+    DECISIONS,
+    KEPT,
+    MERGED,
+    METABOLITE_STATUSES,
+    REACTION_COLUMNS,
+    REACTION_DUPLICATE,
+    REACTION_EMPTIED,
+    REACTION_STATUSES,
+    RENAMED,
+    REQUIRED_COLUMNS,
+    REVIEW,
+    STATUSES,
+    UNMATCHED,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import cobra
@@ -79,7 +99,6 @@ __all__ = [
     "REACTION_DUPLICATE",
     "model_fingerprint",
     "add_comments",
-    "empty_audit",
     "empty_reactions",
     "default_reactions_path",
     "write_audit",
@@ -98,71 +117,10 @@ _LEGACY_FORMAT = "cobra_metalign.audit/1"
 MAX_BIGG_ID_LENGTH = 256
 _BIGG_ID = re.compile(r"[A-Za-z0-9_]+")
 #: Statuses whose row was applied with its bigg_id.
-_APPLIED = ("KEPT", "RENAMED", "ANNOTATED", "MERGED")
+_APPLIED = APPLIED_STATUSES
 
-KEPT = "KEPT"
-RENAMED = "RENAMED"
-ANNOTATED = "ANNOTATED"
-MERGED = "MERGED"
-REVIEW = "REVIEW"
-CONFLICT = "CONFLICT"
-UNMATCHED = "UNMATCHED"
-REACTION_EMPTIED = "REACTION_EMPTIED"
-REACTION_DUPLICATE = "REACTION_DUPLICATE"
-
-#: Metabolite statuses, in the order summaries list them.
-METABOLITE_STATUSES: tuple[str, ...] = (
-    KEPT,
-    RENAMED,
-    ANNOTATED,
-    MERGED,
-    REVIEW,
-    CONFLICT,
-    UNMATCHED,
-)
-#: Reaction statuses (the flagged-reactions table).
-REACTION_STATUSES: tuple[str, ...] = (REACTION_EMPTIED, REACTION_DUPLICATE)
-#: Every status.
-STATUSES: tuple[str, ...] = METABOLITE_STATUSES + REACTION_STATUSES
-
-#: Values of the ``decision`` column: applied, refused, or left for review.
-DECISIONS: tuple[str, ...] = ("accept", "reject", "")
 _DECISION_ALIASES = {"review": ""}
 
-#: Columns of an audit file, in order (``metabolite_id`` is the frame's index).
-AUDIT_COLUMNS: tuple[str, ...] = (
-    "metabolite_id",
-    "name",
-    "compartment",
-    "status",
-    "new_id",
-    "bigg_id",
-    "bigg_name",
-    "score",
-    "decision",
-    "evidence",
-    "candidates",
-    "equivalents",
-    "duplicate_of",
-    "conflict",
-    "formula",
-    "charge",
-    "comment",
-)
-#: Columns an audit file must have to be read back.
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "metabolite_id",
-    "name",
-    "compartment",
-    "status",
-    "new_id",
-    "bigg_id",
-    "bigg_name",
-    "score",
-    "evidence",
-    "candidates",
-    "decision",
-)
 _OPTIONAL_DEFAULTS: dict[str, Any] = {
     "equivalents": "",
     "duplicate_of": "",
@@ -172,69 +130,11 @@ _OPTIONAL_DEFAULTS: dict[str, Any] = {
     "comment": "",
 }
 
-#: Columns of the flagged-reactions table (``reaction_id`` is the frame's index).
-REACTION_COLUMNS: tuple[str, ...] = (
-    "reaction_id",
-    "name",
-    "status",
-    "reaction",
-    "original",
-    "duplicate_of",
-    "merged_metabolites",
-)
-
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
 
 # --------------------------------------------------------------------- helpers
-def _charge_key(charge: Any) -> str:
-    if charge is None or isinstance(charge, bool):
-        return ""
-    try:
-        value = float(charge)
-    except (TypeError, ValueError):
-        return str(charge)
-    if value != value:  # NaN
-        return ""
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
-def model_fingerprint(model: cobra.Model, version: int = 2) -> str:
-    """Fingerprint of a model's metabolites, stored in audits to detect a changed model.
-
-    Parameters
-    ----------
-    model : cobra.Model
-    version : int, optional
-        2 (default): over ids, compartments, names, formulas and charges. 1: ids
-        and compartments only (audits written before names were covered).
-
-    Returns
-    -------
-    str
-        ``sha256:<hex>`` over the sorted ``id<TAB>compartment<TAB>name<TAB>formula<TAB>charge``
-        lines (``id<TAB>compartment`` for version 1).
-    """
-    if version == 1:
-        lines = sorted(f"{met.id}\t{met.compartment or ''}" for met in model.metabolites)
-    else:
-        lines = sorted(
-            "\t".join(
-                (
-                    met.id,
-                    met.compartment or "",
-                    _clean_text(met.name),
-                    _clean_text(met.formula),
-                    _charge_key(met.charge),
-                )
-            )
-            for met in model.metabolites
-        )
-    digest = hashlib.sha256("\n".join(lines).encode("utf-8", errors="surrogatepass")).hexdigest()
-    return f"sha256:{digest}"
-
-
 def add_comments(audit: pd.DataFrame, comments: Mapping[str, str]) -> pd.DataFrame:
     """Append notes to the ``comment`` of audit rows, in place (ids not in the audit are skipped).
 
@@ -257,12 +157,6 @@ def add_comments(audit: pd.DataFrame, comments: Mapping[str, str]) -> pd.DataFra
         current = "" if current is None or current != current else str(current)
         audit.at[met_id, "comment"] = "; ".join(filter(None, [current, note]))
     return audit
-
-
-def empty_audit() -> pd.DataFrame:
-    """An audit with no rows (the right columns and index name)."""
-    frame = pd.DataFrame(columns=list(AUDIT_COLUMNS)).set_index("metabolite_id")
-    return frame
 
 
 def empty_reactions() -> pd.DataFrame:
@@ -289,18 +183,6 @@ def default_reactions_path(audit_path: str | os.PathLike[str]) -> Path:
     if name.endswith(".audit.tsv"):
         return path.with_name(name[: -len(".audit.tsv")] + ".reactions.tsv")
     return path.with_name(f"{path.stem}.reactions.tsv")
-
-
-def _clean_text(value: Any) -> str:
-    """A cell as one line of text (tabs and line breaks would break the TSV)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value != value:  # NaN
-        return ""
-    text = str(value)
-    if "\t" in text or "\n" in text or "\r" in text:
-        text = " ".join(text.replace("\t", " ").splitlines())
-    return text
 
 
 #: A cell starting with one of these is a formula to a spreadsheet (``=HYPERLINK(..)``,

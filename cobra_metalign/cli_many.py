@@ -1,7 +1,7 @@
 """The ``metalign fix-many`` command: align many models on Dask.
 
 A thin click wrapper over :func:`cobra_metalign.many.align_many`. Register it
-with ``main.add_command(fix_many)`` (or through :data:`COMMANDS`).
+with ``main.add_command(fix_many)``.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from cobra_metalign.errors import EXIT_BAD_INPUT
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["fix_many", "COMMANDS"]
+__all__ = ["fix_many"]
 
 #: Above this many inputs only the totals are printed (every row is in summary.tsv).
 _MAX_ROWS_SHOWN = 100
 
 
 def _echo_summary(summary: Any, outdir: Path) -> None:
-    from cobra_metalign.audit import STATUSES
+    from cobra_metalign.schema import STATUSES
 
     skipped = int((summary["status"] == "skipped").sum())
     ok = summary[summary["status"] == "ok"]
@@ -163,4 +163,3 @@ def fix_many(
 
 
 #: The commands this module adds to ``metalign``.
-COMMANDS: tuple[click.Command, ...] = (fix_many,)

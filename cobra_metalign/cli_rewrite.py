@@ -22,13 +22,14 @@ from typing import Any
 import click
 import pandas as pd
 
-from cobra_metalign.audit import METABOLITE_STATUSES, REACTION_STATUSES, write_audit
+from cobra_metalign.audit import write_audit
 from cobra_metalign.cli import CONTEXT_SETTINGS, handle_errors
 from cobra_metalign.errors import ModelWriteError
+from cobra_metalign.schema import METABOLITE_STATUSES, REACTION_STATUSES
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["fix", "apply", "merge", "COMMANDS", "output_paths"]
+__all__ = ["fix", "apply", "merge", "output_paths"]
 
 _MODEL_SUFFIXES = (".xml", ".sbml", ".json", ".yml", ".yaml", ".mat")
 
@@ -639,4 +640,3 @@ def merge(
 
 
 #: The commands this module adds to ``metalign``.
-COMMANDS: tuple[click.Command, ...] = (fix, apply, merge)

@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cobra_metalign.audit import STATUSES
 from cobra_metalign.io import FORMATS
 from cobra_metalign.logs import summarise
+from cobra_metalign.schema import STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client

@@ -43,11 +43,19 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cobra_metalign.audit import (
+from cobra_metalign.compartments import (
+    COMPARTMENT_CODES,
+    compartment_aliases,
+    decode_sbml_id,
+    split_id,
+    suffix_convention,
+)
+from cobra_metalign.schema import (
     ANNOTATED,
     AUDIT_COLUMNS,
     CONFLICT,
     KEPT,
+    MATCH_DECISIONS,
     MERGED,
     REACTION_COLUMNS,
     REACTION_DUPLICATE,
@@ -55,13 +63,6 @@ from cobra_metalign.audit import (
     RENAMED,
     REVIEW,
     UNMATCHED,
-)
-from cobra_metalign.compartments import (
-    COMPARTMENT_CODES,
-    compartment_aliases,
-    decode_sbml_id,
-    split_id,
-    suffix_convention,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,8 +86,6 @@ __all__ = [
 
 #: Key of the survivor's notes that records the original ids of a renamed or merged metabolite.
 NOTES_KEY = "metalign_original_ids"
-#: Decisions a match frame may hold.
-MATCH_DECISIONS: tuple[str, ...] = ("accept", "review", "none")
 
 #: States of a metabolite in a plan.
 APPLIED, PENDING, BLOCKED, NONE = "applied", "review", "conflict", "none"
@@ -187,6 +186,10 @@ class RewritePlan:
         suffix when the model gave none; "" when unknown).
     suffix : dict
         The id suffix of each compartment (``{"C_c": "_c"}``).
+    digit_prefix : str
+        ``"_"`` when the model writes ids that would start with a digit with a
+        leading underscore (``_10fthf_c``, as SBML exporters without ``M_`` do): a
+        renamed id follows that convention.
     annotations : dict
         ``{survivor id: {namespace: [values]}}`` to add (``bigg.metabolite`` and,
         when asked, the catalogue's cross-references).
@@ -215,6 +218,7 @@ class RewritePlan:
     held: dict[str, str] = field(default_factory=dict)
     compartment: dict[str, str] = field(default_factory=dict)
     suffix: dict[str, str] = field(default_factory=dict)
+    digit_prefix: str = ""
     annotations: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     stoichiometry: dict[str, dict[str, float]] = field(default_factory=dict)
     flagged: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -273,7 +277,8 @@ class RewritePlan:
 
     def target_id(self, bigg_id: str, compartment: str) -> str:
         """The id a metabolite mapped to ``bigg_id`` gets in ``compartment``."""
-        return f"{bigg_id}{self.suffix.get(compartment, '_' + compartment)}"
+        new_id = f"{bigg_id}{self.suffix.get(compartment, '_' + compartment)}"
+        return self.digit_prefix + new_id if new_id[:1].isdigit() else new_id
 
 
 class _UnionFind:
@@ -434,6 +439,8 @@ def _compartments(model: cobra.Model, plan: RewritePlan) -> None:
             plan.comment[met.id].append("no compartment, none in the id: never merged")
         pairs.append((met.id, inferred))
     plan.suffix = suffix_convention(pairs)
+    if any(met_id[:1] == "_" and met_id[1:2].isdigit() for met_id in plan.order):
+        plan.digit_prefix = "_"
 
 
 def _initial_state(plan: RewritePlan, rows: Mapping[str, Mapping[str, Any]]) -> None:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from cobra.util.context import get_context
 
-from cobra_metalign.audit import model_fingerprint
+from cobra_metalign.fingerprint import model_fingerprint
 from cobra_metalign.plan import (
     MATCH_DECISIONS,
     NOTES_KEY,
