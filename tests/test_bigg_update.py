@@ -691,3 +691,43 @@ def test_only_http_urls_are_fetched(url, isolated_cache):
     with pytest.raises(DownloadError, match="not an http"):
         update(url, timeout=1, base=EMPTY)
     assert list(isolated_cache.iterdir()) == []
+
+
+def _real_bulk(shared_data: Path, path: Path, poison: bool = False) -> Path:
+    """A bulk file rebuilt from BiGG 1.6's own tables in ../shared/data/reference."""
+    reference = shared_data / "reference"
+    old: dict[str, list[str]] = defaultdict(list)
+    with open(reference / "bigg_1.6_old_ids_obo.tsv", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            old[row["bigg_id"]].append(row["old_bigg_id"])
+    lines = [HEADER]
+    with gzip.open(reference / "bigg_1.6_compartmentalized_obo.tsv.gz", "rt", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            if poison and row["universal_bigg_id"] == "atp":
+                continue
+            olds = old.get(row["bigg_id"], []) + (
+                ["atp_c"] if poison and row["bigg_id"] == "amp_c" else []
+            )
+            name = row["name"].replace("\t", " ")
+            lines.append(
+                f"{row['bigg_id']}\t{row['universal_bigg_id']}\t{name}\t\t\t{'; '.join(olds)}"
+            )
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_real_bigg_tables_pass_the_checks_and_poison_does_not(
+    shared_data, tmp_path, isolated_cache
+):
+    """The thresholds of check_update against BiGG 1.6 itself (15,721 rows, 9,088 ids)."""
+    catalog, changes = bigg_update.update_with_report(
+        file=_real_bulk(shared_data, tmp_path / "b.txt")
+    )
+    counts = changes["change"].value_counts()
+    assert counts.get("old_id", 0) > 500 and 0 < counts.get("removed", 0) <= bigg_update.MAX_RENAMED
+    assert catalog.lookup_id("glc_DASH_D") == "glc__D" and catalog.lookup_id("atp") == "atp"
+    installed = cached_catalog_path().read_bytes()
+    poisoned = _real_bulk(shared_data, tmp_path / "p.txt", poison=True)
+    with pytest.raises(CatalogError, match=r"other formulas: atp .* -> amp"):
+        update(file=poisoned)
+    assert cached_catalog_path().read_bytes() == installed
