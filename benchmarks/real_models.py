@@ -157,6 +157,7 @@ _STEREO_WORDS = re.compile(r"(?<![a-z])(alpha|beta|cis|trans|α|β)(?![a-z])", r
 _LD = re.compile(r"(?:^|(?<=[\s(\-,\[]))([LD])(?=[\s\-,)])")
 #: R/S and E/Z only in parentheses: "(R)-", "(2S,3R)", "(E)"; "S-(acyl)" is a sulfur locant.
 _RSEZ = re.compile(r"\(((?:\d*[RSEZ],?)+)\)")
+_LOCANT = re.compile(r"(?<![A-Za-z0-9])\d+([RSEZ])(?![A-Za-z])")
 
 
 def stereo_tokens(name: str) -> set[str]:
@@ -167,6 +168,8 @@ def stereo_tokens(name: str) -> set[str]:
     found |= {m.group(1) for m in _LD.finditer(text)}
     for match in _RSEZ.finditer(text):
         found |= {part.lstrip("0123456789") for part in match.group(1).split(",") if part}
+    # with a locant, parentheses are often dropped: "6Z,9Z-octadecadienoyl", "3R-hydroxy"
+    found |= {m.group(1) for m in _LOCANT.finditer(text)}
     return found
 
 

@@ -32,6 +32,10 @@ def test_stereo_tokens(rm):
     assert rm.stereo_tokens("beta-Cellobiose") != rm.stereo_tokens("Cellobiose")
     assert rm.stereo_tokens("(R)-Lactate") == {"R"}
     assert rm.stereo_tokens("cis-Aconitate") == {"cis"}
+    assert rm.stereo_tokens("3-Oxo-6Z,9Z-octadecadienoyl-CoA") == rm.stereo_tokens(
+        "3-oxo-(6Z,9Z)-octadecadienoyl-CoA"
+    )
+    assert rm.stereo_tokens("S-(3-Methylbutanoyl)-dihydrolipoamide") == set()
     assert rm.stereo_tokens("ATP") == set() and rm.stereo_tokens("Coenzyme A") == set()
 
 
