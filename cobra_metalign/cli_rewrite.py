@@ -610,9 +610,12 @@ def merge(
     report = result.report
     click.echo("merge report:")
     click.echo(report.to_string())
-    plain = int(report.loc["plain", "duplicated_metabolites"])
-    after = int(report.loc["premerged", "duplicated_metabolites"])
-    click.echo(f"duplicated metabolites: {plain} with a plain cobra merge, {after} after pre-merge")
+    click.echo(
+        "duplicate groups (same compartment and the same bigg.metabolite, inchikey, metanetx or "
+        f"seed id, or the same name and formula): {int(report.loc['plain', 'detected_groups'])} "
+        f"with a plain cobra merge, {int(report.loc['premerged', 'detected_groups'])} "
+        "after pre-merge"
+    )
     duplicates = result.duplicates
     click.echo(f"duplicate groups left: {len(duplicates)}")
     if len(duplicates):

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 import cobra
 import pandas as pd
 
+from cobra_metalign.reaction_join import SOURCES_NOTE
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["SANITY_COLUMNS", "find_metabolite", "energy_cycle", "growth", "sanity_table"]
@@ -140,6 +142,19 @@ def energy_cycle(model: cobra.Model, compartment: str = "c", top: int = 15) -> d
     return result
 
 
+def _cycle_sources(model: cobra.Model, reaction_ids: str) -> list[set[str]]:
+    """The source models of each listed reaction (from its provenance note), where recorded."""
+    found = []
+    for reaction_id in filter(None, (r.strip() for r in reaction_ids.split(";"))):
+        if reaction_id not in model.reactions:
+            continue
+        note = str(model.reactions.get_by_id(reaction_id).notes.get(SOURCES_NOTE, ""))
+        names = {part.split(":", 1)[0].strip() for part in note.split(";") if ":" in part}
+        if names:
+            found.append(names)
+    return found
+
+
 def sanity_table(
     inputs: Mapping[str, cobra.Model],
     merged: cobra.Model,
@@ -163,7 +178,9 @@ def sanity_table(
     pandas.DataFrame
         Indexed by model (inputs, then the merge), columns :data:`SANITY_COLUMNS`
         but ``model``. ``new_cycle`` is True on the merge's row when it has an
-        energy-generating cycle and no input has one.
+        energy-generating cycle that no single input carries: its reactions
+        (by their ``metalign_sources`` notes) do not all come from one input that has
+        a cycle of its own.
     """
     checked = checked or inputs
     rows = {}
@@ -173,14 +190,21 @@ def sanity_table(
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "model"
     frame["new_cycle"] = False
-    any_input = bool(frame.loc[list(inputs), "energy_cycle"].any())
     if frame.loc[merged_name, "energy_cycle"]:
-        frame.loc[merged_name, "new_cycle"] = not any_input
         which = [name for name in inputs if frame.loc[name, "energy_cycle"]]
+        sources = _cycle_sources(merged, str(frame.loc[merged_name, "cycle_reactions"]))
+        # The merge made the cycle unless one input that has a cycle of its own is a
+        # source of every reaction carrying the merged one.
+        inherited = [name for name in which if all(name in found for found in sources)]
+        frame.loc[merged_name, "new_cycle"] = not inherited
         logger.warning(
             "The merged model can make ATP with every uptake closed (an energy-generating "
             "cycle)%s; reactions carrying it: %s",
-            f", as can {', '.join(which)}" if which else ", which no input can: the merge made it",
+            f", as can {', '.join(inherited)} alone"
+            if inherited
+            else ": the merge made it (its reactions come from more than one model"
+            + (f"; {', '.join(which)} have a cycle of their own" if which else "")
+            + ")",
             frame.loc[merged_name, "cycle_reactions"],
         )
     return frame[list(SANITY_COLUMNS[1:])]

@@ -92,10 +92,30 @@ def test_sanity_table_warns_when_the_merge_made_a_cycle(caplog):
     assert frame.loc["one", "growth"] == pytest.approx(1.9)
     assert not frame.loc[["one", "two"], "energy_cycle"].any()
     assert frame.loc["merged", "energy_cycle"] and frame.loc["merged", "new_cycle"]
-    assert "which no input can" in caplog.text and "Y2X" in caplog.text
+    assert "the merge made it" in caplog.text and "Y2X" in caplog.text
 
 
 def test_sanity_table_cycle_already_in_an_input():
     inputs = {"one": cell("one", cycle=True), "two": cell("two")}
     frame = sanity_table(inputs, cell("merged", cycle=True))
     assert frame.loc["merged", "energy_cycle"] and not frame.loc["merged", "new_cycle"]
+
+
+def test_sanity_table_cycle_across_inputs_is_new_even_when_an_input_has_one(caplog):
+    inputs = {"one": cell("one", cycle=True), "two": cell("two")}
+    merged = cell("merged", cycle=True)
+    merged.reactions.get_by_id("X2Y").notes = {"metalign_sources": "one:X2Y"}
+    merged.reactions.get_by_id("Y2X").notes = {"metalign_sources": "two:Y2X"}
+    frame = sanity_table(inputs, merged)
+    assert frame.loc["merged", "new_cycle"]
+    assert "more than one model" in caplog.text and "one have a cycle of their own" in caplog.text
+
+
+def test_sanity_table_cycle_of_one_input_is_inherited(caplog):
+    inputs = {"one": cell("one", cycle=True), "two": cell("two")}
+    merged = cell("merged", cycle=True)
+    for reaction in merged.reactions:
+        reaction.notes = {"metalign_sources": "one:" + reaction.id}
+    frame = sanity_table(inputs, merged)
+    assert not frame.loc["merged", "new_cycle"]
+    assert "as can one alone" in caplog.text
