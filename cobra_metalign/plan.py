@@ -35,6 +35,7 @@ the SBML document itself by :mod:`cobra_metalign.sbml_patch`.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -649,8 +650,39 @@ def _guard(plan: RewritePlan, survivor: Any, member: Any) -> str:
             f"{_FORMULA_BLOCKS[outcome]} ({survivor.formula or '?'} {survivor.charge}, "
             f"{member.formula or '?'} {member.charge})"
         )
-    why = _name_difference(survivor, member)
+    why = _name_difference(survivor, member) or _descriptor_difference(survivor, member)
     return f"names differ ({why})" if why else ""
+
+
+#: Name tokens that tell stereoisomers, anomers and isomers apart (``L``-, ``alpha``-, ``(R)``-,
+#: ``cis``-, ``E``-); a name with one that the other lacks may be the specific form of a generic.
+_DESCRIPTORS = frozenset(
+    {"alpha", "beta", "cis", "trans", "l", "d", "r", "s", "e", "z", "meso", "\u03b1", "\u03b2"}
+)
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _descriptor_difference(first: Any, second: Any) -> str:
+    """Stereo, anomer or isomer descriptors one name carries and the other does not ("" if none).
+
+    The last guard before a merge, whatever the rest of the names says:
+    ``N-Acetyl-beta-neuraminate`` is not merged into ``Neu5Ac``, nor ``D-Galactose`` into
+    ``Galactose`` (generic vs specific goes to review).
+    """
+    from cobra_metalign.compartments import clean_name
+
+    tokens = []
+    for met in (first, second):
+        name = clean_name(met.name or "", met.compartment).lower()
+        tokens.append({t for t in _TOKEN.findall(name) if t in _DESCRIPTORS})
+    if not (first.name and second.name) or tokens[0] == tokens[1]:
+        return ""
+    only = [
+        f"{', '.join(sorted(a - b))} only in {met.id}"
+        for a, b, met in ((tokens[0], tokens[1], first), (tokens[1], tokens[0], second))
+        if a - b
+    ]
+    return "stereo/anomer descriptors differ: " + "; ".join(only)
 
 
 def _make_unit(

@@ -315,3 +315,32 @@ def test_boundary_copy_is_never_merged_automatically() -> None:
     plan.units = [MergeUnit(("so4_e", "so4_e_boundary"), "so4", "so4_e", "e")]
     with pytest.raises(PlanInvariantError, match="so4_e_boundary.*boundary copy"):
         check_plan(plan)
+
+
+@pytest.mark.parametrize(
+    "specific, generic",
+    [
+        ("N-Acetyl-beta-neuraminate", "Neu5Ac"),  # gapseq cpd21149 into acnam
+        ("alpha-Maltose", "Maltose"),
+        ("D-Galactose", "Galactose"),
+        ("(R)-3-Hydroxybutanoate", "3-Hydroxybutanoate"),
+    ],
+)
+def test_stereo_or_anomer_descriptor_on_one_side_is_review_not_merged(specific, generic) -> None:
+    model = cobra.Model("m")
+    add(model, "x_c", name=generic, formula="C11H18NO9")
+    add(model, "y_c", name=specific, formula="C11H18NO9")
+    react(model, "R1", {"x_c": -1, "y_c": 1})
+    rows = {"x_c": {"bigg_id": "acnam"}, "y_c": {"bigg_id": "acnam"}}
+    plan, audit, _ = plan_matches(model, matches(model, **rows))
+    assert "MERGED" not in set(audit["status"])
+    assert "names differ" in audit.loc["y_c", "comment"]
+
+
+def test_same_descriptors_still_merge() -> None:
+    model = cobra.Model("m")
+    add(model, "x_c", name="L-Lactate", formula="C3H5O3")
+    add(model, "y_c", name="L-lactate", formula="C3H5O3")
+    rows = {"x_c": {"bigg_id": "lac__L"}, "y_c": {"bigg_id": "lac__L"}}
+    _, audit, _ = plan_matches(model, matches(model, **rows))
+    assert "MERGED" in set(audit["status"])
