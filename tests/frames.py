@@ -8,6 +8,8 @@ import cobra
 import pandas as pd
 from cobra.io import write_sbml_model
 
+from cobra_metalign.matcher import MATCH_COLUMNS
+
 
 def matches(model: cobra.Model, **rows: dict) -> pd.DataFrame:
     """A match frame: every metabolite ``none`` except the rows given (by id).
@@ -16,23 +18,18 @@ def matches(model: cobra.Model, **rows: dict) -> pd.DataFrame:
     """
     records = []
     for met in model.metabolites:
-        row = {
-            "metabolite_id": met.id,
-            "base_id": met.id.rsplit("_", 1)[0],
-            "compartment": met.compartment,
-            "name": met.name,
-            "formula": met.formula,
-            "charge": met.charge,
-            "bigg_id": "",
-            "bigg_name": "",
-            "decision": "none",
-            "conflict": False,
-            "score": 0.0,
-            "evidence": "",
-            "candidates": "",
-            "equivalents": "",
-            "duplicate_of": "",
-        }
+        row = dict.fromkeys(MATCH_COLUMNS, "")
+        row.update(
+            metabolite_id=met.id,
+            base_id=met.id.rsplit("_", 1)[0],
+            compartment=met.compartment,
+            name=met.name,
+            formula=met.formula,
+            charge=met.charge,
+            decision="none",
+            conflict=False,
+            score=0.0,
+        )
         given_row = dict(rows.get(met.id, {}))
         if given_row.get("bigg_id") and "decision" not in given_row:
             given_row["decision"] = "accept"
