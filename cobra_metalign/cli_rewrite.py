@@ -179,17 +179,6 @@ def _matcher_options(func: Any) -> Any:
     return func
 
 
-def _writes_sbml(path: Path) -> bool:
-    """Whether the model output ``path`` names an SBML file (``.xml``, ``.sbml``, ``.gz`` too)."""
-    from cobra_metalign.io import FORMATS
-
-    name = path.name.lower()
-    for suffix in _COMPRESSION:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    return FORMATS.get(Path(name).suffix) == "sbml"
-
-
 def _patched(document: Any, plan: Any) -> Any:
     """The input's SBML document with the plan written into it (see sbml_patch)."""
     from cobra_metalign.sbml_patch import patch_document
@@ -269,7 +258,7 @@ def fix(
     decision column, and run `metalign apply MODEL AUDIT`.
     """
     from cobra_metalign.alignment import align
-    from cobra_metalign.io import read_model_document
+    from cobra_metalign.io import read_model_document, writes_sbml
 
     if in_place and output is not None:
         raise click.UsageError("--in-place and --output exclude each other")
@@ -288,7 +277,7 @@ def fix(
         _check_outputs(checked, [model_path], overwrite)
     model, document = read_model_document(model_path)
     # SBML to SBML: the plan is written into the input's own document
-    patch = document is not None and _writes_sbml(outputs["model"])
+    patch = document is not None and writes_sbml(outputs["model"])
     catalog = _load_catalog(catalog_path)
     result = align(
         model,
@@ -373,7 +362,7 @@ def apply(
     that does not fit MODEL (unknown or missing ids, a changed model) is refused.
     """
     from cobra_metalign.audit import apply_audit, read_audit
-    from cobra_metalign.io import read_model_document
+    from cobra_metalign.io import read_model_document, writes_sbml
 
     defaults = (
         output_paths(output, None) if output is not None else output_paths(model_path, "curated")
@@ -387,7 +376,7 @@ def apply(
         _check_outputs(outputs, [model_path, audit_in], overwrite)
     audit = read_audit(audit_in)
     model, document = read_model_document(model_path)
-    patch = document is not None and _writes_sbml(outputs["model"])
+    patch = document is not None and writes_sbml(outputs["model"])
     catalog = _load_catalog(catalog_path) if add_xrefs else None
     new_model, new_audit, reactions = apply_audit(model, audit, add_xrefs=catalog, plan_only=patch)
     if patch and not dry_run:

@@ -79,6 +79,7 @@ __all__ = [
     "read_model_document",
     "validate",
     "write_model",
+    "writes_sbml",
     "metabolite_table",
 ]
 
@@ -769,6 +770,18 @@ def _target_format(path: Path) -> tuple[str, bool]:
             ".yaml or .mat, optionally followed by .gz."
         )
     return fmt, compressed
+
+
+def writes_sbml(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names an SBML output (``.xml``, ``.sbml``, optionally ``.gz``/``.bz2``).
+
+    Examples
+    --------
+    >>> writes_sbml("out.xml.gz"), writes_sbml("out.json")
+    (True, False)
+    """
+    name = _strip_compression_suffix(Path(path).name).lower()
+    return FORMATS.get(Path(name).suffix) == "sbml"
 
 
 def _mat_variable_name(model: cobra.Model) -> str:

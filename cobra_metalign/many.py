@@ -205,7 +205,8 @@ def _align_task(
         from cobra_metalign.alignment import align
         from cobra_metalign.audit import write_audit
         from cobra_metalign.cli_rewrite import _check_outputs
-        from cobra_metalign.io import read_model, write_model
+        from cobra_metalign.io import read_model_document, write_model, writes_sbml
+        from cobra_metalign.sbml_patch import patch_document
 
         with _collect_warnings() as messages:
             loaded_catalog = _worker_catalog(catalog)
@@ -219,13 +220,22 @@ def _align_task(
                 "reactions": Path(job.reactions),
             }
             _check_outputs(outputs, [source], overwrite)
-            model = read_model(source)
+            model, document = read_model_document(source)
+            # SBML to SBML: the plan is written into the input's own document, as in fix
+            patch = document is not None and writes_sbml(outputs["model"])
             # The model was just read and is not used again: align it in place
             # instead of copying it (same result as fix's copy, without its cost).
             result = align(
-                model, loaded_catalog, loaded_encoder, inplace=True, rename=rename, **options
+                model,
+                loaded_catalog,
+                loaded_encoder,
+                inplace=True,
+                rename=rename,
+                plan_only=patch,
+                **options,
             )
-            write_model(result.model, outputs["model"], overwrite=overwrite, input_path=source)
+            written = patch_document(document, result.plan) if patch else result.model
+            write_model(written, outputs["model"], overwrite=overwrite, input_path=source)
             write_audit(
                 result.audit,
                 outputs["audit"],
