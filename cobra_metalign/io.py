@@ -94,6 +94,8 @@ __all__ = [
     "VALIDATION_COLUMNS",
     "read_model",
     "read_model_document",
+    "format_of",
+    "model_stem",
     "validate",
     "write_model",
     "metabolite_table",

@@ -523,81 +523,14 @@ def make_plan(
     bigg = {m: rows[m]["bigg_id"] for m in order}
     equiv = {m: _equivalents(rows[m]["equivalents"]) for m in order}
     _initial_state(plan, rows)
-    state, conflict = plan.state, plan.conflict
-
-    def holds_own(met_id: str) -> bool:
-        return bool(bigg[met_id]) and met_id == plan.target_id(bigg[met_id], comp[met_id])
-
-    def equivalent(a: str, b: str) -> bool:
-        return bigg[a] in equiv[b] or bigg[b] in equiv[a]
+    state = plan.state
 
     links = _UnionFind()
     # 1. duplicate_of links proposed by the matcher (or a curator), in three passes so
     #    that the outcome does not depend on the order of the metabolites.
-    edges: list[tuple[str, str]] = []
-    for met_id in order:
-        other = rows[met_id]["duplicate_of"]
-        if not other or other == met_id:
-            continue
-        if other not in mets:
-            plan.comment[met_id].append(f"duplicate_of {other} is not in the model")
-        elif not comp[met_id] or not comp[other]:
-            plan.comment[met_id].append(
-                f"duplicate_of {other} not merged: a compartment is unknown"
-            )
-        elif comp[other] != comp[met_id]:
-            plan.comment[met_id].append(
-                f"duplicate_of {other} is in another compartment: not merged"
-            )
-        else:
-            edges.append((met_id, other))
-    # 1a. Strong evidence without any BiGG id (same InChIKey, or name+formula+xref).
-    for met_id, other in edges:
-        if (
-            state[met_id] == NONE
-            and state[other] in (NONE, APPLIED)
-            and not (bigg[met_id] or bigg[other])
-        ):
-            state[met_id] = APPLIED
-    # 1b. Linked rows accepted to different, non-equivalent ids: the evidence disagrees.
-    snapshot = dict(state)
-    for met_id, other in edges:
-        if (
-            snapshot[met_id] == APPLIED
-            and snapshot[other] == APPLIED
-            and bigg[met_id]
-            and bigg[other]
-            and bigg[met_id] != bigg[other]
-            and not equivalent(met_id, other)
-        ):
-            state[met_id], conflict[met_id] = BLOCKED, True
-            plan.comment[met_id].append(
-                f"mapped to {bigg[met_id]} but marked a duplicate of {other}, "
-                f"mapped to {bigg[other]}"
-            )
-    # 1c. Join the rest.
-    for met_id, other in edges:
-        mine, theirs = state[met_id], state[other]
-        if mine == APPLIED and theirs == APPLIED:
-            if not bigg[met_id] or not bigg[other] or bigg[met_id] == bigg[other]:
-                links.union(met_id, other)
-            elif holds_own(met_id) and holds_own(other):
-                # Both ids are BiGG ids the model already uses side by side: the
-                # catalogue's equivalence alone is not enough to merge them.
-                plan.comment[met_id].append(
-                    f"equivalent of {other} ({bigg[other]}) but both already hold "
-                    "BiGG ids: kept apart, review"
-                )
-            else:
-                links.union(met_id, other)
-        elif mine == APPLIED and theirs == NONE and not bigg[met_id]:
-            links.union(met_id, other)  # an accepted merge into an unmapped metabolite
-        elif mine == APPLIED:
-            plan.comment[met_id].append(
-                f"proposed duplicate of {other} not merged: {other} is {theirs}"
-            )
-        elif mine != BLOCKED:
-            plan.comment[met_id].append(f"proposed duplicate of {other}, not applied")
+    edges = _duplicate_edges(plan, rows, set(mets))
+    _settle_edges(plan, edges, bigg, equiv)
+    _join_edges(plan, edges, bigg, links)
     # 2. Accepted to the same BiGG id in the same compartment: the ids would collide.
     same_target: dict[tuple[str, str], list[str]] = defaultdict(list)
     for met_id in order:
@@ -620,6 +553,102 @@ def make_plan(
     _annotations(plan, add_xrefs)
     _reaction_changes(model, plan)
     return plan
+
+
+def _duplicate_edges(
+    plan: RewritePlan, rows: Mapping[str, Mapping[str, Any]], known: set[str]
+) -> list[tuple[str, str]]:
+    """``duplicate_of`` links within one known compartment; the others are commented."""
+    comp = plan.compartment
+    edges: list[tuple[str, str]] = []
+    for met_id in plan.order:
+        other = rows[met_id]["duplicate_of"]
+        if not other or other == met_id:
+            continue
+        if other not in known:
+            plan.comment[met_id].append(f"duplicate_of {other} is not in the model")
+        elif not comp[met_id] or not comp[other]:
+            plan.comment[met_id].append(
+                f"duplicate_of {other} not merged: a compartment is unknown"
+            )
+        elif comp[other] != comp[met_id]:
+            plan.comment[met_id].append(
+                f"duplicate_of {other} is in another compartment: not merged"
+            )
+        else:
+            edges.append((met_id, other))
+    return edges
+
+
+def _settle_edges(
+    plan: RewritePlan,
+    edges: list[tuple[str, str]],
+    bigg: Mapping[str, str],
+    equiv: Mapping[str, set[str]],
+) -> None:
+    """Apply links without BiGG ids; block links whose two BiGG ids disagree."""
+    state, conflict = plan.state, plan.conflict
+    # Strong evidence without any BiGG id (same InChIKey, or name+formula+xref).
+    for met_id, other in edges:
+        if (
+            state[met_id] == NONE
+            and state[other] in (NONE, APPLIED)
+            and not (bigg[met_id] or bigg[other])
+        ):
+            state[met_id] = APPLIED
+    # Linked rows accepted to different, non-equivalent ids: the evidence disagrees.
+    snapshot = dict(state)
+    for met_id, other in edges:
+        if (
+            snapshot[met_id] == APPLIED
+            and snapshot[other] == APPLIED
+            and bigg[met_id]
+            and bigg[other]
+            and bigg[met_id] != bigg[other]
+            and bigg[met_id] not in equiv[other]
+            and bigg[other] not in equiv[met_id]
+        ):
+            state[met_id], conflict[met_id] = BLOCKED, True
+            plan.comment[met_id].append(
+                f"mapped to {bigg[met_id]} but marked a duplicate of {other}, "
+                f"mapped to {bigg[other]}"
+            )
+
+
+def _join_edges(
+    plan: RewritePlan,
+    edges: list[tuple[str, str]],
+    bigg: Mapping[str, str],
+    links: _UnionFind,
+) -> None:
+    """Join the linked rows that may be merged; comment on the others."""
+    state, comp = plan.state, plan.compartment
+
+    def holds_own(met_id: str) -> bool:
+        return bool(bigg[met_id]) and met_id == plan.target_id(bigg[met_id], comp[met_id])
+
+    for met_id, other in edges:
+        mine, theirs = state[met_id], state[other]
+        if mine == APPLIED and theirs == APPLIED:
+            if not bigg[met_id] or not bigg[other] or bigg[met_id] == bigg[other]:
+                links.union(met_id, other)
+            elif holds_own(met_id) and holds_own(other):
+                # Both ids are BiGG ids the model already uses side by side: the
+                # catalogue's equivalence alone is not enough to merge them.
+                plan.comment[met_id].append(
+                    f"equivalent of {other} ({bigg[other]}) but both already hold "
+                    "BiGG ids: kept apart, review"
+                )
+            else:
+                links.union(met_id, other)
+        elif mine == APPLIED and theirs == NONE and not bigg[met_id]:
+            links.union(met_id, other)  # an accepted merge into an unmapped metabolite
+        elif mine == APPLIED:
+            plan.comment[met_id].append(
+                f"proposed duplicate of {other} not merged: {other} is {theirs}"
+            )
+        elif mine != BLOCKED:
+            plan.comment[met_id].append(f"proposed duplicate of {other}, not applied")
 
 
 def boundary_copy(met_id: str, compartment: str | None) -> bool:

@@ -293,6 +293,11 @@ def _rename_references(sbml_model: Any, mapping: Mapping[str, str]) -> None:
             if assignment.getVariable() in mapping:
                 assignment.setVariable(mapping[assignment.getVariable()])
             _patch_math(assignment, mapping)
+    _rename_package_references(sbml_model, mapping)
+
+
+def _rename_package_references(sbml_model: Any, mapping: Mapping[str, str]) -> None:
+    """Groups members, FBC gene products' associated species, layout species glyphs."""
     groups = sbml_model.getPlugin("groups")
     if groups is not None:
         for group in groups.getListOfGroups():
@@ -522,6 +527,53 @@ def _add_notes(species: Any, originals: list[str]) -> None:
 
 
 # ------------------------------------------------------------------- patch
+def _species_mapping(plan: RewritePlan, sid_of: Mapping[str, str]) -> dict[str, str]:
+    """``{old species id: final species id}`` for every species that changes or goes."""
+    species_ids = list(sid_of.values())
+    prefixed = sum(s.startswith("M_") for s in species_ids) * 2 > len(species_ids)
+    renames = plan.renames
+    mapping: dict[str, str] = {}
+    for unit in plan.units:
+        old = sid_of[unit.survivor]
+        new = sbml_species_id(unit.final_id, prefixed) if unit.survivor in renames else old
+        if not _SID.match(new):
+            raise ModelWriteError(f"{unit.final_id!r} cannot be written as an SBML id")
+        if new != old:
+            mapping[old] = new
+        for member in unit.merged:
+            mapping[sid_of[member]] = new
+    return mapping
+
+
+def _annotate(
+    plan: RewritePlan,
+    sbml_model: Any,
+    by_id: Mapping[str, Any],
+    sid_of: Mapping[str, str],
+    new_metaid: _MetaIds,
+    patched: PatchedDocument,
+) -> None:
+    """CV terms (the plan's and the merged species') and provenance notes of survivors."""
+    style = _uri_style(sbml_model)
+    notes_of = plan.notes
+    for unit in plan.units:
+        species = by_id[sid_of[unit.survivor]]
+        have = _existing_keys(species)
+        terms = _merged_terms(species, [by_id[sid_of[m]] for m in unit.merged], have)
+        resources = []
+        for namespace, values in plan.annotations.get(unit.survivor, {}).items():
+            for value in values:
+                if (namespace, value) not in have:
+                    have.add((namespace, value))
+                    resources.append(style.format(ns=namespace, value=value))
+        if resources:
+            terms.append(_new_term(libsbml.BQB_IS, resources))
+        if _add_terms(species, terms, new_metaid):
+            patched.annotated.append(species.getId())
+        if unit.survivor in notes_of:
+            _add_notes(species, notes_of[unit.survivor])
+
+
 def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
     """Write ``plan`` into ``document`` (changed in place).
 
@@ -553,24 +605,8 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
         raise ModelWriteError(
             f"{len(missing)} metabolites of the plan are not species of the document: {missing[:5]}"
         )
-    species_ids = list(sid_of.values())
-    prefixed = sum(s.startswith("M_") for s in species_ids) * 2 > len(species_ids)
-    merged_into = plan.merged_into
-    renames = plan.renames
-    # document id -> final document id, for every species that changes or goes
-    mapping: dict[str, str] = {}
-    final_sid: dict[str, str] = {}
-    for unit in plan.units:
-        old = sid_of[unit.survivor]
-        new = sbml_species_id(unit.final_id, prefixed) if unit.survivor in renames else old
-        if not _SID.match(new):
-            raise ModelWriteError(f"{unit.final_id!r} cannot be written as an SBML id")
-        final_sid[unit.survivor] = new
-        if new != old:
-            mapping[old] = new
-        for member in unit.merged:
-            mapping[sid_of[member]] = new
-    removed = [sid_of[m] for m in merged_into]
+    mapping = _species_mapping(plan, sid_of)
+    removed = [sid_of[m] for m in plan.merged_into]
     removed_set = set(removed)
     _refuse_set_species(sbml_model, removed)
     new_metaid = _MetaIds(document)
@@ -579,25 +615,9 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
     patched = PatchedDocument(document=document)
 
     # 1. annotations and notes, on the species objects (before removal and renaming)
-    style = _uri_style(sbml_model)
-    notes_of = plan.notes
     by_id = {species.getId(): species for species in _items(sbml_model.getListOfSpecies())}
-    for unit in plan.units:
-        species = by_id[sid_of[unit.survivor]]
-        have = _existing_keys(species)
-        terms = _merged_terms(species, [by_id[sid_of[m]] for m in unit.merged], have)
-        resources = []
-        for namespace, values in plan.annotations.get(unit.survivor, {}).items():
-            for value in values:
-                if (namespace, value) not in have:
-                    have.add((namespace, value))
-                    resources.append(style.format(ns=namespace, value=value))
-        if resources:
-            terms.append(_new_term(libsbml.BQB_IS, resources))
-        if _add_terms(species, terms, new_metaid):
-            patched.annotated.append(final_sid[unit.survivor])
-        if unit.survivor in notes_of:
-            _add_notes(species, notes_of[unit.survivor])
+    _annotate(plan, sbml_model, by_id, sid_of, new_metaid, patched)
+    patched.annotated = [mapping.get(sid, sid) for sid in patched.annotated]
 
     # compartments taken from the id suffix of species that had none (SBML requires one)
     for met_id, compartment in plan.inferred.items():
