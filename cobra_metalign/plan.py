@@ -688,7 +688,9 @@ def _guard(plan: RewritePlan, survivor: Any, member: Any) -> str:
 _DESCRIPTORS = frozenset(
     {"alpha", "beta", "cis", "trans", "l", "d", "r", "s", "e", "z", "meso", "\u03b1", "\u03b2"}
 )
-_TOKEN = re.compile(r"[^\W_]+")
+#: Words of a name: split at spaces and punctuation, not at ``_`` (an id used as a name,
+#: ``glc__D_c``, is one word, not a ``D`` descriptor).
+_TOKEN = re.compile(r"[^\s\-(),\[\]{}:;/+'.,]+")
 
 
 def _descriptor_difference(first: Any, second: Any) -> str:
