@@ -158,6 +158,13 @@ class _Candidate:
 _NAME_FAMILY = frozenset({"name", "tfidf", "encoder"})
 
 
+#: Clashes of distinguishing tokens that name another isomer: they block acceptance even
+#: when an id or cross-reference with agreeing chemistry points to the candidate.
+_ISOMER_CLASHES = frozenset(
+    {"stereo", "R/S", "E/Z", "cis/trans", "erythro/threo", "alpha/beta", "sugar", "carrier"}
+)
+
+
 def _own_bigg_annotation(group: _Group) -> bool:
     """Whether the model's own ``bigg.metabolite`` annotation names this candidate."""
     return any(label.startswith("xref:bigg.metabolite=") for label in group.labels)
@@ -532,6 +539,20 @@ class Matcher:
                         specificity = list(self._least_specificity(met_name, entry.names))
                         if specificity:
                             labels.append("specificity:" + ",".join(specificity))
+                if met_name and not name_exact and not clash:
+                    # an id or cross-reference with agreeing chemistry is not blocked by naming
+                    # style, but is by a clash that names another isomer: another sugar family
+                    # (gapseq Cellotetraose with a SEED xref to maltttr), stereo, anomer, carrier;
+                    # checked against the entry's own BiGG name, since pooled synonyms such as a
+                    # linkage formula "alpha-D-Glcp-(1->4)-..." name no family and would hide it
+                    clash = [
+                        c
+                        for c in _clash(met_name, entry.name)
+                        if c.split(" ", 1)[0] in _ISOMER_CLASHES
+                    ]
+                    if clash:
+                        score *= 0.6
+                        labels.append("clash:" + ",".join(clash))
             groups.append(
                 _Group(
                     key=key,
@@ -853,9 +874,34 @@ class Matcher:
             ranked = sorted(members, key=order)
             survivor = ranked[0]
             for other in ranked[1:]:
+                why = self._not_mergeable(records[other], records[survivor])
+                if why:
+                    # generic vs specific, anomers, stereoisomers or other heavy atoms in the
+                    # model itself: never merged, a curator decides
+                    if result.loc[other, "decision"] == "accept":
+                        result.loc[other, "decision"] = "review"
+                    evidence = str(result.loc[other, "evidence"])
+                    result.loc[other, "evidence"] = (
+                        f"{evidence}; not merged with {survivor}: {why}".lstrip("; ")
+                    )
+                    continue
                 result.loc[other, "duplicate_of"] = survivor
                 assigned.add(other)
             assigned.add(survivor)
+
+    @staticmethod
+    def _not_mergeable(row: dict[str, Any], survivor: dict[str, Any]) -> str:
+        """Why two metabolites of the model must not be merged ('' when nothing says so)."""
+        formula, other = str(row.get("formula") or ""), str(survivor.get("formula") or "")
+        if formula and other and _formula_cmp(formula, other, None, None) == "mismatch":
+            return f"formula {formula} vs {other}"
+        name = str(row.get("clean_name") or row.get("name") or "")
+        other_name = str(survivor.get("clean_name") or survivor.get("name") or "")
+        if name and other_name and normalize_name(name) != normalize_name(other_name):
+            told_apart = _clash(name, other_name) or _specificity(name, other_name)
+            if told_apart:
+                return ",".join(told_apart)
+        return ""
 
     @staticmethod
     def _unmapped_keys(row: dict[str, Any]) -> list[tuple[str, str]]:

@@ -327,6 +327,15 @@ def compatible(builder: Builder, a: str, b: str) -> str:
         return "formula unknown"
     charges_a = builder.charges.get(a) or [None]
     charges_b = builder.charges.get(b) or [None]
+    for bigg_id, formulas in ((a, formulas_a), (b, formulas_b)):
+        # sources that disagree in heavy atoms about one id (carveme's Fe-free formula for
+        # Fe-aerobactin arbtn_fe3) leave its chemistry unproven
+        if any(
+            compare_formulas(f1, f2) == "mismatch"
+            for i, f1 in enumerate(formulas)
+            for f2 in formulas[i + 1 :]
+        ):
+            return f"formula sources disagree for {bigg_id}"
     # the first formula and charge of each id are its own (carveme, cobra, else
     # GEMsembler); later ones may come from looser sources. Another charge species
     # (NH3 / NH4+) is another compound.
@@ -415,6 +424,7 @@ def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
     for bigg_id in ids:
         for name in builder.own_names.get(bigg_id, ()):
             owners[normalize_name(name)].add(bigg_id)
+
     def added_anomer(synonym: str, own: list[str]) -> str:
         """The anomer (alpha or beta) a synonym adds to every own name, else ''."""
         added = set()

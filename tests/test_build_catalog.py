@@ -143,3 +143,17 @@ def test_gemsembler_formulas_are_added_and_disagreements_kept(build, tmp_path):
     assert builder.charges["dolp"] == [-2]
     assert builder.formulas["q10"] == ["C59H90O4"] and "absent" not in builder.formulas
     assert verdicts["new"] == 1 and sum(verdicts.values()) == 2
+
+
+def test_sources_that_disagree_about_an_id_leave_identity_unproven(build):
+    """carveme gives Fe-aerobactin (arbtn_fe3) the Fe-free formula of arbtn and the same key."""
+    key = "KDHHWXGBNUCREU-HOTGVXAUSA-K"
+    builder = _builder(
+        build,
+        {
+            "arbtn": (["Aerobactin minus Fe3"], ["C22H33N4O13"], [-3], [key], []),
+            "arbtn_fe3": (["Aerobactin"], ["C22H33N4O13", "C22H33FeN4O13"], [-3], [key], []),
+        },
+    )
+    assert build.equivalences(builder, set(builder.name)) == 0
+    assert build.compatible(builder, "arbtn", "arbtn_fe3").startswith("formula sources disagree")

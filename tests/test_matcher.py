@@ -392,3 +392,35 @@ def test_humangem_real_cases_in_review_with_gold_on_top(shared_data, catalog, tm
     for _, row in result.iterrows():
         assert row["decision"] == "accept", row["evidence"]
         assert row["bigg_id"] == row["gold_bigg"], row
+
+
+def test_isomer_clash_blocks_an_xref_to_another_sugar(shared_data, catalog) -> None:
+    """ModelSEED Celloheptaose carries SEED cpd03718, which mergem files under malthp."""
+    from cobra_metalign.io import read_model
+
+    model = read_model(shared_data / "models" / "multi_tool" / "BU_modelSEED.sbml.gz")
+    table = Matcher(catalog).match_model(model)
+    cello = table.loc["cpd03718_c0"]
+    assert cello["decision"] != "accept" and "clash:sugar" in cello["evidence"]
+    assert table.loc["cpd15494_c0", "bigg_id"] == "malthp"  # Maltoheptaose itself
+    assert cello["duplicate_of"] == "" and "cpd03718_c0" not in set(table["duplicate_of"])
+
+
+def test_generic_and_specific_or_other_heavy_atoms_in_one_model_are_not_merged(catalog) -> None:
+    """gapseq 'alpha-D-Galactose' and 'Galactose' both map to gal; starch n=19 and n=27 to
+    starch: never merged, the second goes to review with the reason."""
+    model = _model(
+        cobra.Metabolite("cpd00108_c0", name="Galactose-c0", formula="C6H12O6", compartment="c0"),
+        cobra.Metabolite(
+            "cpd00724_c0", name="alpha-D-Galactose-c0", formula="C6H12O6", compartment="c0"
+        ),
+        cobra.Metabolite("cpd01112_c0", name="Galactose-c0", formula="C6H12O6", compartment="c0"),
+    )
+    model.metabolites.get_by_id("cpd00108_c0").annotation = {"bigg.metabolite": "gal"}
+    model.metabolites.get_by_id("cpd00724_c0").annotation = {"bigg.metabolite": "gal"}
+    model.metabolites.get_by_id("cpd01112_c0").annotation = {"bigg.metabolite": "gal"}
+    table = Matcher(catalog).match_model(model)
+    assert table.loc["cpd01112_c0", "duplicate_of"] != ""  # same name: a real duplicate
+    alpha = table.loc["cpd00724_c0"]
+    assert alpha["duplicate_of"] == "" and alpha["decision"] == "review"
+    assert "not merged with" in alpha["evidence"] and "alpha/beta" in alpha["evidence"]
