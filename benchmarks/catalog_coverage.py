@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cobra_metalign.catalog import Catalog, packaged_catalog_path
+from cobra_metalign.catalog.store import Catalog, packaged_catalog_path
 from cobra_metalign.normalize import normalize_bigg_id
 
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"

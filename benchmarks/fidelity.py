@@ -2,7 +2,7 @@
 
 For every SBML model under ../shared/data/models (or the folders given), the
 model is read once, aligned with the packaged catalogue (no encoder), and the plan
-is written into its own SBML document (:mod:`cobra_metalign.sbml_patch`), as
+is written into its own SBML document (:mod:`cobra_metalign.rewrite.sbml`), as
 ``metalign fix MODEL -o OUT.xml`` does. The output is then compared element by
 element with the input (``tests/sbml_fidelity.py``): every difference must be one
 the audit names. The table (markdown) gives, per model, the SBML level/version,
@@ -35,9 +35,9 @@ sys.path.insert(0, str(REPO))
 from sbml_fidelity import unexplained_differences  # noqa: E402
 
 from cobra_metalign.alignment import align  # noqa: E402
-from cobra_metalign.catalog import load_catalog  # noqa: E402
-from cobra_metalign.io import read_model, read_model_document, write_model  # noqa: E402
-from cobra_metalign.sbml_patch import patch_document  # noqa: E402
+from cobra_metalign.catalog.store import load_catalog  # noqa: E402
+from cobra_metalign.io.model import read_model, read_model_document, write_model  # noqa: E402
+from cobra_metalign.rewrite.sbml import patch_document  # noqa: E402
 
 DEFAULT = REPO.parent / "shared" / "data" / "models"
 

@@ -34,10 +34,10 @@ import libsbml
 import pandas as pd
 
 from cobra_metalign.benchmark import Adjudication, load_gold, read_old_ids, score_predictions
-from cobra_metalign.catalog import load_catalog
+from cobra_metalign.catalog.store import load_catalog
 from cobra_metalign.compartments import split_id
-from cobra_metalign.io import metabolite_table
-from cobra_metalign.matcher import Matcher
+from cobra_metalign.io.model import metabolite_table
+from cobra_metalign.matching.matcher import Matcher
 
 
 def _species(path: Path) -> list[tuple[str, str]]:

@@ -227,7 +227,7 @@ def dropped_reactions(merged: cobra.Model, inputs: dict[str, cobra.Model]) -> li
 
 # ------------------------------------------------------------------ data sets
 def load_bu() -> dict[str, cobra.Model]:
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     files = {
         "agora": "BU_agora.xml.gz",
@@ -283,7 +283,7 @@ def seed_translation(model: cobra.Model, name: str) -> cobra.Model:
 
 
 def load_own() -> dict[str, cobra.Model]:
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     core = read_model(VARIETY / "textbook_ecolicore_L3_fbcv2_cobrapkg.xml.gz")
     iaf = read_model(VARIETY / "iAF692_L3_fbcv1.xml.gz")

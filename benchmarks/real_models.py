@@ -115,14 +115,14 @@ def read_input(path: Path):
                 return cobra.io.load_json_model(handle), "cobra"
         return cobra.io.read_sbml_model(str(path)), "cobra"
     except Exception:  # noqa: BLE001 - cobra cannot read some valid files (empty <or/>)
-        from cobra_metalign.io import read_model
+        from cobra_metalign.io.model import read_model
 
         return read_model(path), "metalign"
 
 
 def read_audit_file(path: Path) -> pd.DataFrame:
     """The audit table (parsed by the package's reader: the file format is its own)."""
-    from cobra_metalign.audit import read_audit
+    from cobra_metalign.rewrite.audit import read_audit
 
     frame = read_audit(path).reset_index()
     return frame.astype({c: str for c in frame.columns if c not in ("score", "conflict")})
@@ -318,7 +318,7 @@ def run_metalign(args: list[str], timeout: float) -> tuple[int, str, float]:
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "cobra_metalign.cli", "-q", *args],
+            [sys.executable, "-m", "cobra_metalign.cli.app", "-q", *args],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -361,7 +361,7 @@ def check_model(
             return row, details
         # cobra cannot read the input either (e.g. iND750's empty <fbc:or/>): the
         # output keeps the input's document, so it is read the way the input was.
-        from cobra_metalign.io import read_model
+        from cobra_metalign.io.model import read_model
 
         model_out = read_model(aligned)
         row["readable"] = "as input (metalign reader)"
@@ -411,7 +411,11 @@ def check_model(
 
 
 def failed(row: dict) -> bool:
-    if row.get("exit") != 0 or row.get("readable") not in ("yes", "as input (metalign reader)") or row.get("growth") != "same":
+    if (
+        row.get("exit") != 0
+        or row.get("readable") not in ("yes", "as input (metalign reader)")
+        or row.get("growth") != "same"
+    ):
         return True
     if row.get("apply") not in (None, "same"):
         return True

@@ -80,7 +80,7 @@ FLOOR_CODE = (
 #: group does not register them yet.
 LAUNCHER_CODE = (
     "import sys\n"
-    "from cobra_metalign.cli import main\n"
+    "from cobra_metalign.cli.app import main\n"
     "from cobra_metalign import cli_rewrite, cli_many\n"
     "for command in (*cli_rewrite.COMMANDS, *cli_many.COMMANDS):\n"
     "    if command.name not in main.commands:\n"
@@ -207,8 +207,8 @@ def measure_fix(command: list[str], model: Path, workdir: Path, tag: str) -> dic
 def measure_warm_align(model: Path) -> dict[str, Any]:
     """``align`` in this process: once to load everything, then timed."""
     from cobra_metalign.alignment import align
-    from cobra_metalign.catalog import load_catalog
-    from cobra_metalign.io import read_model
+    from cobra_metalign.catalog.store import load_catalog
+    from cobra_metalign.io.model import read_model
 
     started = time.perf_counter()
     catalog = load_catalog()

@@ -6,7 +6,7 @@ Usage::
     python benchmarks/sweep_thresholds.py                       # the default grid
     python benchmarks/sweep_thresholds.py "[{'accept_threshold': 0.85}]"
 
-Each grid entry is a dict of :class:`cobra_metalign.matcher.Matcher` options. Only the
+Each grid entry is a dict of :class:`cobra_metalign.matching.matcher.Matcher` options. Only the
 open sets in ../shared/data/benchmarks are used (never ../shared/holdout).
 """
 
@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 from cobra_metalign.benchmark import load_gold, score_predictions
-from cobra_metalign.catalog import load_catalog
-from cobra_metalign.io import metabolite_table
-from cobra_metalign.matcher import Matcher
+from cobra_metalign.catalog.store import load_catalog
+from cobra_metalign.io.model import metabolite_table
+from cobra_metalign.matching.matcher import Matcher
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SETS = {

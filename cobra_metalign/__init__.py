@@ -32,14 +32,14 @@ __all__ = [
 ]
 
 _LAZY = {
-    "match": "cobra_metalign.matcher",
+    "match": "cobra_metalign.matching.matcher",
     "align": "cobra_metalign.alignment",
     "premerge": "cobra_metalign.alignment",
     "merge_models": "cobra_metalign.alignment",
     "AlignmentResult": "cobra_metalign.alignment",
-    "load_catalog": "cobra_metalign.catalog",
-    "read_model": "cobra_metalign.io",
-    "write_model": "cobra_metalign.io",
+    "load_catalog": "cobra_metalign.catalog.store",
+    "read_model": "cobra_metalign.io.model",
+    "write_model": "cobra_metalign.io.model",
 }
 
 

@@ -1,7 +1,7 @@
 """The main job: align a model's metabolites to BiGG, and bring several models into one namespace.
 
-* :func:`align` matches every metabolite (:func:`cobra_metalign.matcher.match`)
-  and rewrites the model (:func:`cobra_metalign.rewrite.apply_matches`): an
+* :func:`align` matches every metabolite (:func:`cobra_metalign.matching.matcher.match`)
+  and rewrites the model (:func:`cobra_metalign.rewrite.cobra_model.apply_matches`): an
   :class:`AlignmentResult` with the aligned model, the audit table and the flagged
   reactions.
 * :func:`premerge` aligns copies of several template models (AGORA, CarveMe,
@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cobra_metalign.audit import add_comments, empty_reactions
 from cobra_metalign.fingerprint import model_fingerprint
-from cobra_metalign.rewrite import apply_plan, plan_matches
+from cobra_metalign.rewrite.audit import add_comments, empty_reactions
+from cobra_metalign.rewrite.cobra_model import apply_plan, plan_matches
 from cobra_metalign.schema import (
     ANNOTATED,
     KEPT,
@@ -42,7 +42,7 @@ from cobra_metalign.xmltext import cleaning_notes
 if TYPE_CHECKING:  # pragma: no cover
     import cobra
 
-    from cobra_metalign.catalog import Catalog
+    from cobra_metalign.catalog.store import Catalog
 
 logger = logging.getLogger(__name__)
 
@@ -82,16 +82,16 @@ class AlignmentResult:
     model : cobra.Model
         The aligned model (a copy, unless ``inplace=True``).
     audit : pandas.DataFrame
-        One row per original metabolite (see :mod:`cobra_metalign.audit`).
+        One row per original metabolite (see :mod:`cobra_metalign.rewrite.audit`).
     reactions : pandas.DataFrame
         Flagged reactions (``REACTION_EMPTIED``, ``REACTION_DUPLICATE``).
     matches : pandas.DataFrame
         The matcher's frame the rewrite was made from.
     plan : RewritePlan or None
-        The checked rewrite plan (:mod:`cobra_metalign.plan`); with
+        The checked rewrite plan (:mod:`cobra_metalign.rewrite.plan`); with
         ``align(..., plan_only=True)`` ``model`` is the input, unchanged, and the
-        plan is what to apply (:func:`cobra_metalign.rewrite.apply_plan`, or
-        :func:`cobra_metalign.sbml_patch.patch_document`).
+        plan is what to apply (:func:`cobra_metalign.rewrite.cobra_model.apply_plan`, or
+        :func:`cobra_metalign.rewrite.sbml.patch_document`).
     """
 
     model: cobra.Model
@@ -146,7 +146,7 @@ def _resolve_xrefs(add_xrefs: Any, catalog: Any) -> Any:
     if add_xrefs is None or add_xrefs is False:
         return None
     if add_xrefs is True:
-        from cobra_metalign.catalog import Catalog, load_catalog
+        from cobra_metalign.catalog.store import Catalog, load_catalog
 
         return catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     return add_xrefs
@@ -172,7 +172,7 @@ def align(
     model : cobra.Model
         The model; left untouched unless ``inplace=True``.
     catalog : Catalog or path, optional
-        The BiGG catalogue (default: :func:`~cobra_metalign.catalog.load_catalog`).
+        The BiGG catalogue (default: :func:`~cobra_metalign.catalog.store.load_catalog`).
     encoder : NameEncoder or str, optional
         A name encoder, ``"minilm"``, or a model folder; None uses identifiers,
         cross-references, chemistry, names and TF-IDF only.
@@ -192,7 +192,7 @@ def align(
         Make and check the rewrite plan and the audit but leave the model as it is
         (``result.plan`` holds what to apply). Default False.
     **match_options
-        Passed to :func:`cobra_metalign.matcher.match` (``sources``, ``guards``,
+        Passed to :func:`cobra_metalign.matching.matcher.match` (``sources``, ``guards``,
         thresholds...).
 
     Returns
@@ -206,11 +206,11 @@ def align(
     >>> result.summary()["KEPT"]
     72
     """
-    from cobra_metalign.io import check_model
+    from cobra_metalign.io.model import check_model
 
     check_model(model)  # NaN coefficients, overlong ids: a clear error, not a solver traceback
     if matches is None:
-        from cobra_metalign.matcher import match
+        from cobra_metalign.matching.matcher import match
 
         started = time.perf_counter()
         logger.info("Matching %d metabolites of %s", len(model.metabolites), model.id)
@@ -249,7 +249,7 @@ def align_for_output(
     """Align a freshly read model and give what to write for it.
 
     SBML read as a document and written as SBML gets the plan patched into
-    that document (:func:`cobra_metalign.sbml_patch.patch_document`): history,
+    that document (:func:`cobra_metalign.rewrite.sbml.patch_document`): history,
     units, kinetic laws, gene labels and layout stay as they were. Otherwise the
     aligned cobra model is written. The model is aligned in place (it was just
     read and nothing else holds it).
@@ -257,11 +257,11 @@ def align_for_output(
     Parameters
     ----------
     model : cobra.Model
-        From :func:`cobra_metalign.io.read_model_document`.
+        From :func:`cobra_metalign.io.model.read_model_document`.
     document : libsbml.SBMLDocument or None
         The document ``model`` was read from (None for JSON, YAML, MAT).
     output_format : str or None
-        Format of the output file (:func:`cobra_metalign.io.format_of`).
+        Format of the output file (:func:`cobra_metalign.io.model.format_of`).
     catalog, encoder, **options
         As for :func:`align`.
 
@@ -269,13 +269,13 @@ def align_for_output(
     -------
     result : AlignmentResult
     written : cobra.Model or PatchedDocument
-        What :func:`cobra_metalign.io.write_model` writes.
+        What :func:`cobra_metalign.io.model.write_model` writes.
     """
     patch = document is not None and output_format == "sbml"
     result = align(model, catalog, encoder, inplace=True, plan_only=patch, **options)
     if not patch:
         return result, result.model
-    from cobra_metalign.sbml_patch import patch_document
+    from cobra_metalign.rewrite.sbml import patch_document
 
     return result, patch_document(document, result.plan)
 
@@ -285,7 +285,7 @@ def standard_compartment(compartment: str, name: str | None = None) -> str:
     """The BiGG-style id of a compartment: ``c0`` -> ``c``, ``C_e`` -> ``e``, ``Cytosol`` -> ``c``.
 
     Only the ModelSEED index ``0`` is dropped (``c1`` stays ``c1``). Without a
-    match (:func:`cobra_metalign.compartment_map.standard_code`) the id is
+    match (:func:`cobra_metalign.merging.compartment_map.standard_code`) the id is
     returned unchanged.
 
     Parameters
@@ -299,7 +299,7 @@ def standard_compartment(compartment: str, name: str | None = None) -> str:
     -------
     str
     """
-    from cobra_metalign.compartment_map import standard_code
+    from cobra_metalign.merging.compartment_map import standard_code
 
     return standard_code(compartment, name) or str(compartment or "").strip()
 
@@ -325,7 +325,7 @@ def harmonize_compartments(
     dict
         The ``{old: new}`` ids applied (unchanged compartments left out).
     """
-    from cobra_metalign.compartment_map import (
+    from cobra_metalign.merging.compartment_map import (
         apply_compartments,
         compartment_plan,
         model_compartments,
@@ -364,14 +364,14 @@ class PremergeResult:
         (``mapped``, ``same``, ``kept``, ``unmapped``, or ``off`` when not harmonized).
     joins : pandas.DataFrame
         The cross-model join of metabolites without a BiGG id
-        (:func:`cobra_metalign.metabolite_join.join_metabolites`): one row per
+        (:func:`cobra_metalign.merging.metabolite_join.join_metabolites`): one row per
         pair considered, joined or not and why.
     original_ids : dict
         ``{name: {id in the aligned copy: original id(s), comma-joined}}``.
     formula_vetoes : dict
         ``{name: [metabolite ids]}`` whose accepted match was demoted to review
         because it would have merged different heavy-atom formulas
-        (:func:`cobra_metalign.metabolite_join.veto_formula_merges`).
+        (:func:`cobra_metalign.merging.metabolite_join.veto_formula_merges`).
     """
 
     models: dict[str, cobra.Model]
@@ -433,7 +433,7 @@ def _resolve_encoder(encoder: Any) -> Any:
     """Load an encoder named by a string once, not once per model."""
     if not isinstance(encoder, str):
         return encoder
-    from cobra_metalign.encoder import load_encoder
+    from cobra_metalign.matching.encoder import load_encoder
 
     return load_encoder(encoder)
 
@@ -486,9 +486,9 @@ def premerge(
     """Align copies of several models into one namespace, ready to be merged.
 
     Three steps: compartments get one id per compartment across the models
-    (:mod:`cobra_metalign.compartment_map`; on by default), every model is aligned
+    (:mod:`cobra_metalign.merging.compartment_map`; on by default), every model is aligned
     to BiGG (:func:`align`), then metabolites left without a BiGG id are matched
-    across the models (:mod:`cobra_metalign.metabolite_join`; on by default).
+    across the models (:mod:`cobra_metalign.merging.metabolite_join`; on by default).
 
     Parameters
     ----------
@@ -520,15 +520,15 @@ def premerge(
         would merge metabolites of other heavy-atom formulas are demoted to review
         first (:attr:`PremergeResult.formula_vetoes`).
     """
-    from cobra_metalign.catalog import Catalog, load_catalog
-    from cobra_metalign.compartment_map import (
+    from cobra_metalign.catalog.store import Catalog, load_catalog
+    from cobra_metalign.matching.matcher import match
+    from cobra_metalign.merging.compartment_map import (
         COMPARTMENT_COLUMNS,
         apply_compartments,
         compartment_plan,
         model_compartments,
     )
-    from cobra_metalign.matcher import match
-    from cobra_metalign.metabolite_join import (
+    from cobra_metalign.merging.metabolite_join import (
         JOIN_COLUMNS,
         join_metabolites,
         veto_formula_merges,
@@ -619,7 +619,7 @@ class MergeResult:
     ----------
     model : cobra.Model
         The merged model: one metabolite per id, one reaction per stoichiometry
-        (:func:`cobra_metalign.reaction_join.combine_models`); every metabolite and
+        (:func:`cobra_metalign.merging.reaction_join.combine_models`); every metabolite and
         reaction records its sources in ``notes["metalign_sources"]``.
     premerge : PremergeResult
         The aligned copies, their joint audit, the compartment and join tables.
@@ -631,7 +631,7 @@ class MergeResult:
         reaction of another model), ``reactions_renamed`` (id taken by another
         stoichiometry: kept as ``{id}__{model}``), ``duplicated_metabolites`` and
         ``duplicate_groups`` (by applied BiGG id and compartment, as before),
-        ``detected_groups`` (groups found by :func:`cobra_metalign.duplicates.duplicate_groups`,
+        ``detected_groups`` (groups found by :func:`cobra_metalign.merging.duplicates.duplicate_groups`,
         which also sees compounds without a BiGG id: the honest count).
     reaction_table : pandas.DataFrame
         One row per input reaction: where it went and how (``kept``, ``added``,
@@ -784,7 +784,7 @@ def merge_models(
     Metabolites are joined by id after the premerge; reactions with the same
     stoichiometry across models become one (gene rules joined with ``or``, widest
     bounds); a reaction whose id is taken by another stoichiometry is kept under a
-    new id (:func:`cobra_metalign.reaction_join.combine_models`). A plain cobra
+    new id (:func:`cobra_metalign.merging.reaction_join.combine_models`). A plain cobra
     merge of the inputs is made too, for the ``plain`` row of the report.
 
     Parameters
@@ -813,15 +813,15 @@ def merge_models(
     -------
     MergeResult
     """
-    from cobra_metalign.duplicates import duplicate_groups
-    from cobra_metalign.energy import sanity_table
-    from cobra_metalign.reaction_join import combine_models
+    from cobra_metalign.merging.duplicates import duplicate_groups
+    from cobra_metalign.merging.energy import sanity_table
+    from cobra_metalign.merging.reaction_join import combine_models
 
     pairs = _model_names(models)
     if len(pairs) < 2:
         raise ValueError("merge_models needs at least two models")
     if recheck or premerged is None:
-        from cobra_metalign.catalog import Catalog, load_catalog
+        from cobra_metalign.catalog.store import Catalog, load_catalog
 
         if not isinstance(catalog, Catalog):
             catalog = load_catalog(catalog)
@@ -861,7 +861,7 @@ def merge_models(
             ),
         }
     if recheck:
-        from cobra_metalign.matcher import match
+        from cobra_metalign.matching.matcher import match
 
         for label, model in (("plain", plain), ("premerged", merged)):
             frame = match(model, catalog=catalog, encoder=encoder, **match_options)

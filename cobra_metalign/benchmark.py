@@ -14,7 +14,7 @@ equivalence groups (they are what is being tested):
 strict
     A prediction is correct when it is the gold id (or one of several gold ids
     in a cell), directly or through BiGG's own old/new id pairs: those of the
-    catalogue (:meth:`~cobra_metalign.catalog.Catalog.lookup_id`) and, when given,
+    catalogue (:meth:`~cobra_metalign.catalog.store.Catalog.lookup_id`) and, when given,
     BiGG's old-id table (:func:`read_old_ids`, ``--old-ids``).
 adjudicated (``adj_*``, when an :class:`Adjudication` is given)
     Also correct: a pair of ids judged ``SAME`` by hand, and a row judged
@@ -57,9 +57,9 @@ import numpy as np
 import pandas as pd
 
 from cobra_metalign.annotations import normalize_xref
-from cobra_metalign.catalog import Catalog, load_catalog
+from cobra_metalign.catalog.store import Catalog, load_catalog
 from cobra_metalign.errors import MetalignError
-from cobra_metalign.matcher import SOURCES, Matcher
+from cobra_metalign.matching.matcher import SOURCES, Matcher
 from cobra_metalign.normalize import baseline_name_key
 
 logger = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ def load_gold(
         raise MetalignError(f"{gold_path}: gold table lacks columns {sorted(missing)}")
     if model_path is not None:
         from cobra_metalign.compartments import split_id
-        from cobra_metalign.io import read_model
+        from cobra_metalign.io.model import read_model
 
         model = read_model(model_path)
         ids = {m.id for m in model.metabolites}
@@ -614,7 +614,7 @@ def run_benchmark(
     old_ids : mapping, optional
         BiGG's old/new id pairs (:func:`read_old_ids`), for scoring only.
     **options
-        Passed to :class:`~cobra_metalign.matcher.Matcher`.
+        Passed to :class:`~cobra_metalign.matching.matcher.Matcher`.
 
     Returns
     -------
@@ -623,8 +623,8 @@ def run_benchmark(
         ``seconds``; ``attrs["disagreements"]`` holds the pipeline's disagreements
         (see :func:`disagreements`).
     """
-    from cobra_metalign.io import metabolite_table
-    from cobra_metalign.matcher import tfidf_index
+    from cobra_metalign.io.model import metabolite_table
+    from cobra_metalign.matching.matcher import tfidf_index
 
     catalog = catalog if catalog is not None else load_catalog()
     model, gold = load_gold(gold_path, model_path, use_xrefs=use_xrefs)

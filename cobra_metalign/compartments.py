@@ -1,6 +1,6 @@
 """Metabolite ids and names: SBML escapes, compartment suffixes and tags.
 
-Two pure functions feed the metabolite table (:func:`cobra_metalign.io.metabolite_table`):
+Two pure functions feed the metabolite table (:func:`cobra_metalign.io.model.metabolite_table`):
 :func:`split_id` separates a metabolite id into its base id and compartment, and
 :func:`clean_name` removes compartment tags from a metabolite name. Both are
 conservative: a false cut (``s_0001`` -> ``s``, ``Prostaglandin-c2`` ->

@@ -37,14 +37,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from cobra_metalign.io import FORMATS
+from cobra_metalign.io.model import FORMATS
 from cobra_metalign.logs import summarise
 from cobra_metalign.schema import STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
-    from cobra_metalign.catalog import Catalog
+    from cobra_metalign.catalog.store import Catalog
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def _worker_catalog(spec: Any) -> Catalog:
         return spec
     with _STATE_LOCK:
         if spec not in _CATALOGS:
-            from cobra_metalign.catalog import load_catalog
+            from cobra_metalign.catalog.store import load_catalog
 
             started = time.perf_counter()
             _CATALOGS[spec] = load_catalog(None if spec is None else Path(spec))
@@ -123,7 +123,7 @@ def _worker_encoder(spec: Any, adapter: str | None) -> Any:
     key = (spec, adapter)
     with _STATE_LOCK:
         if key not in _ENCODERS:
-            from cobra_metalign.encoder import load_encoder
+            from cobra_metalign.matching.encoder import load_encoder
 
             _ENCODERS[key] = load_encoder(spec, adapter)
             _ENCODER_LOADS += 1
@@ -208,14 +208,14 @@ def _align_task(
     started, cpu_started = time.perf_counter(), time.process_time()
     try:
         from cobra_metalign.alignment import align_for_output
-        from cobra_metalign.audit import write_audit, write_reactions
         from cobra_metalign.cache import Output, check_output_path, write_outputs
-        from cobra_metalign.io import (
+        from cobra_metalign.io.model import (
             check_written_model,
             format_of,
             read_model_document,
             write_model,
         )
+        from cobra_metalign.rewrite.audit import write_audit, write_reactions
 
         with _collect_warnings() as messages:
             loaded_catalog = _worker_catalog(catalog)
@@ -298,7 +298,7 @@ def _model_suffix(output_format: str) -> str:
 
 def _plan(inputs: Iterable[str | os.PathLike[str]], outdir: Path, suffix: str) -> list[_Job]:
     """One job per input, with output stems made unique (``model``, ``model.2``...)."""
-    from cobra_metalign.io import model_stem
+    from cobra_metalign.io.model import model_stem
 
     jobs: list[_Job] = []
     taken: set[str] = set()
@@ -399,8 +399,8 @@ def _check_plan(jobs: list[_Job], inputs: list[Path]) -> None:
 
 def _finished_row(job: _Job) -> dict[str, Any] | None:
     """The summary row of a job whose three outputs exist and read back, else None."""
-    from cobra_metalign.audit import read_audit, read_reactions
     from cobra_metalign.errors import MetalignError
+    from cobra_metalign.rewrite.audit import read_audit, read_reactions
 
     paths = [Path(job.model), Path(job.audit), Path(job.reactions)]
     if not all(path.is_file() and path.stat().st_size > 0 for path in paths):
@@ -580,7 +580,7 @@ def align_many(
     Parameters
     ----------
     inputs : iterable of path-like
-        Model files (any format :func:`cobra_metalign.io.read_model` reads).
+        Model files (any format :func:`cobra_metalign.io.model.read_model` reads).
     outdir : path-like
         Output folder (created). Per input ``<stem>``: ``<stem>.aligned.xml``,
         ``<stem>.audit.tsv`` and ``<stem>.reactions.tsv``; two inputs with the
@@ -595,7 +595,7 @@ def align_many(
     catalog : Catalog or path-like, optional
         The BiGG catalogue: a file (loaded by each worker), a Catalog (sent once
         to each worker), or None for the default one
-        (:func:`cobra_metalign.catalog.load_catalog`).
+        (:func:`cobra_metalign.catalog.store.load_catalog`).
     encoder : str, path-like or NameEncoder, optional
         ``"minilm"``, an encoder folder (loaded by each worker) or a NameEncoder
         (sent once to each worker). Default: no encoder.

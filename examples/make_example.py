@@ -29,7 +29,7 @@ from pathlib import Path
 import cobra
 from cobra.io import load_model
 
-from cobra_metalign.io import write_model
+from cobra_metalign.io.model import write_model
 
 logger = logging.getLogger(__name__)
 

@@ -64,7 +64,7 @@ import libsbml
 from rapidfuzz import fuzz
 
 from cobra_metalign.annotations import normalize_xref, parse_uri
-from cobra_metalign.catalog import Catalog, CatalogEntry
+from cobra_metalign.catalog.store import Catalog, CatalogEntry
 from cobra_metalign.chem import compare_formulas, distinguishing_clash, specificity_difference
 from cobra_metalign.normalize import normalize_name
 

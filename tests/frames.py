@@ -8,7 +8,7 @@ import cobra
 import pandas as pd
 from cobra.io import write_sbml_model
 
-from cobra_metalign.matcher import MATCH_COLUMNS
+from cobra_metalign.matching.matcher import MATCH_COLUMNS
 
 
 def matches(model: cobra.Model, **rows: dict) -> pd.DataFrame:

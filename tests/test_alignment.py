@@ -18,7 +18,7 @@ from cobra_metalign.alignment import (
     premerge,
     standard_compartment,
 )
-from cobra_metalign.audit import STATUSES
+from cobra_metalign.rewrite.audit import STATUSES
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml"
 
@@ -234,7 +234,7 @@ def test_textbook_is_kept_unchanged(textbook):
 
 
 def test_example_model_is_repaired(textbook):
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     model = read_model(EXAMPLE)
     result = align(model)
@@ -251,7 +251,7 @@ def test_example_model_is_repaired(textbook):
 
 
 def test_add_xrefs_from_the_catalogue():
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     result = align(read_model(EXAMPLE), add_xrefs=True)
     annotation = result.model.metabolites.glc__D_e.annotation
@@ -262,7 +262,7 @@ def test_add_xrefs_from_the_catalogue():
 
 
 def test_premerge_textbook_and_example(textbook):
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     example = read_model(EXAMPLE)
     merged = merge_models(
@@ -296,7 +296,7 @@ SBML = "models/sbml_variety"
     ],
 )
 def test_clean_bigg_models_all_kept(shared_data, name):
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     model = read_model(shared_data / SBML / name)
     result = align(model)
@@ -338,7 +338,7 @@ def _add_sbrg_duplicates(model: cobra.Model, path: Path) -> list[tuple[str, str]
 
 @pytest.mark.slow
 def test_sbrg_duplicates_in_ijo1366(shared_data):
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     model = read_model(shared_data / SBML / "iJO1366_L3_fbcv2_biggexport_cobrapkg.xml.gz")
     reference = model.slim_optimize()
@@ -362,7 +362,7 @@ def test_sbrg_duplicates_in_ijo1366(shared_data):
 
 @pytest.mark.slow
 def test_premerge_b_uniformis(shared_data):
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     folder = shared_data / "models" / "multi_tool"
     models = {

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from frames import matches, sbml_bytes
 
-from cobra_metalign.audit import (
+from cobra_metalign.errors import AuditError
+from cobra_metalign.rewrite.audit import (
     AUDIT_COLUMNS,
     AUDIT_FORMAT,
     apply_audit,
@@ -17,8 +18,7 @@ from cobra_metalign.audit import (
     read_reactions,
     write_audit,
 )
-from cobra_metalign.errors import AuditError
-from cobra_metalign.rewrite import apply_matches
+from cobra_metalign.rewrite.cobra_model import apply_matches
 
 
 @pytest.fixture()
@@ -462,7 +462,7 @@ def test_premerge_audit_rows_are_selected(model, result, tmp_path):
 def test_apply_command_refuses_and_forces(tmp_path):
     from click.testing import CliRunner
 
-    from cobra_metalign.cli import main
+    from cobra_metalign.cli.app import main
 
     model = _ammonia_model()
     source = tmp_path / "ammonia.json"

@@ -20,8 +20,8 @@ from cobra_metalign.benchmark import (
     run_benchmark,
     score_predictions,
 )
-from cobra_metalign.catalog import Catalog, CatalogEntry, load_catalog
-from cobra_metalign.cli import main
+from cobra_metalign.catalog.store import Catalog, CatalogEntry, load_catalog
+from cobra_metalign.cli.app import main
 from cobra_metalign.errors import MetalignError
 
 GOLD_COLUMNS = ["source_id", "source_id_nocomp", "compartment", "name", "formula", "charge"]
@@ -362,8 +362,8 @@ def test_encoder_baseline_is_labelled_by_adapter(textbook_gold, tmp_path):
     """The nearest-name baseline of an encoder, with and without a LoRA adapter."""
     from tiny_models import character_vocab, tiny_megatron
 
-    from cobra_metalign.catalog import Catalog, CatalogEntry
-    from cobra_metalign.encoder import NameEncoder
+    from cobra_metalign.catalog.store import Catalog, CatalogEntry
+    from cobra_metalign.matching.encoder import NameEncoder
 
     small = Catalog(
         [

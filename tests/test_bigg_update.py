@@ -1,4 +1,4 @@
-"""Tests of cobra_metalign.bigg_update: parsing BiGG's bulk file, downloading it, installing it.
+"""Tests of cobra_metalign.catalog.update: parsing BiGG's bulk file, downloading it, installing it.
 
 Every download goes to an HTTP server on 127.0.0.1 started by the ``server``
 fixture; nothing else is reached.
@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cobra_metalign import bigg_update
-from cobra_metalign.bigg_update import (
+from cobra_metalign.catalog import update as bigg_update
+from cobra_metalign.catalog.store import Catalog, CatalogEntry, cached_catalog_path, load_catalog
+from cobra_metalign.catalog.update import (
     BULK_FILE,
     build_from_bulk,
     download,
@@ -28,8 +29,7 @@ from cobra_metalign.bigg_update import (
     reduce_old_id,
     update,
 )
-from cobra_metalign.catalog import Catalog, CatalogEntry, cached_catalog_path, load_catalog
-from cobra_metalign.cli import main
+from cobra_metalign.cli.app import main
 from cobra_metalign.errors import CatalogError, DownloadError
 
 HEADER = "bigg_id\tuniversal_bigg_id\tname\tmodel_list\tdatabase_links\told_bigg_ids"
@@ -270,7 +270,7 @@ def test_parse_xrefs_canonical(bulk_file):
 
 
 def test_parse_skips_malformed_rows(bulk_file, caplog):
-    with caplog.at_level(logging.DEBUG, logger="cobra_metalign.bigg_update"):
+    with caplog.at_level(logging.DEBUG, logger="cobra_metalign.catalog.update"):
         entries = parse_bulk_file(bulk_file)
     assert {"abc", "xyz", "bad id!", "too"}.isdisjoint(e.id for e in entries)
     skipped = [r for r in caplog.records if "malformed" in r.getMessage()]
@@ -545,7 +545,7 @@ def test_failed_save_keeps_previous(server, isolated_cache, monkeypatch):
 
 # ------------------------------------------------- security and faults (issue 14)
 def _packaged():
-    from cobra_metalign.catalog import packaged_catalog_path
+    from cobra_metalign.catalog.store import packaged_catalog_path
 
     return load_catalog(packaged_catalog_path())
 

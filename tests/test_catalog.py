@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cobra_metalign.cache import cache_dir
-from cobra_metalign.catalog import (
+from cobra_metalign.catalog.store import (
     Catalog,
     CatalogEntry,
     load_catalog,
@@ -118,7 +118,7 @@ def test_name_index_cache_is_used_and_checked(tiny: Catalog) -> None:
 def test_corrupted_cache_falls_back_to_packaged(tmp_path, caplog) -> None:
     cached = cache_dir() / "catalog.json.gz"
     cached.write_bytes(b"\x1f\x8b garbage")
-    with caplog.at_level(logging.WARNING, logger="cobra_metalign.catalog"):
+    with caplog.at_level(logging.WARNING, logger="cobra_metalign.catalog.store"):
         catalog = load_catalog()
     assert catalog.path == packaged_catalog_path()
     assert "Ignoring the cached catalogue" in caplog.text

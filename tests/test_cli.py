@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cobra_metalign.cli import FOREIGN_LOGGERS, main
+from cobra_metalign.cli.app import FOREIGN_LOGGERS, main
 
 
 def noisy_sbml(n: int = 12) -> str:
@@ -102,7 +102,7 @@ def test_python_m_runs_the_cli():
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-m", "cobra_metalign.cli", "--version"],
+        [sys.executable, "-m", "cobra_metalign.cli.app", "--version"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -116,7 +116,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml
 
 
 def test_match_writes_the_match_table_and_changes_nothing(tmp_path):
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     before = EXAMPLE.read_bytes()
     out = tmp_path / "matches.tsv"

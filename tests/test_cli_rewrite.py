@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cobra_metalign.audit import read_audit, read_reactions
-from cobra_metalign.cli import main
-from cobra_metalign.cli_rewrite import output_paths
-from cobra_metalign.io import read_model, validate
+from cobra_metalign.cli.app import main
+from cobra_metalign.cli.rewrite import output_paths
+from cobra_metalign.io.model import read_model, validate
+from cobra_metalign.rewrite.audit import read_audit, read_reactions
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml"
 
@@ -204,7 +204,7 @@ def test_apply_refuses_invalid_decisions(example):
 
 # --------------------------------------------------------------------- merge
 def test_merge_two_models(example, tmp_path, textbook):
-    from cobra_metalign.io import write_model
+    from cobra_metalign.io.model import write_model
 
     other = write_model(textbook, tmp_path / "textbook.xml")
     out = tmp_path / "merged.xml"
@@ -246,7 +246,7 @@ def test_merge_two_models(example, tmp_path, textbook):
 
 
 def test_merge_keep_compartments_and_refuse_existing_tables(example, tmp_path, textbook):
-    from cobra_metalign.io import write_model
+    from cobra_metalign.io.model import write_model
 
     other = write_model(textbook, tmp_path / "textbook.xml")
     out = tmp_path / "merged.xml"

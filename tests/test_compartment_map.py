@@ -5,7 +5,7 @@ from __future__ import annotations
 import cobra
 import pytest
 
-from cobra_metalign.compartment_map import (
+from cobra_metalign.merging.compartment_map import (
     COMPARTMENT_COLUMNS,
     apply_compartments,
     compartment_plan,

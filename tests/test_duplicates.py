@@ -5,7 +5,12 @@ from __future__ import annotations
 import cobra
 import pandas as pd
 
-from cobra_metalign.duplicates import DUPLICATE_COLUMNS, duplicate_groups, heavy_formula, name_key
+from cobra_metalign.merging.duplicates import (
+    DUPLICATE_COLUMNS,
+    duplicate_groups,
+    heavy_formula,
+    name_key,
+)
 
 
 def model_of(*mets: dict) -> cobra.Model:

@@ -1,4 +1,4 @@
-"""Tests of cobra_metalign.encoder: loading rules, LoRA, encoding and the embedding index."""
+"""Tests of cobra_metalign.matching.encoder: loading rules, LoRA, encoding and the embedding index."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ import transformers
 from tiny_models import tiny_megatron
 
 from cobra_metalign.cache import cache_dir, sha256_file
-from cobra_metalign.encoder import (
+from cobra_metalign.errors import EncoderError
+from cobra_metalign.matching.encoder import (
     MINILM_SHA256,
     EmbeddingIndex,
     NameEncoder,
     _minilm_dir,
     lora_model,
 )
-from cobra_metalign.errors import EncoderError
 
 VOCAB = [
     "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
@@ -147,7 +147,7 @@ def test_progress_bar(tiny, capsys, caplog):
     assert "Encoding names" not in capsys.readouterr().err
     tiny.encode(NAMES, show_progress_bar=True)
     assert "Encoding names" in capsys.readouterr().err
-    caplog.set_level(logging.INFO, logger="cobra_metalign.encoder")
+    caplog.set_level(logging.INFO, logger="cobra_metalign.matching.encoder")
     tiny.encode(NAMES)
     assert "Encoding names" in capsys.readouterr().err
 
@@ -211,7 +211,7 @@ def test_adapter_round_trip(tiny, tiny_dir, tmp_path, caplog):
     assert loaded.fingerprint == tiny.fingerprint
 
     # an adapter recorded for other base weights loads with a warning
-    caplog.set_level(logging.WARNING, logger="cobra_metalign.encoder")
+    caplog.set_level(logging.WARNING, logger="cobra_metalign.matching.encoder")
     assert not caplog.records
     weights_sha = sha256_file(tiny_dir / "model.safetensors")
     NameEncoder.from_pretrained(tiny_dir, adapter=folder, expected_sha256=weights_sha)
@@ -338,7 +338,7 @@ def test_index_corrupted_cache_is_rebuilt(counted, caplog, damage):
             vectors = np.array([object()] * len(NAMES), dtype=object)
         with open(path, "wb") as handle:
             np.savez(handle, vectors=vectors, sha256=sha, key=key)
-    caplog.set_level(logging.WARNING, logger="cobra_metalign.encoder")
+    caplog.set_level(logging.WARNING, logger="cobra_metalign.matching.encoder")
     rebuilt = EmbeddingIndex.build(encoder, NAMES, ids, cache_key="k")
     assert len(calls) == 2
     assert any(r.levelno == logging.WARNING and str(path) in r.getMessage() for r in caplog.records)

@@ -6,7 +6,12 @@ import cobra
 import pytest
 from frames import sbml_bytes
 
-from cobra_metalign.energy import SANITY_COLUMNS, energy_cycle, find_metabolite, sanity_table
+from cobra_metalign.merging.energy import (
+    SANITY_COLUMNS,
+    energy_cycle,
+    find_metabolite,
+    sanity_table,
+)
 
 CORE = ("atp_c", "adp_c", "pi_c", "h2o_c", "h_c", "glc__D_c", "glc__D_e", "x_c", "y_c")
 

@@ -1,4 +1,4 @@
-"""Tests of the model adapter (cobra_metalign.io).
+"""Tests of the model adapter (cobra_metalign.io.model).
 
 Real models come from ../shared/data/models (skipped when absent); each is read
 once per module. The expected values of the spot checks were looked up in the
@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 from cobra import Metabolite, Model, Reaction
 
-from cobra_metalign import io as model_io
 from cobra_metalign.errors import MetalignError, ModelReadError, ModelWriteError
-from cobra_metalign.io import (
+from cobra_metalign.io import model as model_io
+from cobra_metalign.io.model import (
     METABOLITE_COLUMNS,
     VALIDATION_COLUMNS,
     metabolite_table,
@@ -547,7 +547,7 @@ def test_sbml_without_model(tmp_path):
 
 def test_sbml_without_species_loads_with_warning(tmp_path, caplog):
     path = _write(tmp_path / "model.xml", SBML_L3 + '<model id="m"/></sbml>\n')
-    with caplog.at_level(logging.WARNING, logger="cobra_metalign.io"):
+    with caplog.at_level(logging.WARNING, logger="cobra_metalign.io.model"):
         model = read_model(path)
     assert len(model.metabolites) == 0
     assert "no metabolites" in caplog.text
@@ -800,7 +800,7 @@ def test_fbc_v1_with_empty_gene_association_is_repaired(tmp_path, caplog):
     path = _write(tmp_path / "fbc1.xml", FBC_V1)
     with pytest.raises(Exception):  # noqa: B017 - documents the cobra bug the repair covers
         cobra.io.read_sbml_model(str(path))
-    with caplog.at_level(logging.WARNING, logger="cobra_metalign.io"):
+    with caplog.at_level(logging.WARNING, logger="cobra_metalign.io.model"):
         model = read_model(path)
     assert "pruned empty gene associations of 1 reactions: ['R_A']" in caplog.text
     assert model.reactions.get_by_id("A").gene_reaction_rule == ""

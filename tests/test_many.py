@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from cobra_metalign import many
-from cobra_metalign.audit import STATUSES, read_audit
-from cobra_metalign.cli import main
+from cobra_metalign.cli.app import main
 from cobra_metalign.errors import MetalignError
 from cobra_metalign.many import SUMMARY_COLUMNS, align_many
+from cobra_metalign.rewrite.audit import STATUSES, read_audit
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cobra
 import pytest
 
-from cobra_metalign.catalog import Catalog, CatalogEntry, load_catalog
-from cobra_metalign.matcher import MATCH_COLUMNS, SOURCES, Matcher, match
+from cobra_metalign.catalog.store import Catalog, CatalogEntry, load_catalog
+from cobra_metalign.matching.matcher import MATCH_COLUMNS, SOURCES, Matcher, match
 
 
 @pytest.fixture(scope="module")
@@ -313,7 +313,7 @@ def test_anomer_is_not_accepted_as_its_generic_compound() -> None:
 
 def test_gapseq_model_real_cases(shared_data, catalog) -> None:
     """The B. uniformis gapseq model as it is (issue 12 cause 4, issue 11 item 4)."""
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     model = read_model(shared_data / "models" / "multi_tool" / "BU_gapseq.xml.gz")
     table = Matcher(catalog).match_model(model)
@@ -357,7 +357,11 @@ def test_documented_evidence_weights_agree_with_the_code() -> None:
     import re
     from pathlib import Path
 
-    from cobra_metalign.matcher import DECISIVE_EVIDENCE_MIN, EVIDENCE_WEIGHTS, HARD_EVIDENCE_MIN
+    from cobra_metalign.matching.matcher import (
+        DECISIVE_EVIDENCE_MIN,
+        EVIDENCE_WEIGHTS,
+        HARD_EVIDENCE_MIN,
+    )
 
     page = (Path(__file__).resolve().parents[1] / "docs" / "matching.md").read_text()
     documented = {}
@@ -396,7 +400,7 @@ def test_humangem_real_cases_in_review_with_gold_on_top(shared_data, catalog, tm
 
 def test_isomer_clash_blocks_an_xref_to_another_sugar(shared_data, catalog) -> None:
     """ModelSEED Celloheptaose carries SEED cpd03718, which mergem files under malthp."""
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     model = read_model(shared_data / "models" / "multi_tool" / "BU_modelSEED.sbml.gz")
     table = Matcher(catalog).match_model(model)

@@ -6,7 +6,11 @@ import cobra
 import pandas as pd
 import pytest
 
-from cobra_metalign.metabolite_join import JOIN_COLUMNS, join_metabolites, veto_formula_merges
+from cobra_metalign.merging.metabolite_join import (
+    JOIN_COLUMNS,
+    join_metabolites,
+    veto_formula_merges,
+)
 
 GLC_KEY = "WQZGKKKJIJFFOK-GASJEMHNSA-N"
 

@@ -8,7 +8,8 @@ import pytest
 from frames import matches
 
 from cobra_metalign.alignment import align
-from cobra_metalign.plan import (
+from cobra_metalign.rewrite.cobra_model import apply_matches, apply_plan, plan_matches
+from cobra_metalign.rewrite.plan import (
     MergeUnit,
     PlanInvariantError,
     build_audit,
@@ -16,7 +17,6 @@ from cobra_metalign.plan import (
     hard_evidence,
     make_plan,
 )
-from cobra_metalign.rewrite import apply_matches, apply_plan, plan_matches
 
 
 def add(model: cobra.Model, met_id: str, compartment: str | None = "c", **kwargs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cobra
 import pytest
 
-from cobra_metalign.reaction_join import REACTION_JOIN_COLUMNS, SOURCES_NOTE, combine_models
+from cobra_metalign.merging.reaction_join import REACTION_JOIN_COLUMNS, SOURCES_NOTE, combine_models
 
 
 def template(model_id: str, reactions: dict[str, tuple[dict, tuple, str]]) -> cobra.Model:

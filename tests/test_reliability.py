@@ -26,7 +26,7 @@ import cobra
 import pytest
 from click.testing import CliRunner
 
-from cobra_metalign.cli import main
+from cobra_metalign.cli.app import main
 from cobra_metalign.errors import EXIT_BAD_INPUT, EXIT_USAGE, MetalignError
 
 #: Upper bound for one command on one corpus entry (seconds).
@@ -422,7 +422,7 @@ def _audit_ok(audit, model: cobra.Model) -> None:
 @pytest.mark.parametrize("case", CORPUS, ids=lambda c: c.name)
 def test_corpus_python_api(case: Case, tmp_path: Path) -> None:
     from cobra_metalign import align
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
 
     path = tmp_path / case.filename
     data = case.build()
@@ -478,8 +478,8 @@ def test_corpus_cli(case: Case, tmp_path: Path, good_files) -> None:
         assert snapshot(tmp_path) == before, f"{args[0]} left files behind"
     if case.accepted:
         assert accepted == ["fix", "merge"], accepted
-        from cobra_metalign.audit import read_audit
-        from cobra_metalign.io import read_model
+        from cobra_metalign.io.model import read_model
+        from cobra_metalign.rewrite.audit import read_audit
 
         audit = read_audit(out / "fixed.audit.tsv")
         _audit_ok(audit, read_model(path))
@@ -495,7 +495,7 @@ def test_entity_bomb_does_not_expand(tmp_path: Path) -> None:
     """The refusal happens before any parser sees the DOCTYPE: fast and tiny."""
     import resource
 
-    from cobra_metalign.io import read_model, validate
+    from cobra_metalign.io.model import read_model, validate
 
     path = tmp_path / "lol.xml"
     path.write_text(BILLION_LAUGHS)
@@ -562,8 +562,8 @@ AUDIT_CASES = [
 
 @pytest.mark.parametrize("kind", AUDIT_CASES)
 def test_bad_audit(kind: str, tmp_path: Path, good_files) -> None:
-    from cobra_metalign.audit import apply_audit, read_audit
-    from cobra_metalign.io import read_model
+    from cobra_metalign.io.model import read_model
+    from cobra_metalign.rewrite.audit import apply_audit, read_audit
 
     audit_path = tmp_path / "bad.audit.tsv"
     text = _audit_variant(good_files["audit"], kind)
@@ -616,7 +616,7 @@ def test_usage_errors_exit_2(args, tmp_path: Path, good_files) -> None:
 
 
 def _run_cli(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    code = "import sys; from cobra_metalign.cli import main; sys.exit(main())"
+    code = "import sys; from cobra_metalign.cli.app import main; sys.exit(main())"
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, **kwargs
     )
@@ -639,7 +639,7 @@ def test_subprocess_messages(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ faults
 def _corrupt_catalog(tmp_path: Path) -> Path:
-    from cobra_metalign.catalog import packaged_catalog_path
+    from cobra_metalign.catalog.store import packaged_catalog_path
 
     raw = bytearray(gzip.decompress(packaged_catalog_path().read_bytes()))
     index = raw.index(b'"glc__D"')
@@ -651,7 +651,7 @@ def _corrupt_catalog(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("kind", ["checksum", "truncated", "not_gzip"])
 def test_corrupted_catalog_option(kind: str, tmp_path: Path, good_files) -> None:
-    from cobra_metalign.catalog import packaged_catalog_path
+    from cobra_metalign.catalog.store import packaged_catalog_path
 
     if kind == "checksum":
         catalog = _corrupt_catalog(tmp_path)
@@ -672,7 +672,7 @@ def test_corrupted_catalog_option(kind: str, tmp_path: Path, good_files) -> None
 
 def test_corrupted_cached_catalog_is_not_used(tmp_path: Path, good_files, caplog) -> None:
     """A corrupted catalogue in the cache is reported and the packaged one used."""
-    from cobra_metalign.catalog import cached_catalog_path
+    from cobra_metalign.catalog.store import cached_catalog_path
 
     cached = cached_catalog_path()
     cached.parent.mkdir(parents=True, exist_ok=True)
@@ -698,7 +698,7 @@ def test_pickle_adapter_refused(tmp_path: Path, good_files) -> None:
 
 def _kill_run(model: Path, out_dir: Path, sig: int, wait_for_tmp: bool, delay: float) -> int:
     """Start `metalign fix`, send ``sig`` while it writes (or after ``delay``), return its code."""
-    code = "import sys; from cobra_metalign.cli import main; sys.exit(main())"
+    code = "import sys; from cobra_metalign.cli.app import main; sys.exit(main())"
     process = subprocess.Popen(
         [sys.executable, "-c", code, "fix", str(model), "-o", str(out_dir / "out.xml")],
         stdout=subprocess.DEVNULL,
@@ -787,7 +787,7 @@ def _capped_cli(args: list[str], cwd: Path, cap: int = MEMORY_CAP, timeout: int 
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    code = "import sys; from cobra_metalign.cli import main; sys.exit(main())"
+    code = "import sys; from cobra_metalign.cli.app import main; sys.exit(main())"
     start = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-c", code, *args],
@@ -931,7 +931,7 @@ def test_full_disk_leaves_no_partial_output(tmp_path: Path, good_files, monkeypa
     """Issue 14 item 6: the audit write fails after the model was written."""
     import errno
 
-    from cobra_metalign import cli_rewrite
+    from cobra_metalign.cli import rewrite as cli_rewrite
 
     def no_space(audit, path, *args, **kwargs):
         Path(path).write_text("partial")
@@ -967,7 +967,7 @@ def test_file_created_during_the_run_is_not_replaced(
 
 def test_unreadable_sbml_is_never_left(tmp_path: Path, good_files, monkeypatch) -> None:
     """Issue 11 item 7: the written SBML is read back; a failure leaves nothing."""
-    from cobra_metalign import io as model_io
+    from cobra_metalign.io import model as model_io
 
     real = model_io.write_model
 
@@ -985,7 +985,7 @@ def test_unreadable_sbml_is_never_left(tmp_path: Path, good_files, monkeypatch) 
 
 def test_control_characters_never_give_an_unreadable_model(tmp_path: Path) -> None:
     """A name with control characters: either a readable model or exit 1 and nothing written."""
-    from cobra_metalign.io import validate
+    from cobra_metalign.io.model import validate
 
     model = tiny_model()
     model.metabolites.get_by_id("pyr_c").name = "Pyr\x00u\x07v\x1b[31mate\uffff"
@@ -1043,7 +1043,7 @@ TRICKY_NAMES = [
 
 def test_audit_round_trip_with_quotes_and_formulas(tmp_path: Path) -> None:
     """Issue 14 items 7 and 8: names starting with '"' or a formula character."""
-    from cobra_metalign.audit import read_audit
+    from cobra_metalign.rewrite.audit import read_audit
 
     model = tiny_model()
     targets = ["pyr_c", "atp_c", "adp_c", "pi_c", "h2o_c", "glc__D_c", "glc__D_e"]
@@ -1159,7 +1159,7 @@ def test_absurd_or_nan_adapters_are_refused(config, value, word, tmp_path: Path,
 
 def test_broken_stdout_pipe_is_not_an_error(tmp_path: Path, good_files) -> None:
     """Issue 14 item 17: `metalign fix ... | head -c1` exits 0 once every output is written."""
-    code = "import sys; from cobra_metalign.cli import main; sys.exit(main())"
+    code = "import sys; from cobra_metalign.cli.app import main; sys.exit(main())"
     process = subprocess.Popen(
         [
             sys.executable,

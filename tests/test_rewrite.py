@@ -9,8 +9,8 @@ from frames import matches, sbml_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cobra_metalign.audit import apply_audit
-from cobra_metalign.rewrite import NOTES_KEY, apply_matches
+from cobra_metalign.rewrite.audit import apply_audit
+from cobra_metalign.rewrite.cobra_model import NOTES_KEY, apply_matches
 
 
 # ----------------------------------------------------------------- helpers
@@ -477,7 +477,7 @@ def test_metabolite_id_column_accepted(dup_model):
 
 
 def test_two_runs_identical(dup_model, tmp_path):
-    from cobra_metalign.audit import write_audit
+    from cobra_metalign.rewrite.audit import write_audit
 
     # cobra writes group members in set order (object hashes), which differs between
     # copies of one model; byte identity is checked without groups.

@@ -13,9 +13,9 @@ from frames import matches
 from sbml_fidelity import unexplained_differences
 
 from cobra_metalign.errors import ModelWriteError
-from cobra_metalign.io import read_model, read_model_document, write_model
-from cobra_metalign.rewrite import plan_matches
-from cobra_metalign.sbml_patch import patch_document, sbml_species_id
+from cobra_metalign.io.model import read_model, read_model_document, write_model
+from cobra_metalign.rewrite.cobra_model import plan_matches
+from cobra_metalign.rewrite.sbml import patch_document, sbml_species_id
 
 NS = (
     'xmlns="http://www.sbml.org/sbml/level3/version1/core" '
@@ -279,7 +279,7 @@ def test_unprefixed_document_keeps_its_ids(tiny: Path) -> None:
 
 
 def test_fix_writes_the_patched_document(tiny: Path, tmp_path: Path) -> None:
-    from cobra_metalign.cli import main
+    from cobra_metalign.cli.app import main
 
     output = tmp_path / "out" / "fixed.xml"
     output.parent.mkdir()
@@ -304,7 +304,7 @@ def _sbml_models(root: Path) -> list[Path]:
 @pytest.mark.slow
 def test_fidelity_on_every_sbml_model(shared_data: Path, tmp_path: Path) -> None:
     from cobra_metalign.alignment import align
-    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.catalog.store import load_catalog
 
     catalog = load_catalog()
     failures = {}
@@ -332,8 +332,8 @@ def test_fidelity_on_every_sbml_model(shared_data: Path, tmp_path: Path) -> None
 def test_apply_writes_the_patched_document_and_json_goes_through_cobra(
     tiny: Path, tmp_path: Path
 ) -> None:
-    from cobra_metalign.audit import read_audit, write_audit
-    from cobra_metalign.cli import main
+    from cobra_metalign.cli.app import main
+    from cobra_metalign.rewrite.audit import read_audit, write_audit
 
     runner = CliRunner()
     first = tmp_path / "first.xml"

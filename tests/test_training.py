@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from tiny_models import character_vocab, tiny_megatron
 
 from cobra_metalign.cache import sha256_file
-from cobra_metalign.catalog import Catalog, CatalogEntry
-from cobra_metalign.encoder import NameEncoder
+from cobra_metalign.catalog.store import Catalog, CatalogEntry
+from cobra_metalign.cli.train import evaluate_adapters, train
 from cobra_metalign.errors import MetalignError
+from cobra_metalign.matching.encoder import NameEncoder
 from cobra_metalign.normalize import normalize_name
-from cobra_metalign.training.cli import evaluate_adapters, train
 from cobra_metalign.training.evaluate import (
     TFIDF,
     EvalSets,
@@ -674,7 +674,7 @@ def test_train_command_reports_bad_pairs_file(tiny_dir, catalog, tmp_path):
 
 @pytest.mark.slow
 def test_minilm_short_training_run(tmp_path):
-    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.catalog.store import load_catalog
 
     real = load_catalog()
     split = family_split(real, 0.2, seed=0)

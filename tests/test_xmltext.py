@@ -9,9 +9,9 @@ import cobra
 import pytest
 from click.testing import CliRunner
 
-from cobra_metalign.audit import read_audit
-from cobra_metalign.cli import main
-from cobra_metalign.io import read_model
+from cobra_metalign.cli.app import main
+from cobra_metalign.io.model import read_model
+from cobra_metalign.rewrite.audit import read_audit
 from cobra_metalign.xmltext import (
     CLEANED_ATTRIBUTE,
     clean_model_text,

@@ -12,9 +12,9 @@ Everything is measured on compound families held out of training
   its compound with the same normalized form, are left out of the search, so a
   hit means finding the compound through a genuinely different name.
 
-Methods: any number of :class:`~cobra_metalign.encoder.NameEncoder` (the base
+Methods: any number of :class:`~cobra_metalign.matching.encoder.NameEncoder` (the base
 encoder, trained adapters) and the character n-gram TF-IDF baseline of
-:class:`~cobra_metalign.similarity.TfidfNameIndex`. Encoders always score in
+:class:`~cobra_metalign.matching.similarity.TfidfNameIndex`. Encoders always score in
 eval mode (:meth:`NameEncoder.encode`).
 """
 
@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from cobra_metalign.catalog import Catalog
-from cobra_metalign.encoder import EmbeddingIndex, NameEncoder
+from cobra_metalign.catalog.store import Catalog
+from cobra_metalign.matching.encoder import EmbeddingIndex, NameEncoder
+from cobra_metalign.matching.similarity import TfidfNameIndex, light_form
 from cobra_metalign.normalize import normalize_name
-from cobra_metalign.similarity import TfidfNameIndex, light_form
 from cobra_metalign.training.pairs import (
     RECIPES,
     FamilySplit,

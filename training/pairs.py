@@ -44,7 +44,7 @@ from pathlib import Path
 import pandas as pd
 from scipy.cluster.hierarchy import DisjointSet
 
-from cobra_metalign.catalog import Catalog
+from cobra_metalign.catalog.store import Catalog
 from cobra_metalign.chem import distinguishing_clash, parse_formula
 from cobra_metalign.errors import MetalignError
 from cobra_metalign.normalize import name_tokens, normalize_name
@@ -369,7 +369,7 @@ def synonym_pairs(
     Positives: two names of one compound whose normalized forms differ (so a
     pair is never a mere case or delimiter change), at most ``max_per_compound``
     per compound. Negatives: for an anchor name, the nearest names of other
-    compounds by character n-gram TF-IDF (:class:`~cobra_metalign.similarity.TfidfNameIndex`)
+    compounds by character n-gram TF-IDF (:class:`~cobra_metalign.matching.similarity.TfidfNameIndex`)
     whose formulas relate (:func:`formula_relation`); isomers only when the
     compounds have different InChIKeys or their names clash on a distinguishing
     token (:func:`~cobra_metalign.chem.distinguishing_clash`). A name of the
@@ -395,7 +395,7 @@ def synonym_pairs(
     list of NamePair
         Positives first, then negatives.
     """
-    from cobra_metalign.similarity import TfidfNameIndex
+    from cobra_metalign.matching.similarity import TfidfNameIndex
 
     rng = random.Random(seed)
     n_positive = n_pairs // 2

@@ -43,8 +43,12 @@ import transformers
 from tqdm.auto import tqdm
 
 from cobra_metalign.cache import atomic_path, sha256_file
-from cobra_metalign.encoder import DEFAULT_LORA_TARGETS, NameEncoder, cpu_supports_fast_bf16
 from cobra_metalign.errors import MetalignError
+from cobra_metalign.matching.encoder import (
+    DEFAULT_LORA_TARGETS,
+    NameEncoder,
+    cpu_supports_fast_bf16,
+)
 from cobra_metalign.training.pairs import NamePair, pairs_sha256
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ cobra's SBML writer rebuilds a document from the cobra model, losing what cobra
 does not model (model history, unit definitions, initial amounts, kinetic laws,
 gene product labels, second SBO terms, layout...) and changing level, version and
 id prefixes. :func:`patch_document` instead edits the libsbml document the model
-was read from, following a :class:`~cobra_metalign.plan.RewritePlan`:
+was read from, following a :class:`~cobra_metalign.rewrite.plan.RewritePlan`:
 
 * each renamed species gets its new id, and every reference to it follows:
   reactants, products and modifiers, ``ci`` elements of kinetic laws, rules,
@@ -42,7 +42,7 @@ from typing import Any
 import libsbml
 
 from cobra_metalign.errors import ModelWriteError
-from cobra_metalign.plan import NOTES_KEY, ZERO, RewritePlan
+from cobra_metalign.rewrite.plan import NOTES_KEY, ZERO, RewritePlan
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +94,9 @@ class PatchedDocument:
     def write(self, path: Any, overwrite: bool = False, input_path: Any = None) -> Any:
         """Write atomically to ``path`` (``.xml``/``.sbml``, optionally ``.gz``).
 
-        See :func:`cobra_metalign.io.write_model`, which this calls.
+        See :func:`cobra_metalign.io.model.write_model`, which this calls.
         """
-        from cobra_metalign.io import write_model
+        from cobra_metalign.io.model import write_model
 
         return write_model(self, path, overwrite=overwrite, input_path=input_path)
 
@@ -583,7 +583,7 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
         The document the plan's model was read from (cobra ids are the species
         ids as cobra's reader clips them).
     plan : RewritePlan
-        A checked plan (:func:`cobra_metalign.rewrite.plan_matches`).
+        A checked plan (:func:`cobra_metalign.rewrite.cobra_model.plan_matches`).
 
     Returns
     -------

@@ -4,8 +4,8 @@
 ``bigg_models_metabolites.txt`` (one row per compartmentalized metabolite) over
 HTTP, aggregates it per universal BiGG id, enriches it with the chemistry,
 synonyms and equivalences of the packaged catalogue, and writes the result to
-the user cache (:func:`cobra_metalign.catalog.cached_catalog_path`), where
-:func:`cobra_metalign.catalog.load_catalog` picks it up.
+the user cache (:func:`cobra_metalign.catalog.store.cached_catalog_path`), where
+:func:`cobra_metalign.catalog.store.load_catalog` picks it up.
 
 Every step is all-or-nothing: the download goes to a temporary file that only
 replaces the previous one once it is complete, looks like a BiGG metabolites
@@ -52,7 +52,12 @@ from urllib3.util.retry import Retry
 
 from cobra_metalign.annotations import normalize_xref, parse_uri
 from cobra_metalign.cache import atomic_path, cache_dir
-from cobra_metalign.catalog import Catalog, CatalogEntry, cached_catalog_path, packaged_catalog_path
+from cobra_metalign.catalog.store import (
+    Catalog,
+    CatalogEntry,
+    cached_catalog_path,
+    packaged_catalog_path,
+)
 from cobra_metalign.chem import parse_formula
 from cobra_metalign.errors import CatalogError, DownloadError, MetalignError
 
@@ -876,7 +881,7 @@ def use_catalog(which: str) -> Path | None:
     ----------
     which : {"packaged", "previous"}
         ``packaged``: the updated catalogue is moved aside (to
-        ``catalog.previous.json.gz``) and :func:`~cobra_metalign.catalog.load_catalog`
+        ``catalog.previous.json.gz``) and :func:`~cobra_metalign.catalog.store.load_catalog`
         uses the packaged one again. ``previous``: the updated catalogue and the
         previous one swap places.
 
@@ -959,8 +964,8 @@ def update_with_report(
     The new catalogue is checked (:func:`check_update`) against ``reference``;
     then, all together or not at all, the catalogue in use is kept as
     ``catalog.previous.json.gz``, the new one is written to
-    :func:`~cobra_metalign.catalog.cached_catalog_path` (where
-    :func:`~cobra_metalign.catalog.load_catalog` finds it), the changes are
+    :func:`~cobra_metalign.catalog.store.cached_catalog_path` (where
+    :func:`~cobra_metalign.catalog.store.load_catalog` finds it), the changes are
     written to ``catalog.diff.tsv`` and the downloaded file replaces the
     previous one.
 
@@ -996,7 +1001,7 @@ def update_with_report(
         When both ``url`` and ``file`` are given, or ``timeout`` or
         ``deadline`` is not positive.
     """
-    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.catalog.store import load_catalog
 
     if url is not None and file is not None:
         raise ValueError("give either url or file, not both")

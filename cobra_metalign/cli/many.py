@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from cobra_metalign.cli import CONTEXT_SETTINGS, handle_errors
-from cobra_metalign.cli_rewrite import matcher_options
+from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors
+from cobra_metalign.cli.rewrite import matcher_options
 from cobra_metalign.errors import EXIT_BAD_INPUT
 
 logger = logging.getLogger(__name__)

@@ -737,7 +737,7 @@ def read_model_document(
     """Read a model; for SBML also return the libsbml document it was read from.
 
     The file goes through the same checks as :func:`read_model`; SBML is parsed
-    once. The document is what :func:`cobra_metalign.sbml_patch.patch_document`
+    once. The document is what :func:`cobra_metalign.rewrite.sbml.patch_document`
     writes a rewrite plan into.
 
     Parameters
@@ -1104,7 +1104,7 @@ def _without_unused_blank_compartment(model: cobra.Model) -> Iterator[None]:
 def _serialize(model: cobra.Model, fmt: str) -> bytes:
     """The bytes of ``model`` in ``fmt``; deterministic for a given model."""
     to_bytes = getattr(model, "to_bytes", None)
-    if to_bytes is not None:  # a patched SBML document (cobra_metalign.sbml_patch)
+    if to_bytes is not None:  # a patched SBML document (cobra_metalign.rewrite.sbml)
         if fmt != "sbml":
             raise ModelWriteError(
                 f"a patched SBML document can only be written as SBML, not {_FORMAT_LABELS[fmt]}"
@@ -1150,7 +1150,7 @@ def write_model(
     """Write a model atomically in the format its suffix names.
 
     A cobra model's SBML is written as Level 3 Version 1 with FBC v2 by cobra; a
-    :class:`~cobra_metalign.sbml_patch.PatchedDocument` is written as the
+    :class:`~cobra_metalign.rewrite.sbml.PatchedDocument` is written as the
     document it is (same level, version and packages); ``.gz`` adds
     gzip compression without a time stamp, so two writes of the same model give
     identical bytes.

@@ -2,7 +2,7 @@
 
 The encoder turns metabolite names into L2-normalised vectors so that names can be
 compared by cosine similarity. It is one source of evidence among several (see the
-design notes): :mod:`cobra_metalign.matcher` combines it with identifiers, cross
+design notes): :mod:`cobra_metalign.matching.matcher` combines it with identifiers, cross
 references, exact name matches and a string baseline.
 
 Loading rules

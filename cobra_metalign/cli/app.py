@@ -189,27 +189,27 @@ class LazyGroup(click.Group):
     #: name -> ("module:attribute", short help)
     lazy_commands: dict[str, tuple[str, str]] = {
         "fix": (
-            "cobra_metalign.cli_rewrite:fix",
+            "cobra_metalign.cli.rewrite:fix",
             "Align MODEL to BiGG: corrected model + audit table.",
         ),
         "apply": (
-            "cobra_metalign.cli_rewrite:apply",
+            "cobra_metalign.cli.rewrite:apply",
             "Apply a curator's edited audit table to MODEL.",
         ),
         "merge": (
-            "cobra_metalign.cli_rewrite:merge",
+            "cobra_metalign.cli.rewrite:merge",
             "Pre-merge models into one namespace, then merge them.",
         ),
         "fix-many": (
-            "cobra_metalign.cli_many:fix_many",
+            "cobra_metalign.cli.many:fix_many",
             "Align many models on Dask (local or remote cluster).",
         ),
         "train": (
-            "cobra_metalign.training.cli:train",
+            "cobra_metalign.cli.train:train",
             "Train a LoRA adapter for the name encoder.",
         ),
         "evaluate-adapters": (
-            "cobra_metalign.training.cli:evaluate_adapters",
+            "cobra_metalign.cli.train:evaluate_adapters",
             "Compare adapters, the base encoder and TF-IDF on held-out families.",
         ),
     }
@@ -297,7 +297,7 @@ def catalog() -> None:
 @handle_errors
 def catalog_info(as_json: bool, catalog_path: Path | None) -> None:
     """Version, source and counts of the catalogue in use."""
-    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.catalog.store import load_catalog
 
     info = load_catalog(catalog_path).info()
     if as_json:
@@ -354,8 +354,8 @@ def catalog_update(
     `metalign catalog use packaged` goes back. The previous catalogue stays in
     place and working if anything fails.
     """
-    from cobra_metalign.bigg_update import DIFF_FILE, update_with_report
     from cobra_metalign.cache import cache_dir
+    from cobra_metalign.catalog.update import DIFF_FILE, update_with_report
 
     if url is not None and file_path is not None:
         raise click.UsageError("--url and --file exclude each other")
@@ -378,8 +378,8 @@ def catalog_update(
 @handle_errors
 def catalog_use(which: str) -> None:
     """Go back to the packaged catalogue, or to the one the last update replaced."""
-    from cobra_metalign.bigg_update import use_catalog
-    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.catalog.store import load_catalog
+    from cobra_metalign.catalog.update import use_catalog
 
     use_catalog(which)
     catalog_ = load_catalog()
@@ -394,7 +394,7 @@ def catalog_use(which: str) -> None:
 @handle_errors
 def validate(model_path: Path) -> None:
     """Read MODEL and list what is wrong with it (exit 1 when it cannot be read)."""
-    from cobra_metalign.io import validate as validate_model
+    from cobra_metalign.io.model import validate as validate_model
 
     model, errors = validate_model(model_path)
     for row in errors.itertuples(index=False):
@@ -438,9 +438,9 @@ def match_command(
 ) -> None:
     """Map every metabolite of MODEL to BiGG and print (or write) the match table."""
     from cobra_metalign.cache import atomic_path
-    from cobra_metalign.catalog import load_catalog
-    from cobra_metalign.io import read_model
-    from cobra_metalign.matcher import match
+    from cobra_metalign.catalog.store import load_catalog
+    from cobra_metalign.io.model import read_model
+    from cobra_metalign.matching.matcher import match
 
     model = read_model(model_path)
     encoder = make_encoder(encoder_name, adapter)
@@ -462,7 +462,7 @@ def match_command(
 
 def make_encoder(name: str | None, adapter: Path | None):
     """Build the encoder the options name (None when neither is given)."""
-    from cobra_metalign.encoder import load_encoder
+    from cobra_metalign.matching.encoder import load_encoder
 
     return load_encoder(name, adapter)
 
@@ -529,7 +529,7 @@ def benchmark(
         run_benchmark,
     )
     from cobra_metalign.cache import atomic_path
-    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.catalog.store import load_catalog
 
     results = run_benchmark(
         gold,
@@ -553,5 +553,5 @@ def benchmark(
             tmp.write_text(json.dumps(payload, indent=2, default=str))
 
 
-if __name__ == "__main__":  # python -m cobra_metalign.cli
+if __name__ == "__main__":  # python -m cobra_metalign.cli.app
     main()

@@ -48,15 +48,15 @@ import numpy as np
 import pandas as pd
 
 from cobra_metalign.annotations import id_as_xref
-from cobra_metalign.catalog import Catalog, load_catalog
+from cobra_metalign.catalog.store import Catalog, load_catalog
 from cobra_metalign.chem import compare_formulas, distinguishing_clash, specificity_difference
+from cobra_metalign.matching.similarity import TfidfNameIndex
 from cobra_metalign.normalize import normalize_bigg_id, normalize_name
-from cobra_metalign.similarity import TfidfNameIndex
 
 if TYPE_CHECKING:  # pragma: no cover
     import cobra
 
-    from cobra_metalign.encoder import NameEncoder
+    from cobra_metalign.matching.encoder import NameEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -220,9 +220,9 @@ class Matcher:
     Parameters
     ----------
     catalog : Catalog, optional
-        The BiGG catalogue; :func:`~cobra_metalign.catalog.load_catalog` by default.
+        The BiGG catalogue; :func:`~cobra_metalign.catalog.store.load_catalog` by default.
     encoder : NameEncoder or str, optional
-        A :class:`~cobra_metalign.encoder.NameEncoder`, or ``"minilm"`` for the
+        A :class:`~cobra_metalign.matching.encoder.NameEncoder`, or ``"minilm"`` for the
         packaged default. None (the default) uses no encoder.
     sources : collection of str, optional
         Evidence sources to use (subset of :data:`SOURCES`).
@@ -289,12 +289,12 @@ class Matcher:
         pandas.DataFrame
             Indexed by metabolite id, with the columns of :data:`MATCH_COLUMNS`.
         """
-        from cobra_metalign.io import metabolite_table
+        from cobra_metalign.io.model import metabolite_table
 
         return self.match_table(metabolite_table(model))
 
     def match_table(self, table: pd.DataFrame) -> pd.DataFrame:
-        """Match a metabolite table (see :func:`cobra_metalign.io.metabolite_table`).
+        """Match a metabolite table (see :func:`cobra_metalign.io.model.metabolite_table`).
 
         Parameters
         ----------
@@ -421,7 +421,7 @@ class Matcher:
                     )
 
     def _encoder(self) -> NameEncoder:
-        from cobra_metalign.encoder import NameEncoder
+        from cobra_metalign.matching.encoder import NameEncoder
 
         if isinstance(self.encoder, str):
             if self.encoder != "minilm":
@@ -431,7 +431,7 @@ class Matcher:
         return self.encoder  # type: ignore[return-value]
 
     def _encoder_index(self):
-        from cobra_metalign.encoder import EmbeddingIndex
+        from cobra_metalign.matching.encoder import EmbeddingIndex
 
         encoder = self._encoder()
         cached = getattr(self, "_embedding_index", None)
@@ -931,7 +931,7 @@ def match(
     ----------
     model : cobra.Model
     catalog : Catalog or path, optional
-        The BiGG catalogue (default: :func:`~cobra_metalign.catalog.load_catalog`).
+        The BiGG catalogue (default: :func:`~cobra_metalign.catalog.store.load_catalog`).
     encoder : NameEncoder or str, optional
         A name encoder, ``"minilm"`` for the packaged one, or a model folder.
         None (default) uses the identifiers, cross-references, chemistry,

@@ -1,7 +1,7 @@
 """The ``metalign fix``, ``metalign apply`` and ``metalign merge`` commands.
 
 Thin click wrappers over :func:`cobra_metalign.alignment.align`,
-:func:`cobra_metalign.audit.apply_audit` and
+:func:`cobra_metalign.rewrite.audit.apply_audit` and
 :func:`cobra_metalign.alignment.merge_models`. Output files go next to the input by
 default (``model.aligned.xml``, ``model.audit.tsv``, ``model.reactions.tsv``);
 nothing existing is replaced without ``--overwrite``, and the input model only
@@ -22,9 +22,9 @@ from typing import Any
 import click
 import pandas as pd
 
-from cobra_metalign.audit import write_audit
-from cobra_metalign.cli import CONTEXT_SETTINGS, handle_errors
+from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors
 from cobra_metalign.errors import ModelWriteError
+from cobra_metalign.rewrite.audit import write_audit
 from cobra_metalign.schema import METABOLITE_STATUSES, REACTION_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def output_paths(model_path: Path, tag: str | None = "aligned") -> dict[str, Pat
         ``model`` (``dir/model.aligned.xml``), ``audit`` (``dir/model.audit.tsv``)
         and ``reactions`` (``dir/model.reactions.tsv``).
     """
-    from cobra_metalign.io import model_stem
+    from cobra_metalign.io.model import model_stem
 
     stem = model_stem(model_path)
     table_stem = stem if tag in (None, "aligned") else f"{stem}.{tag}"
@@ -113,13 +113,13 @@ def _check_outputs(
 
 
 def _load_catalog(path: Path | None) -> Any:
-    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.catalog.store import load_catalog
 
     return load_catalog(path)
 
 
 def _load_encoder(encoder: str | None, adapter: Path | None) -> Any:
-    from cobra_metalign.encoder import load_encoder
+    from cobra_metalign.matching.encoder import load_encoder
 
     return load_encoder(encoder, adapter)
 
@@ -204,9 +204,9 @@ def _write_outputs(
     with libsbml; only when every file is ready are they moved into place
     (see :func:`cobra_metalign.cache.write_outputs`).
     """
-    from cobra_metalign.audit import write_reactions
     from cobra_metalign.cache import Output, write_outputs
-    from cobra_metalign.io import check_written_model, write_model
+    from cobra_metalign.io.model import check_written_model, write_model
+    from cobra_metalign.rewrite.audit import write_reactions
 
     items: list[Output] = []
     mode = None
@@ -298,7 +298,7 @@ def fix(
     decision column, and run `metalign apply MODEL AUDIT`.
     """
     from cobra_metalign.alignment import align_for_output
-    from cobra_metalign.io import format_of, read_model_document
+    from cobra_metalign.io.model import format_of, read_model_document
 
     if in_place and output is not None:
         raise click.UsageError("--in-place and --output exclude each other")
@@ -405,8 +405,8 @@ def apply(
     metabolite as it is, an empty decision leaves a proposal unapplied. An audit
     that does not fit MODEL (unknown or missing ids, a changed model) is refused.
     """
-    from cobra_metalign.audit import apply_audit, read_audit
-    from cobra_metalign.io import format_of, read_model_document
+    from cobra_metalign.io.model import format_of, read_model_document
+    from cobra_metalign.rewrite.audit import apply_audit, read_audit
 
     defaults = (
         output_paths(output, None) if output is not None else output_paths(model_path, "curated")
@@ -432,7 +432,7 @@ def apply(
         force=force,
     )
     if patch and not dry_run:
-        from cobra_metalign.sbml_patch import patch_document
+        from cobra_metalign.rewrite.sbml import patch_document
 
         new_model = patch_document(document, new_model)
     _echo_summary(str(model_path), new_audit, reactions, METABOLITE_STATUSES)
@@ -536,7 +536,7 @@ def merge(
     .joins.tsv, .reaction_joins.tsv, .duplicates.tsv, .sanity.tsv).
     """
     from cobra_metalign.alignment import merge_models
-    from cobra_metalign.io import model_stem, read_model
+    from cobra_metalign.io.model import model_stem, read_model
 
     if len(model_paths) < 2:
         raise click.UsageError("merge needs at least two models")

@@ -291,7 +291,7 @@ def write_audit(
     Parameters
     ----------
     audit : pandas.DataFrame
-        An audit from :func:`cobra_metalign.rewrite.apply_matches` or
+        An audit from :func:`cobra_metalign.rewrite.cobra_model.apply_matches` or
         :func:`cobra_metalign.align` (index ``metabolite_id``, or ``(model,
         metabolite_id)``). Its ``attrs`` (model id, fingerprint, options) become
         the ``# key: value`` header lines.
@@ -936,10 +936,10 @@ def apply_audit(
         Also add the catalogue's cross-references of accepted ids.
     plan_only : bool, optional
         Leave the model as it is and return the checked rewrite plan
-        (:class:`cobra_metalign.plan.RewritePlan`) in place of the model.
+        (:class:`cobra_metalign.rewrite.plan.RewritePlan`) in place of the model.
     catalog : Catalog or path-like, optional
         The catalogue accepted ``bigg_id`` values are checked against (default:
-        :func:`~cobra_metalign.catalog.load_catalog`). A retired id is applied as
+        :func:`~cobra_metalign.catalog.store.load_catalog`). A retired id is applied as
         its current one; ``nh4_c`` on a row in compartment ``c`` as ``nh4``.
     allow_unknown_ids : bool, optional
         Apply accepted ids that are not in the catalogue (they must still be
@@ -964,8 +964,8 @@ def apply_audit(
         accepted bigg_id that is unknown or not a valid id, or (without
         ``force``) an accepted mapping or merge of different formulas.
     """
-    from cobra_metalign.catalog import Catalog, load_catalog
-    from cobra_metalign.rewrite import apply_plan, plan_matches
+    from cobra_metalign.catalog.store import Catalog, load_catalog
+    from cobra_metalign.rewrite.cobra_model import apply_plan, plan_matches
     from cobra_metalign.xmltext import cleaning_notes
 
     if isinstance(audit, (str, os.PathLike)):

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import cobra
 import pandas as pd
 
-from cobra_metalign.reaction_join import SOURCES_NOTE
+from cobra_metalign.merging.reaction_join import SOURCES_NOTE
 
 logger = logging.getLogger(__name__)
 

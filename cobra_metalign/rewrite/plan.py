@@ -1,6 +1,6 @@
 """The rewrite plan: what happens to every metabolite, as plain data, decided once.
 
-:func:`make_plan` reads a match frame (:func:`cobra_metalign.matcher.match`, or a
+:func:`make_plan` reads a match frame (:func:`cobra_metalign.matching.matcher.match`, or a
 curated audit turned back into one) and the model, and decides, without touching
 the model, as DESIGN.md ("Rewriting") says:
 
@@ -28,8 +28,8 @@ The plan then lists, as public data, the renames, the merge groups with the summ
 stoichiometry of every reaction they touch, the annotations and notes to add and
 the reactions to flag. :func:`check_plan` verifies the invariants of the plan
 before anything is applied; :func:`build_audit` turns it into the audit table.
-It is applied to a cobra model by :func:`cobra_metalign.rewrite.apply_plan` or to
-the SBML document itself by :mod:`cobra_metalign.sbml_patch`.
+It is applied to a cobra model by :func:`cobra_metalign.rewrite.cobra_model.apply_plan` or to
+the SBML document itself by :mod:`cobra_metalign.rewrite.sbml`.
 """
 
 from __future__ import annotations
@@ -1048,7 +1048,7 @@ def build_audit(plan: RewritePlan) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``metabolite_id``, columns :data:`~cobra_metalign.audit.AUDIT_COLUMNS`.
+        Indexed by ``metabolite_id``, columns :data:`~cobra_metalign.rewrite.audit.AUDIT_COLUMNS`.
     """
     records = []
     rows = plan.table.to_dict("index")

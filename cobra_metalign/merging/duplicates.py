@@ -82,7 +82,7 @@ def duplicate_groups(model: cobra.Model, reasons: pd.DataFrame | None = None) ->
     model : cobra.Model
         A merged model.
     reasons : pandas.DataFrame, optional
-        The join table of :func:`cobra_metalign.metabolite_join.join_metabolites`;
+        The join table of :func:`cobra_metalign.merging.metabolite_join.join_metabolites`;
         the reason a pair was not joined is looked up by the members' ids in the
         merged model (``merged_id``/``other_merged_id``).
 

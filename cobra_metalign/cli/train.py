@@ -6,7 +6,7 @@ adapters, the base encoder and the TF-IDF baseline on the same held-out data.
 Both are registered on the ``metalign`` group with ``main.add_command``; until
 then (or without the main CLI) run them as::
 
-    python -m cobra_metalign.training.cli -v train --base minilm --recipe original -o DIR
+    python -m cobra_metalign.cli.train -v train --base minilm --recipe original -o DIR
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from cobra_metalign.cli import CONTEXT_SETTINGS, handle_errors
+from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _set_threads(threads: int | None) -> None:
 
 
 def _load_base(base: str):
-    from cobra_metalign.encoder import load_encoder
+    from cobra_metalign.matching.encoder import load_encoder
 
     return load_encoder(base)
 
@@ -166,7 +166,7 @@ def train(
     OUTPUT, with a resumable checkpoint after every epoch.
     """
     from cobra_metalign.cache import sha256_file
-    from cobra_metalign.catalog import load_catalog
+    from cobra_metalign.catalog.store import load_catalog
     from cobra_metalign.training.evaluate import build_eval_sets, evaluate, format_markdown
     from cobra_metalign.training.pairs import family_split, make_pairs, read_pairs_jsonl
     from cobra_metalign.training.train import (
@@ -310,8 +310,8 @@ def evaluate_adapters(
 ) -> None:
     """Compare adapters, the base encoder and TF-IDF on held-out compound families."""
     from cobra_metalign.cache import atomic_path, sha256_file
-    from cobra_metalign.catalog import load_catalog
-    from cobra_metalign.encoder import NameEncoder
+    from cobra_metalign.catalog.store import load_catalog
+    from cobra_metalign.matching.encoder import NameEncoder
     from cobra_metalign.training.evaluate import build_eval_sets, evaluate, format_markdown
     from cobra_metalign.training.pairs import family_split, read_pairs_jsonl
     from cobra_metalign.training.train import METADATA_FILE

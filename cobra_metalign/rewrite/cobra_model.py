@@ -1,9 +1,9 @@
 """Apply a rewrite plan to a cobra model: rename, annotate and merge duplicate metabolites.
 
-:func:`apply_matches` takes the frame of :func:`cobra_metalign.matcher.match`
+:func:`apply_matches` takes the frame of :func:`cobra_metalign.matching.matcher.match`
 (or a curated audit turned back into one), makes the plan
-(:func:`cobra_metalign.plan.make_plan`: what every metabolite becomes, decided
-once), checks it (:func:`cobra_metalign.plan.check_plan`), turns it into the audit
+(:func:`cobra_metalign.rewrite.plan.make_plan`: what every metabolite becomes, decided
+once), checks it (:func:`cobra_metalign.rewrite.plan.check_plan`), turns it into the audit
 and applies it to the model with :func:`apply_plan`:
 
 * every reaction of a merged-away metabolite is rewired onto the survivor with
@@ -16,7 +16,7 @@ and applies it to the model with :func:`apply_plan`:
   notes (``metalign_original_ids``).
 
 The same plan can be written into the SBML document the model came from instead
-(:mod:`cobra_metalign.sbml_patch`), keeping everything cobra does not model.
+(:mod:`cobra_metalign.rewrite.sbml`), keeping everything cobra does not model.
 
 The model is copied unless ``inplace=True``; in place, every change is
 registered with cobra's context so that ``with model:`` reverts it.
@@ -36,7 +36,7 @@ import pandas as pd
 from cobra.util.context import get_context
 
 from cobra_metalign.fingerprint import model_fingerprint
-from cobra_metalign.plan import (
+from cobra_metalign.rewrite.plan import (
     MATCH_DECISIONS,
     NOTES_KEY,
     RewritePlan,
@@ -159,7 +159,7 @@ def apply_plan(model: cobra.Model, plan: RewritePlan, *, inplace: bool = False) 
     model : cobra.Model
         The model the plan was made from (same metabolites and reactions).
     plan : RewritePlan
-        From :func:`cobra_metalign.plan.make_plan`.
+        From :func:`cobra_metalign.rewrite.plan.make_plan`.
     inplace : bool, optional
         Change ``model`` itself; inside ``with model:`` every change is reverted
         on exit. Default: change a copy.
@@ -280,7 +280,7 @@ def apply_matches(
         (``accept``/``review``/``none``), and usually ``conflict``,
         ``duplicate_of``, ``equivalents``, ``bigg_name``, ``score``,
         ``evidence``, ``candidates`` (the frame of
-        :func:`cobra_metalign.matcher.match`). Metabolites without a row are
+        :func:`cobra_metalign.matching.matcher.match`). Metabolites without a row are
         left ``UNMATCHED``.
     rename : bool, optional
         Rename accepted metabolites to ``{bigg_id}_{compartment}`` (default);
@@ -292,14 +292,14 @@ def apply_matches(
         Also apply ``review`` rows that have a proposal (conflicts never).
     add_xrefs : Catalog or mapping, optional
         Also add the cross-references of each accepted id: a
-        :class:`~cobra_metalign.catalog.Catalog`, or a mapping
+        :class:`~cobra_metalign.catalog.store.Catalog`, or a mapping
         ``{bigg_id: {namespace: values}}``.
     name_guard : bool, optional
         Leave for review (status ``REVIEW``) a duplicate whose name differs from
         its survivor's by a distinguishing token or a stereo/specificity
         descriptor (``alpha-maltose`` vs ``beta-maltose``, ``glucose`` vs
         ``beta-D-glucose``) instead of merging it (default). Off when a curator
-        accepted both rows (:func:`~cobra_metalign.audit.apply_audit`).
+        accepted both rows (:func:`~cobra_metalign.rewrite.audit.apply_audit`).
 
     Returns
     -------
@@ -307,7 +307,7 @@ def apply_matches(
         The rewritten model (``model`` itself when ``inplace=True``).
     audit : pandas.DataFrame
         One row per original metabolite, indexed by ``metabolite_id`` (see
-        :mod:`cobra_metalign.audit`); ``attrs`` hold the model id, the input
+        :mod:`cobra_metalign.rewrite.audit`); ``attrs`` hold the model id, the input
         fingerprint and the options.
     reactions : pandas.DataFrame
         Flagged reactions (``REACTION_EMPTIED``, ``REACTION_DUPLICATE``),
@@ -321,7 +321,7 @@ def apply_matches(
 
     Examples
     --------
-    >>> from cobra_metalign.matcher import match
+    >>> from cobra_metalign.matching.matcher import match
     >>> aligned, audit, flagged = apply_matches(model, match(model))
     >>> audit["status"].value_counts()
     """
@@ -353,7 +353,7 @@ def plan_matches(
     Returns
     -------
     plan : RewritePlan
-        Apply it with :func:`apply_plan` or :func:`cobra_metalign.sbml_patch.patch_document`.
+        Apply it with :func:`apply_plan` or :func:`cobra_metalign.rewrite.sbml.patch_document`.
     audit : pandas.DataFrame
     reactions : pandas.DataFrame
         The reactions the plan flags.
@@ -362,7 +362,7 @@ def plan_matches(
     ------
     ValueError
         A bad match frame (see :func:`apply_matches`).
-    cobra_metalign.plan.PlanInvariantError
+    cobra_metalign.rewrite.plan.PlanInvariantError
         The plan breaks an invariant (a bug).
     """
     fingerprint = model_fingerprint(model)

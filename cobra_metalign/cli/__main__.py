@@ -1,0 +1,5 @@
+"""``python -m cobra_metalign.cli``."""
+
+from cobra_metalign.cli.app import main
+
+main()

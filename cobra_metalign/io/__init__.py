@@ -1,0 +1,1 @@
+"""Reading and writing models: SBML (with its safety checks), JSON, YAML, MAT; the metabolite table."""
