@@ -213,6 +213,7 @@ def _align_task(
             check_written_model,
             format_of,
             read_model_document,
+            sbml_error_counts,
             write_model,
         )
         from cobra_metalign.rewrite.audit import write_audit, write_reactions
@@ -232,6 +233,7 @@ def _align_task(
             for label, path in outputs.items():
                 check_output_path(path, label=label, inputs=[source], overwrite=overwrite)
             model, document = read_model_document(source)
+            known = source if document is None else sbml_error_counts(document)
             # as `metalign fix` does: SBML to SBML patches the input's own document
             result, written = align_for_output(
                 model,
@@ -249,7 +251,7 @@ def _align_task(
                         outputs["model"],
                         lambda tmp: write_model(written, tmp, overwrite=True),
                         label="model",
-                        check=functools.partial(check_written_model, baseline=source),
+                        check=functools.partial(check_written_model, baseline=known),
                         replace=overwrite,
                     ),
                     Output(

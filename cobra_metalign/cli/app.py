@@ -461,7 +461,9 @@ def match_command(
 
 
 def make_encoder(name: str | None, adapter: Path | None):
-    """Build the encoder the options name (None when neither is given)."""
+    """Build the encoder the options name (None when neither is given: torch is not imported)."""
+    if name is None and adapter is None:
+        return None
     from cobra_metalign.matching.encoder import load_encoder
 
     return load_encoder(name, adapter)

@@ -22,7 +22,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors
+from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, make_encoder
 from cobra_metalign.errors import ModelWriteError
 from cobra_metalign.rewrite.audit import write_audit
 from cobra_metalign.schema import METABOLITE_STATUSES, REACTION_STATUSES
@@ -118,12 +118,6 @@ def _load_catalog(path: Path | None) -> Any:
     return load_catalog(path)
 
 
-def _load_encoder(encoder: str | None, adapter: Path | None) -> Any:
-    from cobra_metalign.matching.encoder import load_encoder
-
-    return load_encoder(encoder, adapter)
-
-
 def _encoder_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None or value == "minilm" or Path(value).expanduser().is_dir():
         return value
@@ -197,8 +191,12 @@ def _write_outputs(
     overwrite: bool,
     input_path: Path | None = None,
     in_place: bool = False,
+    baseline: Any = None,
 ) -> None:
     """Write the model, audit and reactions (and the --in-place backup) all-or-nothing.
+
+    ``baseline``: the input document's own libsbml errors
+    (:func:`cobra_metalign.io.sbml_error_counts`), which the read-back tolerates.
 
     Each file goes to a hidden temporary file first; the SBML model is read back
     with libsbml; only when every file is ready are they moved into place
@@ -221,7 +219,9 @@ def _write_outputs(
             outputs["model"],
             lambda tmp: write_model(model, tmp, overwrite=True),
             label="model",
-            check=functools.partial(check_written_model, baseline=input_path),
+            check=functools.partial(
+                check_written_model, baseline=input_path if baseline is None else baseline
+            ),
             replace=overwrite or in_place,
             mode=mode,
         ),
@@ -298,7 +298,7 @@ def fix(
     decision column, and run `metalign apply MODEL AUDIT`.
     """
     from cobra_metalign.alignment import align_for_output
-    from cobra_metalign.io.model import format_of, read_model_document
+    from cobra_metalign.io.model import format_of, read_model_document, sbml_error_counts
 
     if in_place and output is not None:
         raise click.UsageError("--in-place and --output exclude each other")
@@ -314,13 +314,14 @@ def fix(
     if not dry_run:
         _check_outputs(outputs, [model_path], overwrite, replace=("model",) if in_place else ())
     model, document = read_model_document(model_path)
+    known = None if document is None else sbml_error_counts(document)
     catalog = _load_catalog(catalog_path)
     result, written = align_for_output(
         model,
         document,
         format_of(outputs["model"]),
         catalog,
-        _load_encoder(encoder, adapter),
+        make_encoder(encoder, adapter),
         rename=not no_rename,
         accept_review=accept_review,
         add_xrefs=catalog if add_xrefs else False,
@@ -330,7 +331,7 @@ def fix(
         click.echo("dry run: nothing written")
         return
     _write_outputs(
-        written, result.audit, result.reactions, outputs, overwrite, model_path, in_place
+        written, result.audit, result.reactions, outputs, overwrite, model_path, in_place, known
     )
 
 
@@ -405,7 +406,7 @@ def apply(
     metabolite as it is, an empty decision leaves a proposal unapplied. An audit
     that does not fit MODEL (unknown or missing ids, a changed model) is refused.
     """
-    from cobra_metalign.io.model import format_of, read_model_document
+    from cobra_metalign.io.model import format_of, read_model_document, sbml_error_counts
     from cobra_metalign.rewrite.audit import apply_audit, read_audit
 
     defaults = (
@@ -420,6 +421,7 @@ def apply(
         _check_outputs(outputs, [model_path, audit_in], overwrite)
     audit = read_audit(audit_in)
     model, document = read_model_document(model_path)
+    known = None if document is None else sbml_error_counts(document)
     patch = document is not None and format_of(outputs["model"]) == "sbml"
     catalog = _load_catalog(catalog_path)
     new_model, new_audit, reactions = apply_audit(
@@ -444,7 +446,7 @@ def apply(
     if dry_run:
         click.echo("dry run: nothing written")
         return
-    _write_outputs(new_model, new_audit, reactions, outputs, overwrite, model_path)
+    _write_outputs(new_model, new_audit, reactions, outputs, overwrite, model_path, baseline=known)
 
 
 # ---------------------------------------------------------------------- merge
@@ -571,7 +573,7 @@ def merge(
     result = merge_models(
         models,
         catalog,
-        _load_encoder(encoder, adapter),
+        make_encoder(encoder, adapter),
         harmonize_compartments=harmonize_compartments,
         join=not no_join,
         rename=not no_rename,

@@ -89,6 +89,7 @@ __all__ = [
     "PROLOG_SCAN_BYTES",
     "check_model",
     "check_written_model",
+    "sbml_error_counts",
     "check_xml_file",
     "METABOLITE_COLUMNS",
     "VALIDATION_COLUMNS",
@@ -871,16 +872,33 @@ def check_model(model: cobra.Model) -> None:
         raise ModelReadError(f"model {model.id!r}: {problem}")
 
 
-def _sbml_errors(data: bytes) -> tuple[libsbml.SBMLDocument, list[libsbml.SBMLError]]:
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    document = libsbml.readSBMLFromString(data.decode("utf-8", errors="replace"))
-    errors = [document.getError(i) for i in range(document.getNumErrors())]
-    return document, [e for e in errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+def _severe(document: libsbml.SBMLDocument) -> list[libsbml.SBMLError]:
+    errors = (document.getError(i) for i in range(document.getNumErrors()))
+    return [e for e in errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+
+
+def _sbml_errors(path: Path) -> tuple[libsbml.SBMLDocument, list[libsbml.SBMLError]]:
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    if compressed:
+        with gzip.open(path, "rb") as handle:
+            document = libsbml.readSBMLFromString(handle.read().decode("utf-8", errors="replace"))
+    else:
+        document = libsbml.readSBMLFromFile(str(path))
+    return document, _severe(document)
+
+
+def sbml_error_counts(document: libsbml.SBMLDocument) -> Counter:
+    """How many errors (severity ERROR or FATAL) of each libsbml error id a parsed document has.
+
+    Taken right after reading an input, it is the baseline of
+    :func:`check_written_model`: the input's own errors, which a patched output keeps.
+    """
+    return Counter(e.getErrorId() for e in _severe(document))
 
 
 def check_written_model(
-    path: str | os.PathLike[str], baseline: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str], baseline: str | os.PathLike[str] | Counter | None = None
 ) -> None:
     """Read a freshly written model file back and raise when it is not readable.
 
@@ -894,10 +912,10 @@ def check_written_model(
     ----------
     path : path-like
         The written file.
-    baseline : path-like, optional
-        The SBML input the file was patched from: errors it already had (as
-        many of each libsbml error id) are the curator's, kept as they were,
-        and do not fail the check; only errors the writing added do.
+    baseline : path-like or Counter, optional
+        The SBML input the file was patched from, or its :func:`sbml_error_counts`:
+        errors it already had (as many of each libsbml error id) are the curator's,
+        kept as they were, and do not fail the check; only errors the writing added do.
 
     Raises
     ------
@@ -907,11 +925,14 @@ def check_written_model(
     path = Path(path)
     if _format_from_name(path.name) != "sbml":
         return
-    document, errors = _sbml_errors(path.read_bytes())
-    if errors and baseline is not None and _format_from_name(Path(baseline).name) == "sbml":
+    document, errors = _sbml_errors(path)
+    allowed: Counter | None = None
+    if errors and isinstance(baseline, Counter):
+        allowed = Counter(baseline)
+    elif errors and baseline is not None and _format_from_name(Path(baseline).name) == "sbml":
         with _open_source(baseline) as source:
-            _, known = _sbml_errors(source.data_path.read_bytes())
-        allowed = Counter(e.getErrorId() for e in known)
+            allowed = sbml_error_counts(_sbml_errors(source.data_path)[0])
+    if allowed is not None:
         new = []
         for error in errors:
             if allowed[error.getErrorId()] > 0:
