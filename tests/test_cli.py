@@ -56,6 +56,7 @@ def _fix(path: Path, *options: str):
 def test_quiet_silences_cobra(noisy):
     result = _fix(noisy, "-q")
     assert result.stderr == ""
+    assert result.stdout == ""  # the summary too: -q leaves only errors
 
 
 def test_default_summarises_cobra_warnings(noisy):

@@ -113,6 +113,15 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     return restore
 
 
+def say(message: Any = "", **kwargs: Any) -> None:
+    """``click.echo`` on stdout unless ``-q`` was given (errors never come through here)."""
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is not None and root.obj and root.obj.get("quiet"):
+        return
+    click.echo(message, **kwargs)
+
+
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn MetalignError (and OSError) into a one-line message and exit code 1.
 

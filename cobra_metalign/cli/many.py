@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors
+from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, say
 from cobra_metalign.cli.rewrite import matcher_options
 from cobra_metalign.errors import EXIT_BAD_INPUT
 
@@ -37,24 +37,24 @@ def _echo_summary(summary: Any, outdir: Path) -> None:
         table = table.where(table.notna(), "-")
         table["seconds"] = summary["seconds"].map(lambda v: f"{v:.1f}")
         table.index.name = None
-        click.echo(table.to_string())
+        say(table.to_string())
     totals = ", ".join(f"{status} {int(ok[status].sum())}" for status in shown)
     if skipped:
-        click.echo(f"{skipped} models skipped: their outputs exist (--resume)")
-    click.echo(
+        say(f"{skipped} models skipped: their outputs exist (--resume)")
+    say(
         f"{len(ok)} of {len(summary)} models aligned"
         + (f" ({int(ok['metabolites'].sum())} metabolites: {totals})" if len(ok) else "")
     )
     for name, row in failed.iterrows():
-        click.echo(f"FAILED {name} ({row['input']}): {row['error']}")
+        say(f"FAILED {name} ({row['input']}): {row['error']}")
     attrs = summary.attrs
     workers = attrs.get("workers", 0)
-    click.echo(
+    say(
         f"{len(summary)} models in {attrs.get('wall_seconds', 0.0):.1f} s with "
         f"{workers} worker{'' if workers == 1 else 's'} (cluster start {attrs.get('startup_seconds', 0.0):.1f}"
         f" s): {attrs.get('models_per_minute', 0.0):.1f} models per minute"
     )
-    click.echo(f"summary:         {outdir / 'summary.tsv'}")
+    say(f"summary:         {outdir / 'summary.tsv'}")
 
 
 _SCHEDULER = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?[A-Za-z0-9_.\[\]:-]+:\d{1,5}/?$")

@@ -22,7 +22,7 @@ from typing import Any
 import click
 import pandas as pd
 
-from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, make_encoder
+from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, make_encoder, say
 from cobra_metalign.errors import ModelWriteError
 from cobra_metalign.rewrite.audit import write_audit
 from cobra_metalign.schema import METABOLITE_STATUSES, REACTION_STATUSES
@@ -128,19 +128,19 @@ def _echo_summary(
     title: str, audit: pd.DataFrame, reactions: pd.DataFrame, statuses: Iterable[str]
 ) -> None:
     counts = audit["status"].value_counts()
-    click.echo(f"{title}: {len(audit)} metabolites")
+    say(f"{title}: {len(audit)} metabolites")
     for status in statuses:
         if counts.get(status, 0):
-            click.echo(f"  {status:<10} {int(counts[status]):>6}")
+            say(f"  {status:<10} {int(counts[status]):>6}")
     merged = audit[audit["status"] == "MERGED"]
     if len(merged):
         survivors = merged["new_id"].nunique()
-        click.echo(f"merged {len(merged)} duplicates into {survivors} metabolites")
+        say(f"merged {len(merged)} duplicates into {survivors} metabolites")
     flagged = reactions["status"].value_counts() if len(reactions) else {}
     parts = [
         f"{status} {int(flagged[status])}" for status in REACTION_STATUSES if status in flagged
     ]
-    click.echo(f"flagged reactions: {len(reactions)}" + (f" ({', '.join(parts)})" if parts else ""))
+    say(f"flagged reactions: {len(reactions)}" + (f" ({', '.join(parts)})" if parts else ""))
 
 
 def matcher_options(func: Any) -> Any:
@@ -237,10 +237,10 @@ def _write_outputs(
     ]
     write_outputs(items)
     if in_place:
-        click.echo(f"backup:          {outputs['backup']}")
-    click.echo(f"wrote model:     {outputs['model']}")
-    click.echo(f"wrote audit:     {outputs['audit']}")
-    click.echo(f"wrote reactions: {outputs['reactions']}")
+        say(f"backup:          {outputs['backup']}")
+    say(f"wrote model:     {outputs['model']}")
+    say(f"wrote audit:     {outputs['audit']}")
+    say(f"wrote reactions: {outputs['reactions']}")
 
 
 # ------------------------------------------------------------------------ fix
@@ -328,7 +328,7 @@ def fix(
     )
     _echo_summary(str(model_path), result.audit, result.reactions, METABOLITE_STATUSES)
     if dry_run:
-        click.echo("dry run: nothing written")
+        say("dry run: nothing written")
         return
     _write_outputs(
         written, result.audit, result.reactions, outputs, overwrite, model_path, in_place, known
@@ -439,12 +439,12 @@ def apply(
         new_model = patch_document(document, new_model)
     _echo_summary(str(model_path), new_audit, reactions, METABOLITE_STATUSES)
     decisions = audit["decision"].value_counts()
-    click.echo(
+    say(
         f"curator decisions: {int(decisions.get('accept', 0))} accept, "
         f"{int(decisions.get('reject', 0))} reject, {int(decisions.get('', 0))} open"
     )
     if dry_run:
-        click.echo("dry run: nothing written")
+        say("dry run: nothing written")
         return
     _write_outputs(new_model, new_audit, reactions, outputs, overwrite, model_path, baseline=known)
 
@@ -585,63 +585,63 @@ def merge(
         check_energy=not no_energy_check,
     )
     premerged = result.premerge
-    click.echo(f"pre-merge of {len(models)} models (metabolites per status):")
-    click.echo(premerged.summary().to_string())
+    say(f"pre-merge of {len(models)} models (metabolites per status):")
+    say(premerged.summary().to_string())
     compartments = premerged.compartment_table
-    click.echo("compartments:")
-    click.echo(compartments.to_string(index=False) if len(compartments) else "  (none)")
+    say("compartments:")
+    say(compartments.to_string(index=False) if len(compartments) else "  (none)")
     separate = compartments[compartments["status"].isin(["unmapped", "kept"])]
     if len(separate):
-        click.echo(f"compartments left separate: {len(separate)} (see the table)")
+        say(f"compartments left separate: {len(separate)} (see the table)")
     vetoes = {name: ids for name, ids in premerged.formula_vetoes.items() if ids}
     if vetoes:
-        click.echo(
+        say(
             "not merged (other heavy-atom formula), left for review: "
             + "; ".join(f"{name}: {', '.join(ids)}" for name, ids in vetoes.items())
         )
     joins = premerged.joins
     joined = int((joins["verdict"] == "joined").sum()) if len(joins) else 0
-    click.echo(f"cross-model joins: {joined} pairs joined, {len(joins) - joined} not")
+    say(f"cross-model joins: {joined} pairs joined, {len(joins) - joined} not")
     kinds = result.reaction_table["kind"].value_counts()
-    click.echo(
+    say(
         "reactions: "
         + ", ".join(
             f"{kind} {int(kinds.get(kind, 0))}" for kind in ("kept", "added", "joined", "renamed")
         )
     )
     report = result.report
-    click.echo("merge report:")
-    click.echo(report.to_string())
-    click.echo(
+    say("merge report:")
+    say(report.to_string())
+    say(
         "duplicate groups (same compartment and the same bigg.metabolite, inchikey, metanetx or "
         f"seed id, or the same name and formula): {int(report.loc['plain', 'detected_groups'])} "
         f"with a plain cobra merge, {int(report.loc['premerged', 'detected_groups'])} "
         "after pre-merge"
     )
     duplicates = result.duplicates
-    click.echo(f"duplicate groups left: {len(duplicates)}")
+    say(f"duplicate groups left: {len(duplicates)}")
     if len(duplicates):
-        click.echo(duplicates[["members", "reason"]].to_string(index=False, max_colwidth=90))
+        say(duplicates[["members", "reason"]].to_string(index=False, max_colwidth=90))
     if len(result.sanity):
-        click.echo("sanity (growth; ATP made with every uptake closed):")
-        click.echo(result.sanity.to_string(max_colwidth=60))
+        say("sanity (growth; ATP made with every uptake closed):")
+        say(result.sanity.to_string(max_colwidth=60))
         sanity = result.sanity
         if bool(sanity["energy_cycle"].iloc[-1]):
             inputs = [str(n) for n, has in sanity["energy_cycle"].iloc[:-1].items() if has]
-            click.echo(
+            say(
                 "warning: the merged model has an energy-generating cycle ("
                 + (f"also in {', '.join(inputs)}" if inputs else "no input has one")
                 + "); reactions carrying it: "
                 + str(sanity["cycle_reactions"].iloc[-1])
             )
     if dry_run:
-        click.echo("dry run: nothing written")
+        say("dry run: nothing written")
         return
     _write_outputs(result.model, premerged.audit, premerged.reactions, outputs, overwrite)
     for name, frame in result.tables().items():
         keep_index = name in ("report", "statuses", "sanity")
         frame.to_csv(tables[name], sep="\t", index=keep_index)
-        click.echo(f"wrote {name}: {tables[name]}")
+        say(f"wrote {name}: {tables[name]}")
 
 
 #: The commands this module adds to ``metalign``.
