@@ -272,23 +272,16 @@ class Catalog:
         return names
 
     def _build_equivalence(self) -> None:
-        parent: dict[str, str] = {}
+        from scipy.cluster.hierarchy import DisjointSet
 
-        def find(item: str) -> str:
-            while parent.get(item, item) != item:
-                parent[item] = parent.get(parent[item], parent[item])
-                item = parent[item]
-            return item
-
+        sets = DisjointSet(self._entries)
         for entry in self._entries.values():
             for other in entry.equivalents:
                 if other in self._entries:
-                    root_a, root_b = find(entry.id), find(other)
-                    if root_a != root_b:
-                        parent[root_a] = root_b
+                    sets.merge(entry.id, other)
         groups: dict[str, list[str]] = defaultdict(list)
         for entry_id in self._entries:
-            groups[find(entry_id)].append(entry_id)
+            groups[sets[entry_id]].append(entry_id)
         self._group: dict[str, tuple[str, ...]] = {}
         self._canonical: dict[str, str] = {}
         for members in groups.values():

@@ -150,9 +150,6 @@ class _Candidate:
         if label not in self.labels[kind]:
             self.labels[kind].append(label)
 
-    def combined(self) -> float:
-        return _noisy_or(self.strengths)
-
 
 #: Kinds that all read the name: one family, so they are not counted twice.
 _NAME_FAMILY = frozenset({"name", "tfidf", "encoder"})

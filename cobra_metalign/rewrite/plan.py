@@ -43,6 +43,7 @@ from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from scipy.cluster.hierarchy import DisjointSet
 
 from cobra_metalign.compartments import (
     COMPARTMENT_CODES,
@@ -282,26 +283,6 @@ class RewritePlan:
         return self.digit_prefix + new_id if new_id[:1].isdigit() else new_id
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        root = item
-        while self.parent.get(root, root) != root:
-            root = self.parent[root]
-        while self.parent.get(item, item) != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        root_a, root_b = self.find(a), self.find(b)
-        if root_a != root_b:
-            # Deterministic: the smaller id becomes the root.
-            low, high = sorted((root_a, root_b))
-            self.parent[high] = low
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -525,7 +506,7 @@ def make_plan(
     _initial_state(plan, rows)
     state = plan.state
 
-    links = _UnionFind()
+    links = DisjointSet(order)
     # 1. duplicate_of links proposed by the matcher (or a curator), in three passes so
     #    that the outcome does not depend on the order of the metabolites.
     edges = _duplicate_edges(plan, rows, set(mets))
@@ -538,11 +519,11 @@ def make_plan(
             same_target[comp[met_id], bigg[met_id]].append(met_id)
     for members in same_target.values():
         for other in members[1:]:
-            links.union(members[0], other)
+            links.merge(members[0], other)
 
     components: dict[str, list[str]] = defaultdict(list)
     for met_id in order:
-        components[links.find(met_id)].append(met_id)
+        components[links[met_id]].append(met_id)
     for members in components.values():
         if len(members) == 1 and state[members[0]] != APPLIED:
             continue
@@ -619,7 +600,7 @@ def _join_edges(
     plan: RewritePlan,
     edges: list[tuple[str, str]],
     bigg: Mapping[str, str],
-    links: _UnionFind,
+    links: DisjointSet,
 ) -> None:
     """Join the linked rows that may be merged; comment on the others."""
     state, comp = plan.state, plan.compartment
@@ -631,7 +612,7 @@ def _join_edges(
         mine, theirs = state[met_id], state[other]
         if mine == APPLIED and theirs == APPLIED:
             if not bigg[met_id] or not bigg[other] or bigg[met_id] == bigg[other]:
-                links.union(met_id, other)
+                links.merge(met_id, other)
             elif holds_own(met_id) and holds_own(other):
                 # Both ids are BiGG ids the model already uses side by side: the
                 # catalogue's equivalence alone is not enough to merge them.
@@ -640,9 +621,9 @@ def _join_edges(
                     "BiGG ids: kept apart, review"
                 )
             else:
-                links.union(met_id, other)
+                links.merge(met_id, other)
         elif mine == APPLIED and theirs == NONE and not bigg[met_id]:
-            links.union(met_id, other)  # an accepted merge into an unmapped metabolite
+            links.merge(met_id, other)  # an accepted merge into an unmapped metabolite
         elif mine == APPLIED:
             plan.comment[met_id].append(
                 f"proposed duplicate of {other} not merged: {other} is {theirs}"
