@@ -344,3 +344,29 @@ def test_same_descriptors_still_merge() -> None:
     rows = {"x_c": {"bigg_id": "lac__L"}, "y_c": {"bigg_id": "lac__L"}}
     _, audit, _ = plan_matches(model, matches(model, **rows))
     assert "MERGED" in set(audit["status"])
+
+
+def test_an_id_variant_alone_does_not_merge_two_different_names() -> None:
+    # iMM904: two ceramides, no formulas, the second id a variant of the first's BiGG id
+    model = cobra.Model("imm904")
+    add(model, "cer2_24_c", name="Ceramide 2 (Phytosphingosine n-C24:0)")
+    add(model, "cer2__24_c", name="Ceramide 2 (Sphinganine n-C24:0OH)")
+    rows = {
+        "cer2_24_c": {"bigg_id": "cer2_24", "evidence": "id=exact"},
+        "cer2__24_c": {"bigg_id": "cer2_24", "evidence": "id=variant:cer2_24"},
+    }
+    _, audit, _ = plan_matches(model, matches(model, **rows))
+    assert "MERGED" not in set(audit["status"])
+    assert "only an id variant" in audit.loc["cer2__24_c", "comment"]
+
+
+def test_an_id_variant_with_the_same_name_still_merges() -> None:
+    model = cobra.Model("m")
+    add(model, "rbl__L_c", name="L-Ribulose", formula="C5H10O5")
+    add(model, "rbl-L_c", name="L-ribulose", formula="C5H10O5")
+    rows = {
+        "rbl__L_c": {"bigg_id": "rbl__L", "evidence": "id=exact"},
+        "rbl-L_c": {"bigg_id": "rbl__L", "evidence": "id=variant:rbl__L"},
+    }
+    _, audit, _ = plan_matches(model, matches(model, **rows))
+    assert audit.loc["rbl-L_c", "status"] == "MERGED"

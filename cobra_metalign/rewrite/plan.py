@@ -660,8 +660,36 @@ def _guard(plan: RewritePlan, survivor: Any, member: Any) -> str:
             f"{_FORMULA_BLOCKS[outcome]} ({survivor.formula or '?'} {survivor.charge}, "
             f"{member.formula or '?'} {member.charge})"
         )
-    why = _name_difference(survivor, member) or _descriptor_difference(survivor, member)
+    why = (
+        _name_difference(survivor, member)
+        or _descriptor_difference(survivor, member)
+        or _id_only_link(plan, survivor, member)
+    )
     return f"names differ ({why})" if why else ""
+
+
+def _id_only_link(plan: RewritePlan, survivor: Any, member: Any) -> str:
+    """Two real names that differ, linked by nothing but an id variant ("" otherwise).
+
+    iMM904 holds ``cer2_24_c`` "Ceramide 2 (Phytosphingosine n-C24:0)" and ``cer2__24_c``
+    "Ceramide 2 (Sphinganine n-C24:0OH)": the second's id reads as a variant of the first's
+    BiGG id, but the names say two compounds, and no formula tells them apart.
+    """
+    from cobra_metalign.normalize import normalize_name
+
+    table = plan.table
+    if "evidence" not in table.columns or member.id not in table.index:
+        return ""
+    items = [i.strip() for i in str(table.at[member.id, "evidence"]).split(";") if i.strip()]
+    if not items or not all(item.startswith("id=") for item in items):
+        return ""
+    names = []
+    for met in (survivor, member):
+        name = str(met.name or "").strip()
+        if not name or name == met.id:
+            return ""  # no real name to compare
+        names.append(normalize_name(name))
+    return "" if names[0] == names[1] else "only an id variant links two different names"
 
 
 #: Name tokens that tell stereoisomers, anomers and isomers apart (``L``-, ``alpha``-, ``(R)``-,
