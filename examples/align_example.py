@@ -16,7 +16,7 @@ from pathlib import Path
 from cobra.io import load_model
 
 from cobra_metalign.alignment import align
-from cobra_metalign.io.model import read_model
+from cobra_metalign.io import read_model
 
 HERE = Path(__file__).resolve().parent
 
