@@ -160,3 +160,14 @@ def test_catalog_info_reports_the_packaged_catalogue_coverage():
     assert info["with_charge"] >= 0.85 * 9088
     text = CliRunner().invoke(main, ["catalog", "info"])
     assert text.exit_code == 0 and str(info["universal_ids"]) in text.output
+
+
+def test_match_does_not_replace_an_existing_file_without_overwrite(tmp_path):
+    out = tmp_path / "matches.tsv"
+    out.write_text("curator notes\n")
+    result = CliRunner().invoke(main, ["match", str(EXAMPLE), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "matches.tsv" in result.output and out.read_text() == "curator notes\n"
+    again = CliRunner().invoke(main, ["match", str(EXAMPLE), "-o", str(out), "--overwrite"])
+    assert again.exit_code == 0, again.output
+    assert out.read_text().startswith("metabolite_id")

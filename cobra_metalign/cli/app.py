@@ -437,6 +437,7 @@ def validate(model_path: Path) -> None:
     "--encoder", "encoder_name", help="'minilm' or a local encoder folder (default: none)."
 )
 @click.option("--adapter", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @handle_errors
 def match_command(
     model_path: Path,
@@ -444,9 +445,13 @@ def match_command(
     catalog_path: Path | None,
     encoder_name: str | None,
     adapter: Path | None,
+    overwrite: bool,
 ) -> None:
     """Map every metabolite of MODEL to BiGG and print (or write) the match table."""
-    from cobra_metalign.cache import atomic_path
+    from cobra_metalign.cache import atomic_path, check_output_path
+
+    if output is not None:
+        check_output_path(output, label="match table", inputs=[model_path], overwrite=overwrite)
     from cobra_metalign.catalog.store import load_catalog
     from cobra_metalign.io.model import read_model
     from cobra_metalign.matching.matcher import match
@@ -514,6 +519,7 @@ def make_encoder(name: str | None, adapter: Path | None):
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="BiGG's old-id table (old_bigg_id, universal_bigg_id): old/new pairs count as correct.",
 )
+@click.option("--overwrite", is_flag=True, help="Replace an existing --json file.")
 @handle_errors
 def benchmark(
     gold: Path,
@@ -526,6 +532,7 @@ def benchmark(
     no_ablations: bool,
     adjudicated_path: Path | None,
     old_ids_path: Path | None,
+    overwrite: bool,
 ) -> None:
     """Score the matcher and the baselines on a GOLD table of source_id -> gold_bigg.
 
@@ -539,9 +546,12 @@ def benchmark(
         read_old_ids,
         run_benchmark,
     )
-    from cobra_metalign.cache import atomic_path
+    from cobra_metalign.cache import atomic_path, check_output_path
     from cobra_metalign.catalog.store import load_catalog
 
+    if json_path is not None:
+        inputs = [p for p in (gold, model_path) if p is not None]
+        check_output_path(json_path, label="results", inputs=inputs, overwrite=overwrite)
     results = run_benchmark(
         gold,
         model_path,
