@@ -69,6 +69,7 @@ __all__ = [
     "read_old_ids",
     "load_gold",
     "score_predictions",
+    "judge",
     "disagreements",
     "run_benchmark",
 ]
@@ -381,6 +382,47 @@ def _strict_same(
         if old_ids.get(option) == predicted or old_ids.get(predicted) == option:
             return True
     return False
+
+
+def judge(
+    catalog: Catalog,
+    predicted: str,
+    gold: str,
+    *,
+    old_ids: Mapping[str, str] | None = None,
+    adjudication: Adjudication | None = None,
+    source_ids: Iterable[str] = (),
+) -> tuple[bool, bool]:
+    """Whether ``predicted`` is right for a metabolite whose gold cell is ``gold``.
+
+    The same judgement :func:`score_predictions` makes, for one prediction.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        For BiGG's old ids (never its equivalence groups).
+    predicted : str
+        A BiGG id.
+    gold : str
+        The gold cell (ids separated by ``;``).
+    old_ids : mapping, optional
+        BiGG's old/new id pairs (:func:`read_old_ids`).
+    adjudication : Adjudication, optional
+        Hand judgements of disagreements.
+    source_ids : iterable of str
+        The metabolite's ids the adjudication may name (model id, gold-table id,
+        unique-metabolite key).
+
+    Returns
+    -------
+    tuple of (bool, bool)
+        Strictly correct; correct after adjudication (``SAME`` or ``GOLD_WRONG``).
+    """
+    strict = _strict_same(catalog, predicted, gold, old_ids)
+    if strict or adjudication is None or not predicted:
+        return strict, strict
+    verdict = adjudication.verdict(tuple(source_ids), predicted, gold)
+    return False, verdict in CREDITED_VERDICTS
 
 
 def _present(catalog: Catalog, expected: str, old_ids: Mapping[str, str] | None = None) -> bool:

@@ -221,6 +221,10 @@ class LazyGroup(click.Group):
             "cobra_metalign.cli.train:evaluate_adapters",
             "Compare adapters, the base encoder and TF-IDF on held-out families.",
         ),
+        "train-decision": (
+            "cobra_metalign.cli.train:train_decision",
+            "Learn the accept/review decision from the open gold sets.",
+        ),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -14,15 +14,17 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import click
+import pandas as pd
 
-from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors
+from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, say
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["train", "evaluate_adapters"]
+__all__ = ["train", "evaluate_adapters", "train_decision"]
 
 _GOLD_HELP = (
     "Benchmark gold TSV (column gold_bigg); report how many of its ids fall in "
@@ -383,3 +385,111 @@ def _check_split(
             trained,
             (seed, fraction, catalog_sha256),
         )
+
+
+@click.command("train-decision", context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("../shared/data"),
+    show_default=True,
+    help="Folder with the open gold sets (benchmarks/, models/, reference/).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the decision model (JSON).",
+)
+@click.option(
+    "--encoder",
+    "encoder_name",
+    help="Give the encoder features values: 'minilm' or a local encoder folder [default: none].",
+)
+@click.option("--adapter", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--catalog", "catalog_path", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--evaluate/--no-evaluate",
+    default=True,
+    show_default=True,
+    help="Also run the leave-one-set-out evaluation (rules, logistic, trees) and store it.",
+)
+@click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the evaluation table as Markdown.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@handle_errors
+def train_decision(
+    data_dir: Path,
+    output: Path,
+    encoder_name: str | None,
+    adapter: Path | None,
+    catalog_path: Path | None,
+    evaluate: bool,
+    markdown_path: Path | None,
+    overwrite: bool,
+) -> None:
+    """Learn the accept/review/none decision from the open gold sets.
+
+    Reads the gold sets and hand judgements under --data (evaluation data: only
+    the coefficients are written), fits a logistic regression over the matcher's
+    evidence, picks the acceptance threshold for adjudicated precision >= 0.995
+    on family folds, and writes it as JSON with its training data hash, feature
+    list, versions and figures. Use it with `--decision FILE`.
+    """
+    from cobra_metalign.cache import atomic_path, check_output_path
+    from cobra_metalign.catalog.store import load_catalog
+    from cobra_metalign.cli.app import make_encoder
+    from cobra_metalign.training.decision import (
+        REPORT_COLUMNS,
+        build_dataset,
+        family_cv,
+        fit_decision,
+        format_markdown,
+        leave_one_set_out,
+    )
+
+    for path in (output, markdown_path):
+        if path is not None:
+            check_output_path(path, label="decision", inputs=[], overwrite=overwrite)
+    catalog = load_catalog(catalog_path)
+    encoder = make_encoder(encoder_name, adapter)
+    data = build_dataset(data_dir, catalog, encoder=encoder)
+    frame = pd.concat([d.candidates for d in data.values()], ignore_index=True)
+    use_encoder = encoder is not None
+    decision = fit_decision(frame, use_encoder=use_encoder)
+    metadata = dict(decision.metadata)
+    metadata["encoder"] = None if encoder is None else getattr(encoder, "fingerprint", "encoder")
+    metadata["catalog"] = catalog.version
+    metadata["family_cv"] = family_cv(frame, use_encoder=use_encoder)
+    click.echo(f"family folds: {json.dumps(metadata['family_cv'])}")
+    if evaluate:
+        variants = [
+            ("logistic (hybrid)", "logistic", use_encoder, "hybrid"),
+            ("trees (hybrid)", "trees", use_encoder, "hybrid"),
+            ("logistic (replace)", "logistic", use_encoder, "replace"),
+        ]
+        table = leave_one_set_out(
+            data, catalog, data_dir=data_dir, variants=variants, encoder=encoder, progress=say
+        )
+        columns = [c for c in REPORT_COLUMNS if c in table]
+        metadata["leave_one_set_out"] = table[columns].to_dict("records")
+        text = format_markdown(table)
+        click.echo(text)
+        if markdown_path is not None:
+            with atomic_path(markdown_path) as tmp:
+                tmp.write_text(text + "\n")
+    decision = replace(decision, metadata=metadata)
+    with atomic_path(output) as tmp:
+        decision.to_json(tmp)
+    say(
+        f"wrote {output}: accept at p >= {decision.accept_threshold:.3f}, "
+        f"review at p >= {decision.review_threshold:.3f}"
+    )

@@ -50,6 +50,7 @@ import pandas as pd
 from cobra_metalign.annotations import id_as_xref
 from cobra_metalign.catalog.store import Catalog, load_catalog
 from cobra_metalign.chem import compare_formulas, distinguishing_clash, specificity_difference
+from cobra_metalign.matching.decision import FEATURES, DecisionModel, load_decision, pair_features
 from cobra_metalign.matching.similarity import TfidfNameIndex
 from cobra_metalign.normalize import normalize_bigg_id, normalize_name
 
@@ -194,6 +195,20 @@ def _formula_cmp(f1: str, f2: str, c1: float | None, c2: float | None) -> str:
     return compare_formulas(f1, f2, c1, c2)
 
 
+def _charge_difference(charge: Any, charges: Iterable[int]) -> float | None:
+    """Least difference between the model's charge and a candidate's (None when unknown)."""
+    options = [c for c in charges if c is not None]
+    if charge is None or not options:
+        return None
+    try:
+        value = float(charge)
+    except (TypeError, ValueError):
+        return None
+    if np.isnan(value):
+        return None
+    return min(abs(value - float(c)) for c in options)
+
+
 @dataclass
 class _Group:
     """Pooled evidence of equivalent catalogue ids, after guards."""
@@ -209,6 +224,10 @@ class _Group:
     name_exact: bool
     #: the strongest single id, cross-reference or InChIKey evidence
     hard: float = 0.0
+    #: strength of each kind of evidence
+    strengths: dict[str, float] = field(default_factory=dict)
+    #: least difference between the model's charge and the candidate's (None: unknown)
+    charge_difference: float | None = None
 
 
 class Matcher:
@@ -241,6 +260,11 @@ class Matcher:
         Minimum score at which a candidate found by name similarity alone is
         accepted, when its formula agrees and no other candidate comes near.
         None never accepts on similarity alone.
+    decision : DecisionModel or str, optional
+        A learned decision (:mod:`cobra_metalign.matching.decision`): ``"learned"``
+        for the packaged one, a path to one written by ``metalign train-decision``,
+        or a :class:`~cobra_metalign.matching.decision.DecisionModel`. None (the
+        default) decides by the hand-set rules. The guards bound it either way.
     """
 
     def __init__(
@@ -257,6 +281,7 @@ class Matcher:
         n_candidates: int = 3,
         guard_limit: int = 6,
         similarity_accept: float | None = None,
+        decision: DecisionModel | str | None = None,
     ) -> None:
         unknown = set(sources) - set(SOURCES)
         if unknown:
@@ -272,6 +297,9 @@ class Matcher:
         self.n_candidates = n_candidates
         self.guard_limit = guard_limit
         self.similarity_accept = similarity_accept
+        if isinstance(decision, str):
+            decision = load_decision(None if decision == "learned" else decision)
+        self.decision = decision
 
     # ------------------------------------------------------------------ API
     def match_model(self, model: cobra.Model) -> pd.DataFrame:
@@ -564,6 +592,8 @@ class Matcher:
                     hard=max(
                         (strengths.get(k, 0.0) for k in ("id", "xref", "inchikey")), default=0.0
                     ),
+                    strengths=dict(strengths),
+                    charge_difference=_charge_difference(charge, entry.charges),
                 )
             )
         groups.sort(key=lambda g: (-g.score, g.proposed))
@@ -608,6 +638,150 @@ class Matcher:
                 least = difference
         return least or ()
 
+    def _ranked(
+        self, row: dict[str, Any], found: dict[str, _Candidate]
+    ) -> tuple[list[_Group], list[str], list[dict[str, Any]]]:
+        """Candidate groups after the guards, best first by rule score, with the twins
+        pooled into the best and, per group, its features and whether the guards allow
+        accepting it."""
+        met_name = str(row.get("clean_name") or row.get("name") or "")
+        groups = self._group(met_name, row, found)
+        if not groups:
+            return [], [], []
+        groups, twins = self._pool_twins(groups, met_name)
+        pairs = []
+        for rank, group in enumerate(groups):
+            others = [g for g in groups if g is not group]
+            rivals = self._rivals(group, others, met_name)
+            candidate = {
+                "proposed": group.proposed,
+                "strengths": group.strengths,
+                "labels": group.labels,
+                "formula": group.formula,
+                "charge_difference": group.charge_difference,
+                "clash": group.clash,
+                "specificity": group.specificity,
+                "score": group.score,
+                "rank": rank,
+                "lead": group.score - max((g.score for g in others), default=0.0),
+                "rivals": len(rivals),
+                "n_candidates": len(groups),
+                "twins": len(twins) if rank == 0 else 0,
+                "bigg_models": self.catalog[group.proposed].models,
+            }
+            features = pair_features(candidate, row, EVIDENCE_WEIGHTS)
+            pairs.append(
+                {
+                    "features": features,
+                    "allowed": self._guards_allow(group, others, rivals, row, met_name),
+                }
+            )
+        return groups, twins, pairs
+
+    def _rivals(self, group: _Group, others: list[_Group], met_name: str) -> list[_Group]:
+        """Other candidates with a piece of evidence strong on its own (an id, the model's
+        BiGG annotation, a cross-reference or InChIKey that names one compound).
+
+        Cross-references that point to several compounds add up to a high score without
+        being decisive, and never make a rival alone. When the model names ``group``
+        exactly, a rival whose names are told apart from the model's name (D-arginine vs
+        ``arg__L``, 13-cis-retinal vs ``retinal``) is no rival, whatever points to it.
+        """
+        rivals = [
+            g
+            for g in others
+            if g.hard >= DECISIVE_EVIDENCE_MIN and g.formula != "mismatch" and not g.clash
+        ]
+        if group.name_exact and met_name:
+            rivals = [
+                g
+                for g in rivals
+                if not all(
+                    _clash(met_name, other) or _specificity(met_name, other)
+                    for other in self.catalog[g.proposed].names[:12]
+                )
+            ]
+        return rivals
+
+    def _guards_allow(
+        self,
+        group: _Group,
+        others: list[_Group],
+        rivals: list[_Group],
+        row: dict[str, Any],
+        met_name: str,
+    ) -> bool:
+        """Whether the guards and invariants allow accepting ``group`` at all: no heavy-atom
+        formula mismatch, no clash of distinguishing tokens, no generic-vs-specific doubt
+        (unless an id names it), no anomer against its generic compound, no boundary copy."""
+        if group.formula == "mismatch" or group.clash:
+            return False
+        if str(row.get("base_id") or "").endswith("_b"):
+            return False
+        exact_id = "id=exact" in group.labels
+        id_hit = exact_id or (any(lab.startswith("id=") for lab in group.labels) and not rivals)
+        plausible_other = any(g.score >= self.review_threshold for g in others)
+        if group.specificity and plausible_other and not id_hit:
+            return False
+        if not exact_id and met_name:
+            names = self.catalog[group.proposed].names
+            anomer = [
+                d
+                for d in self._least_specificity(met_name, names)
+                if d.startswith("alpha/beta") and d.endswith("only in name1")
+            ]
+            if anomer:
+                return False
+        return True
+
+    def candidate_table(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Every candidate the matcher weighs for each metabolite, with its features.
+
+        This is what a :class:`~cobra_metalign.matching.decision.DecisionModel` reads
+        (``metalign train-decision`` learns from it); no decision is taken.
+
+        Parameters
+        ----------
+        table : pandas.DataFrame
+            As for :meth:`match_table`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (metabolite, candidate): ``metabolite_id``, ``bigg_id``,
+            ``allowed`` (whether the guards allow accepting it), ``rule_decision``
+            (what the hand-set rules decide, on the first candidate) and one
+            column per name of
+            :data:`~cobra_metalign.matching.decision.FEATURES`.
+        """
+        records = table.to_dict("index")
+        candidates = {met_id: self._hard_evidence(row) for met_id, row in records.items()}
+        self._similarity_evidence(records, candidates)
+        rows = []
+        for met_id, row in records.items():
+            groups, _twins, pairs = self._ranked(row, candidates[met_id])
+            if not groups:
+                continue
+            met_name = str(row.get("clean_name") or row.get("name") or "")
+            rule = self._rule_decision(
+                groups[0],
+                groups[1].score if len(groups) > 1 else 0.0,
+                self._rivals(groups[0], groups[1:], met_name),
+                met_name,
+            )
+            for position, (group, pair) in enumerate(zip(groups, pairs, strict=True)):
+                rows.append(
+                    {
+                        "metabolite_id": met_id,
+                        "bigg_id": group.proposed,
+                        "allowed": pair["allowed"],
+                        "rule_decision": rule if position == 0 else "",
+                        **pair["features"],
+                    }
+                )
+        columns = ["metabolite_id", "bigg_id", "allowed", "rule_decision", *FEATURES]
+        return pd.DataFrame(rows, columns=columns)
+
     def _decide(self, met_id: str, row: dict[str, Any], found: dict[str, _Candidate]) -> dict:
         met_name = str(row.get("clean_name") or row.get("name") or "")
         charge = row.get("charge")
@@ -628,18 +802,39 @@ class Matcher:
             "equivalents": "",
             "duplicate_of": "",
         }
-        groups = self._group(met_name, row, found)
+        groups, twins, pairs = self._ranked(row, found)
         if not groups:
             return result
-        groups, twins = self._pool_twins(groups, met_name)
+        rule = self._rule_decision(
+            groups[0],
+            groups[1].score if len(groups) > 1 else 0.0,
+            self._rivals(groups[0], groups[1:], met_name),
+            met_name,
+        )
+        scores = [g.score for g in groups]
+        probabilities = None
+        if self.decision is not None:
+            probabilities = self.decision.probabilities([p["features"] for p in pairs])
+        # a hybrid decision keeps what the rules accept and learns on the rest
+        learned = probabilities is not None and not (
+            self.decision.mode == "hybrid" and rule == "accept"
+        )
+        if learned:
+            # the learned decision ranks the candidates by probability
+            order = sorted(range(len(groups)), key=lambda i: (-probabilities[i], i))
+            if order[0] != 0:
+                twins = []  # pooled into the rule's best, which is no longer proposed
+            groups = [groups[i] for i in order]
+            pairs = [pairs[i] for i in order]
+            scores = [float(probabilities[i]) for i in order]
         best = groups[0]
-        runner_up = groups[1].score if len(groups) > 1 else 0.0
         entry = self.catalog[best.proposed]
         result["bigg_id"] = best.proposed
         result["bigg_name"] = entry.name
-        result["score"] = round(float(best.score), 4)
+        result["score"] = round(float(scores[0]), 4)
         result["candidates"] = "; ".join(
-            f"{g.proposed}:{g.score:.2f}" for g in groups[: self.n_candidates]
+            f"{g.proposed}:{s:.2f}"
+            for g, s in zip(groups[: self.n_candidates], scores, strict=False)
         )
         equivalents = [*self.catalog.equivalents(best.proposed), *twins]
         result["equivalents"] = ";".join(
@@ -648,89 +843,27 @@ class Matcher:
         evidence = list(best.labels)
         if twins:
             evidence.append("twins:" + ",".join(twins))
-        # another candidate is a real rival only when one piece of evidence for it is strong
-        # on its own (an id, the model's BiGG annotation, a cross-reference or InChIKey that
-        # names one compound); cross-references that point to several compounds add up to a
-        # high score without being decisive, and never make a CONFLICT alone
-        strong_elsewhere = [
-            g
-            for g in groups[1:]
-            if g.hard >= DECISIVE_EVIDENCE_MIN and g.formula != "mismatch" and not g.clash
-        ]
-        if best.name_exact and met_name:
-            # the model names the best candidate exactly; a rival whose names are told apart
-            # from the model's name (D-arginine vs arg__L, 13-cis-retinal vs retinal) is no
-            # rival, whatever cross-reference points to it
-            strong_elsewhere = [
-                g
-                for g in strong_elsewhere
-                if not all(
-                    _clash(met_name, other) or _specificity(met_name, other)
-                    for other in self.catalog[g.proposed].names[:12]
-                )
-            ]
-        own_bigg = _own_bigg_annotation(best)
-        # generic-vs-specific names (glucose / alpha-D-glucose) block acceptance only when
-        # another candidate is still plausible
-        specific_doubt = bool(best.specificity) and runner_up >= self.review_threshold
-        guard_ok = best.formula != "mismatch" and not best.clash and not specific_doubt
+        strong_elsewhere = self._rivals(best, groups[1:], met_name)
         # hard evidence names this compound: an exact name, an id, or a cross-reference or
         # InChIKey that points to few compounds; an InChIKey skeleton (other stereo) or a
         # cross-reference shared by many compounds is not enough to accept, even with a
         # similar name (UDP-N-acetyl-D-glucosaminouronate is not its epimer uacmamu)
         hard = best.name_exact or best.hard >= HARD_EVIDENCE_MIN
-        # an id (exact, old or variant) is strong: naming style (specificity) does not block it
-        exact_id = "id=exact" in best.labels
-        id_hit = exact_id or (
-            any(label.startswith("id=") for label in best.labels) and not strong_elsewhere
-        )
-        if id_hit and best.formula != "mismatch" and not best.clash:
-            decision = "accept"
-        elif (
-            own_bigg
-            and best.formula != "mismatch"
-            and not best.clash
-            and (best.name_exact or best.formula in {"equal", "ok"})
-            and not any(
-                _own_bigg_annotation(g)
-                and g.formula == best.formula
-                and _clash(entry.name, self.catalog[g.proposed].name)
-                for g in strong_elsewhere
-            )
-        ):
-            # the model's own BiGG annotation, agreeing with its name or its chemistry, decides
-            # (when it names two ids, e.g. orn and orn__L, they must not be told apart by name)
-            decision = "accept"
-        elif (
-            hard
-            and guard_ok
-            and best.score >= self.accept_threshold
-            and best.score - runner_up >= self.margin
-            and not strong_elsewhere
-        ):
-            decision = "accept"
-        elif (
-            self.similarity_accept is not None
-            and guard_ok
-            and best.formula in {"equal", "ok"}
-            and not best.specificity
-            and best.score >= self.similarity_accept
-            and best.score - runner_up >= 2 * self.margin
-            and not strong_elsewhere
-        ):
-            # a near-identical name with the same formula and no rival
-            decision = "accept"
-        elif best.score >= self.review_threshold:
-            decision = "review"
-        else:
-            decision = "none"
+        decision = rule
+        if learned:
+            decision = self._learned_decision(scores[0], pairs[0]["allowed"])
+            if self.decision.mode == "hybrid" and rule == "review" and decision == "none":
+                decision = "review"
+            evidence.append(f"p={scores[0]:.3f} (rule score {best.score:.2f})")
+        elif probabilities is not None:
+            evidence.append(f"rules; p={float(probabilities[0]):.3f}")
         if decision != "accept" and hard and (strong_elsewhere or best.formula == "mismatch"):
             # strong evidence that disagrees with itself or with the chemistry: a curator decides
             result["conflict"] = True
             decision = "review"
             others = ",".join(g.proposed for g in strong_elsewhere)
             evidence.append(f"conflict:{others or 'formula'}")
-        if decision == "accept" and not exact_id and met_name:
+        if decision == "accept" and "id=exact" not in best.labels and met_name:
             # an anomer (alpha-/beta-cellobiose) is not its generic compound (cellobiose),
             # whatever the cross-references say: a curator decides
             anomer = [
@@ -752,6 +885,71 @@ class Matcher:
         result["decision"] = decision
         result["evidence"] = "; ".join(evidence)
         return result
+
+    def _learned_decision(self, probability: float, allowed: bool) -> str:
+        """Accept a candidate the guards allow when the model is confident enough."""
+        assert self.decision is not None
+        if probability >= self.decision.accept_threshold and allowed:
+            return "accept"
+        if probability >= self.decision.review_threshold:
+            return "review"
+        return "none"
+
+    def _rule_decision(
+        self, best: _Group, runner_up: float, strong_elsewhere: list[_Group], met_name: str
+    ) -> str:
+        """The hand-set decision rules (the default when no decision model is given)."""
+        entry = self.catalog[best.proposed]
+        own_bigg = _own_bigg_annotation(best)
+        # generic-vs-specific names (glucose / alpha-D-glucose) block acceptance only when
+        # another candidate is still plausible
+        specific_doubt = bool(best.specificity) and runner_up >= self.review_threshold
+        guard_ok = best.formula != "mismatch" and not best.clash and not specific_doubt
+        hard = best.name_exact or best.hard >= HARD_EVIDENCE_MIN
+        # an id (exact, old or variant) is strong: naming style (specificity) does not block it
+        exact_id = "id=exact" in best.labels
+        id_hit = exact_id or (
+            any(label.startswith("id=") for label in best.labels) and not strong_elsewhere
+        )
+        if id_hit and best.formula != "mismatch" and not best.clash:
+            return "accept"
+        if (
+            own_bigg
+            and best.formula != "mismatch"
+            and not best.clash
+            and (best.name_exact or best.formula in {"equal", "ok"})
+            and not any(
+                _own_bigg_annotation(g)
+                and g.formula == best.formula
+                and _clash(entry.name, self.catalog[g.proposed].name)
+                for g in strong_elsewhere
+            )
+        ):
+            # the model's own BiGG annotation, agreeing with its name or its chemistry, decides
+            # (when it names two ids, e.g. orn and orn__L, they must not be told apart by name)
+            return "accept"
+        if (
+            hard
+            and guard_ok
+            and best.score >= self.accept_threshold
+            and best.score - runner_up >= self.margin
+            and not strong_elsewhere
+        ):
+            return "accept"
+        if (
+            self.similarity_accept is not None
+            and guard_ok
+            and best.formula in {"equal", "ok"}
+            and not best.specificity
+            and best.score >= self.similarity_accept
+            and best.score - runner_up >= 2 * self.margin
+            and not strong_elsewhere
+        ):
+            # a near-identical name with the same formula and no rival
+            return "accept"
+        if best.score >= self.review_threshold:
+            return "review"
+        return "none"
 
     def _pool_twins(
         self, groups: list[_Group], met_name: str = ""
