@@ -825,7 +825,7 @@ def test_another_model_never_pulls_a_generic_and_a_specific_form_of_one_model_to
     assert renames == {}
     assert "cpd00724_c0" in b.metabolites
     reasons = " ".join(frame["reason"])
-    assert "would join gal_c and cpd00724_c0 of b" in reasons
+    assert "would join gal_c (Galactose) and cpd00724_c0 (alpha-D-Galactose) of b" in reasons
 
 
 def test_descriptor_difference_and_source_ids():

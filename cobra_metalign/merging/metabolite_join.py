@@ -25,9 +25,14 @@ Guards (every one must hold; the pair is reported with the reason otherwise):
 - no generic-vs-specific difference, unless the full InChIKeys agree (the key
   encodes stereo);
 - never two metabolites of one model in one group, never two different applied
-  BiGG ids in one group (but see the twin rule below).
+  BiGG ids in one group (but see the twin rule below);
+- two metabolites of one model end in one group only as two copies of a compound
+  (:func:`own_model_difference`: no other InChIKey, formula, stereo or specificity), so
+  evidence from another model never merges a model's ``Galactose`` with its own
+  ``alpha-D-Galactose``.
 
-Three rules work on compounds the models did map (the catalogue is needed):
+Three more rules work on compounds the models did map (``species`` and ``catalog`` need
+the catalogue; ``twin`` uses it when given):
 
 - ``species``: a metabolite mapped to one BiGG id whose own formula and charge are
   exactly another id's catalogue formula and charge and not its own id's, while another
@@ -75,10 +80,19 @@ from cobra_metalign.normalize import normalize_name
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DESCRIPTOR_WORDS",
     "JOIN_COLUMNS",
     "JOIN_NAMESPACES",
     "MetaboliteRecord",
+    "bigg_twins",
+    "copy_difference",
+    "descriptor_difference",
     "join_metabolites",
+    "own_model_difference",
+    "reassign_species",
+    "records_of",
+    "source_ids",
+    "twin_verdict",
     "veto_formula_merges",
 ]
 
@@ -386,8 +400,8 @@ class _Groups:
                     differ = own_model_difference(first, second)
                     if differ:
                         return (
-                            f"would join {first.met_id} and {second.met_id} of {first.model}: "
-                            + differ
+                            f"would join {first.met_id} ({first.name or '?'}) and "
+                            f"{second.met_id} ({second.name or '?'}) of {first.model}: {differ}"
                         )
         self.sets.merge(ra, rb)
         del self.members[ra], self.members[rb]
@@ -763,8 +777,8 @@ def join_metabolites(
         ``CONFLICT``): evidence when another model applied that id to a metabolite
         of the same normalized name.
     catalog : Catalog, optional
-        Needed by the ``species``, ``twin`` and ``catalog`` rules (module
-        documentation); without it they do not run.
+        Needed by the ``species`` and ``catalog`` rules (module documentation),
+        which do not run without it; the ``twin`` rule checks it when given.
     sources : mapping, optional
         ``{name: {metabolite id: original ids, comma-separated}}``, for the
         ``species`` rule.
@@ -824,6 +838,7 @@ def join_metabolites(
             reason = groups.union(first, record)
         if reason:
             rows.append(_row(first, record, f"bigg:{record.bigg_id}", reason))
+    late: list[list] = []  # refused catalogue copies: listed after the other evidence
     for record in records:
         proposal = (proposed or {}).get(record.model, {}).get(record.met_id)
         if record.bigg_id or not proposal or not record.name:
@@ -844,7 +859,7 @@ def join_metabolites(
                 pairs.setdefault(pair, ("proposal", f"{proposal}; name={key}"))
             elif vouched and other.model == record.model:
                 label = f"catalog:{proposal}; name={key}"
-                rows.append(_row(other, record, label, blocked or refused[other.key]))
+                late.append(_row(other, record, label, blocked or refused[other.key]))
     rows_ranked = sorted(pairs.items(), key=lambda item: (_STRENGTH[item[1][0]], item[0]))
     for (ka, kb), (kind, label) in rows_ranked:
         a, b = by_key[ka], by_key[kb]
@@ -880,6 +895,7 @@ def join_metabolites(
                 reason,
             ]
         )
+    rows.extend(late)
     for (model_name, met_id), apart in new_ids.items():
         met = models[model_name].metabolites.get_by_id(met_id)
         met.notes = {**met.notes, "metalign_kept_apart_from": met_id}
