@@ -634,7 +634,7 @@ def test_twin_refused_when_one_model_holds_both_ids():
     frame, renames = join_metabolites({"a": a, "b": b}, mapped, catalog=TWINS)
     assert renames == {}
     twin = frame[frame["evidence"].str.startswith("twin:")]
-    assert "a hold(s) both glc__D and glc__bD" in twin["reason"].iloc[0]
+    assert "a holds both glc__D and glc__bD" in twin["reason"].iloc[0]
 
 
 def test_twin_verdict_directly():

@@ -636,7 +636,8 @@ def twin_verdict(
     x, y = first[0].bigg_id, second[0].bigg_id
     both = sorted({r.model for r in first} & {r.model for r in second})
     if both:
-        return f"{', '.join(both)} hold(s) both {x} and {y}"
+        verb = "holds" if len(both) == 1 else "hold"
+        return f"{', '.join(both)} {verb} both {x} and {y}"
     formulas = {r.formula for r in first + second if _specific(r.formula)}
     if not any(_specific(r.formula) for r in first) or not any(
         _specific(r.formula) for r in second
