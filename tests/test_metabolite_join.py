@@ -843,3 +843,43 @@ def test_descriptor_difference_and_source_ids():
         )
         == "InChIKeys not both given and equal"
     )
+
+
+def test_premerge_applies_the_rules_with_its_catalogue_and_original_ids():
+    from frames import matches
+
+    from cobra_metalign.alignment import merge_models, premerge
+
+    def one(model_id: str, met: dict, reaction_id: str) -> cobra.Model:
+        model = cobra.Model(model_id)
+        model.add_metabolites([cobra.Metabolite(**met)])
+        model.compartments = {"c0": "Cytosol_0"}
+        sink = cobra.Reaction(reaction_id, lower_bound=-10)
+        model.add_reactions([sink])
+        sink.add_metabolites({model.metabolites[0]: -1})
+        return model
+
+    modelseed = one(
+        "modelseed", dict(id="cpd00013_c0", name="NH3", charge=1, compartment="c0"), "R1"
+    )
+    gapseq = one(
+        "gapseq",
+        dict(id="cpd00013_c0", name="NH3", formula="H4N", charge=1, compartment="c0"),
+        "R2",
+    )
+    models = {"modelseed": modelseed, "gapseq": gapseq}
+    frames = {
+        "modelseed": matches(modelseed, cpd00013_c0={"bigg_id": "nh4"}),
+        "gapseq": matches(gapseq, cpd00013_c0={"bigg_id": "nh3"}),
+    }
+    pre = premerge(models, catalog=TWINS, matches=frames)
+    species = pre.joins[pre.joins["evidence"].str.startswith("species:")]
+    assert list(species["verdict"]) == ["joined"]
+    merged = merge_models(models, premerged=pre, check_energy=False).model
+    assert [m.id for m in merged.metabolites] == ["nh4_c"]
+    assert merged.metabolites.nh4_c.notes["metalign_sources"] == (
+        "modelseed:cpd00013_c0; gapseq:cpd00013_c0"
+    )
+    # Without the catalogue the rule does not run and ammonia stays apart.
+    plain = premerge(models, matches=frames)
+    assert not plain.joins["evidence"].str.startswith("species:").any()
