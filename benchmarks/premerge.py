@@ -192,6 +192,58 @@ def false_joins(merged: cobra.Model, inputs: dict[str, cobra.Model]) -> dict[str
     }
 
 
+DESCRIPTORS = {"alpha", "beta", "cis", "trans", "l", "d", "r", "s", "e", "z", "meso"}
+
+
+def descriptor_joins(merged: cobra.Model, inputs: dict[str, cobra.Model]) -> list[str]:
+    """Merged metabolites joining two metabolites of ONE input whose names differ in stereo words.
+
+    An input that holds ``Galactose`` and ``alpha-D-Galactose`` (or ``Cysteine`` and
+    ``L-Cysteine``) as two metabolites tells them apart; joining them is a generic-vs-
+    specific or anomer merge. Read here, independently of the package: words of each
+    source name (split at spaces and punctuation, compartment tag removed) among
+    ``DESCRIPTORS``; abbreviations (one word of at most five letters: ``glcn``, ``celb``)
+    and KEGG ids used as names are skipped, so this check misses joins through them.
+    """
+    found = []
+    for met in merged.metabolites:
+        by_model: dict[str, dict[str, frozenset]] = defaultdict(dict)
+        for model_name, met_id in sources(met):
+            model = inputs.get(model_name)
+            if model is None or met_id not in model.metabolites:
+                continue
+            name = TAG.sub("", str(model.metabolites.get_by_id(met_id).name or "")).lower()
+            tokens = re.findall(r"[^\s\-_(),\[\]{}:;/+'.]+", name)
+            if len(tokens) == 1 and len(tokens[0]) <= 5 or re.fullmatch(r"[a-z]\d{5}", name):
+                continue  # an abbreviation (glcn, celb, s) or a KEGG id says nothing of stereo
+            by_model[model_name][f"{met_id} {name!r}"] = frozenset(
+                t for t in tokens if t in DESCRIPTORS
+            )
+        for model_name, words in by_model.items():
+            if len(set(words.values())) > 1:
+                found.append(f"{met.id}: {model_name}: " + ", ".join(words))
+    return found
+
+
+def input_holds_two(merged: cobra.Model, ids: list[str]) -> str:
+    """An input model that holds two members of a group as two metabolites ("" if none)."""
+    seen: dict[str, str] = {}
+    for met_id in ids:
+        for model_name in {m for m, _ in sources(merged.metabolites.get_by_id(met_id))}:
+            if model_name in seen and seen[model_name] != met_id:
+                return model_name
+            seen[model_name] = met_id
+    return ""
+
+
+def one_input(merged: cobra.Model, ids: list[str]) -> str:
+    """The input model that alone holds every member of a group ("" when several do)."""
+    models = [{m for m, _ in sources(merged.metabolites.get_by_id(i))} for i in ids]
+    if all(len(m) == 1 for m in models) and len(set().union(*models)) == 1:
+        return next(iter(models[0]))
+    return ""
+
+
 def truth_check(merged: cobra.Model) -> dict[str, list]:
     """Own set only: each original BiGG metabolite should end as one merged metabolite.
 
@@ -305,7 +357,11 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
     merged = result.model
     groups = independent_groups(merged)
     joins = false_joins(merged, inputs)
+    descriptor = descriptor_joins(merged, inputs)
+    inherited = {" ; ".join(ids): one_input(merged, ids) for ids in groups}
+    holds_two = {" ; ".join(ids): input_holds_two(merged, ids) for ids in groups}
     dropped = dropped_reactions(merged, inputs)
+    reads_back = read_back(merged)
     report = result.report
     kinds = result.reaction_table["kind"].value_counts().to_dict()
     sanity = result.sanity
@@ -325,6 +381,9 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
         "formula_false_joins": joins["formula"],
         "compartment_false_joins": joins["compartment"],
         "generic_formula_joins": joins["generic"],
+        "same_input_stereo_word_joins": descriptor,
+        "groups_inside_one_input": sum(1 for m in inherited.values() if m),
+        "groups_an_input_holds_twice": sum(1 for m in holds_two.values() if m),
         "untraced_metabolites": len(joins["untraced"]),
         "dropped_reactions": len(dropped),
         "compartments": result.premerge.compartment_table.to_dict("records"),
@@ -332,6 +391,7 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
         "statuses": result.premerge.summary().to_dict(),
         "sanity": sanity.reset_index().to_dict("records"),
         "energy_check_reported": len(sanity) == len(inputs) + 1,
+        "reads_back": reads_back,
     }
     if any(name in TRUTH for name in inputs):
         truth = truth_check(merged)
@@ -342,8 +402,10 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
         "count_equal": figures["counts_equal"],
         "no_formula_false_join": not joins["formula"],
         "no_compartment_false_join": not joins["compartment"],
+        "no_same_input_stereo_join": not descriptor,
         "no_reaction_dropped": not dropped,
         "energy_check_reported": figures["energy_check_reported"],
+        "reads_back_with_cobra": reads_back,
     }
     print(f"\n=== {label}: {seconds:.1f} s")
     print(report.to_string())
@@ -353,10 +415,25 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
     print(f"independent duplicate groups: {len(groups)} (report: {figures['report_groups']})")
     names = {m.id: (m.name, m.formula) for m in merged.metabolites}
     reasons = dict(zip(result.duplicates["members"], result.duplicates["reason"], strict=True))
+    print(
+        f"  of which all members from one input: {figures['groups_inside_one_input']}; "
+        f"an input holds two members as two metabolites: {figures['groups_an_input_holds_twice']}"
+    )
     for ids in groups[:show]:
-        print("  ", [(i, *names[i]) for i in ids], "|", reasons.get("; ".join(ids), "?")[:200])
+        key = " ; ".join(ids)
+        where = f"only {inherited[key]}" if inherited[key] else "several models"
+        twice = f"; {holds_two[key]} holds two" if holds_two[key] else ""
+        print(
+            "  ",
+            [(i, *names[i]) for i in ids],
+            f"| {where}{twice} |",
+            reasons.get("; ".join(ids), "?")[:200],
+        )
     for kind in ("formula", "generic", "compartment"):
         print(f"{kind} false joins: {len(joins[kind])}", joins[kind][:5])
+    print(f"joins of two metabolites of one input differing in stereo words: {len(descriptor)}")
+    for line in descriptor[:show]:
+        print("  ", line[:250])
     print(
         "dropped reactions:",
         len(dropped),
@@ -370,6 +447,20 @@ def run(label: str, inputs: dict[str, cobra.Model], show: int) -> dict:
         print(f"truth: {len(mixed)} merged metabolites mixing compounds", mixed[:20])
     print("verdict:", figures["verdict"])
     return figures
+
+
+def read_back(merged: cobra.Model) -> bool:
+    """The merged model written as SBML reads back with cobra, same sizes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "merged.xml"
+        cobra.io.write_sbml_model(merged, str(path))
+        again = cobra.io.read_sbml_model(str(path))
+    return (len(again.metabolites), len(again.reactions)) == (
+        len(merged.metabolites),
+        len(merged.reactions),
+    )
 
 
 def result_plain(inputs: dict[str, cobra.Model]) -> cobra.Model:

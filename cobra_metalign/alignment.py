@@ -582,7 +582,10 @@ def premerge(
         flagged.append(_with_model_level(reactions, name, "reaction_id"))
         logger.info("Pre-merge: aligned %s (%s)", name, result)
     if join and len(aligned) > 1:
-        joins, renames = join_metabolites(aligned, mapped, proposed)
+        known = catalog if isinstance(catalog, Catalog) else None
+        joins, renames = join_metabolites(
+            aligned, mapped, proposed, catalog=known, sources=original
+        )
         for (name, old), new in renames.items():
             moved = original[name].pop(old, old)
             earlier = original[name].get(new)

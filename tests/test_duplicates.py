@@ -122,3 +122,23 @@ def test_reasons_from_the_join_table_and_from_sources():
     assert reasons["nh3_c; nh4_c"] == "nh3_c/nh4_c: formula h_only: H3N vs H4N"
     assert reasons["s1_c; s2_c"].startswith("all from one model (gapseq)")
     assert reasons["q1_c; q2_c"] == "no evidence strong enough under the guards"
+
+
+def test_a_group_inside_one_model_says_what_tells_its_members_apart():
+    gapseq = {"metalign_sources": "gapseq:x"}
+    model = model_of(
+        # Iso-C16 twice: 2 H apart once the charges are counted (one double bond).
+        dict(id="a_c", name="Iso-C16", formula="C37H60N7O17P3S", charge=-4, compartment="c"),
+        dict(id="b_c", name="Iso-C16", formula="C37H63N7O17P3S", charge=-3, compartment="c"),
+        # Generic and anomer, linked by a shared MetaNetX id.
+        dict(id="g_c", name="Galactose", formula="C6H12O6", compartment="c"),
+        dict(id="ag_c", name="alpha-D-Galactose", formula="C6H12O6", compartment="c"),
+    )
+    for met in model.metabolites:
+        met.notes = dict(gapseq)
+    model.metabolites.g_c.annotation = {"metanetx.chemical": "MNXM390"}
+    model.metabolites.ag_c.annotation = {"metanetx.chemical": "MNXM390"}
+    reasons = dict(zip(*duplicate_groups(model)[["members", "reason"]].T.values, strict=True))
+    assert reasons["a_c; b_c"].startswith("all from one model (gapseq), which keeps them apart")
+    assert "formula h_only" in reasons["a_c; b_c"]
+    assert "generic vs specific" in reasons["ag_c; g_c"]

@@ -18,8 +18,14 @@ import cobra
 import pandas as pd
 from scipy.cluster.hierarchy import DisjointSet
 
-from cobra_metalign.chem import parse_formula
+from cobra_metalign.chem import (
+    compare_formulas,
+    distinguishing_clash,
+    parse_formula,
+    specificity_difference,
+)
 from cobra_metalign.compartments import clean_name
+from cobra_metalign.merging.metabolite_join import descriptor_difference
 
 __all__ = ["DUPLICATE_COLUMNS", "DUPLICATE_NAMESPACES", "duplicate_groups"]
 
@@ -161,5 +167,32 @@ def _group_reason(mets: list[cobra.Metabolite], why: dict[frozenset, str]) -> st
         return "; ".join(dict.fromkeys(found))
     models = [set(_sources(m)) for m in mets]
     if all(len(s) == 1 for s in models) and len(set().union(*models)) == 1:
-        return "all from one model (" + next(iter(models[0])) + "): left to its alignment's review"
+        told = [
+            f"{a.id}/{b.id}: {difference}"
+            for i, a in enumerate(mets)
+            for b in mets[i + 1 :]
+            if (difference := _chemistry_difference(a, b))
+        ]
+        model = next(iter(models[0]))
+        if told:
+            return f"all from one model ({model}), which keeps them apart; " + "; ".join(told)
+        return f"all from one model ({model}): left to its alignment's review"
     return "no evidence strong enough under the guards"
+
+
+def _chemistry_difference(a: cobra.Metabolite, b: cobra.Metabolite) -> str:
+    """What tells two metabolites apart by formula and name ("" when nothing does)."""
+    formulas = compare_formulas(a.formula, b.formula, a.charge, b.charge)
+    if formulas not in ("equal", "ok", "missing"):
+        return f"formula {formulas}: {a.formula} ({a.charge}) vs {b.formula} ({b.charge})"
+    first, second = clean_name(a.name or "", a.compartment), clean_name(b.name or "", b.compartment)
+    if not first or not second:
+        return ""
+    clash = distinguishing_clash(first, second)
+    if clash:
+        return "names clash: " + ", ".join(clash)
+    specific = specificity_difference(first, second)
+    if specific:
+        return "generic vs specific: " + ", ".join(specific)
+    words = descriptor_difference(first, second)
+    return "stereo/anomer words in one name only: " + ", ".join(sorted(words)) if words else ""
