@@ -58,6 +58,7 @@ import re
 import sys
 import zipfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import libsbml
@@ -65,12 +66,17 @@ from rapidfuzz import fuzz
 
 from cobra_metalign.annotations import normalize_xref, parse_uri
 from cobra_metalign.catalog.store import Catalog, CatalogEntry
-from cobra_metalign.chem import compare_formulas, distinguishing_clash, specificity_difference
+from cobra_metalign.chem import (
+    compare_formulas,
+    distinguishing_clash,
+    parse_formula,
+    specificity_difference,
+)
 from cobra_metalign.normalize import normalize_name
 
 logger = logging.getLogger("build_catalog")
 
-VERSION = "offline-bigg1.6-2026.11.2"
+VERSION = "offline-bigg1.6-2026.11.3"
 SOURCES = [
     "carveme 1.6.6 (Apache-2.0): BiGG universe model, mnx_compounds.tsv, model_specific_data.csv",
     "mergem 1.1.0 (GPL-3.0): metaboliteInfo cross-reference clusters",
@@ -142,6 +148,9 @@ class Builder:
         self.generic_names: dict[str, set[str]] = defaultdict(set)
         #: (bigg_id, synonym, reason) of every synonym left out
         self.dropped: list[tuple[str, str, str]] = []
+        #: the other BiGG ids of each mergem cluster that holds several (their names
+        #: were pooled onto every member)
+        self.cluster_partners: dict[str, set[str]] = defaultdict(set)
 
     def add_name(self, bigg_id: str, name: str, own: bool = True) -> None:
         name = clean_name(name)
@@ -244,6 +253,8 @@ def read_mergem(source: Source, builder: Builder) -> tuple[set[str], list[list[s
         ids.update(members)
         if len(members) > 1:
             clusters.append(members)
+            for bigg_id in members:
+                builder.cluster_partners[bigg_id].update(m for m in members if m != bigg_id)
         for bigg_id in members:
             for name in cluster.get("Name", ()):
                 builder.add_name(bigg_id, str(name), own=False)
@@ -320,6 +331,32 @@ def read_gemsembler(source: Source, builder: Builder, ids: set[str]) -> Counter[
     return verdicts
 
 
+def _sources_disagree(builder: Builder, bigg_id: str) -> str:
+    """How the formula sources of one id disagree (``mismatch`` or ``generic``), else ''.
+
+    ``generic``: one source gives a defined formula, another only an R group or
+    repeat (``C68H127N2O20P`` against ``R``): which compound the id is stays open.
+    Two formulas that only differ in how generic they are both (polymer notations)
+    do not count.
+    """
+    formulas = builder.formulas.get(bigg_id, [])
+    worst = ""
+    for i, f1 in enumerate(formulas):
+        for f2 in formulas[i + 1 :]:
+            verdict = compare_formulas(f1, f2)
+            if verdict == "mismatch":
+                return verdict
+            if verdict == "generic" and _defined(f1) != _defined(f2):
+                worst = verdict
+    return worst
+
+
+def _defined(formula: str) -> bool:
+    """Whether a formula names one molecule: parsed, no R/X group, no ``n`` repeat."""
+    counts = parse_formula(formula)
+    return counts is not None and not (counts.get("R") or counts.get("X") or counts.get("n"))
+
+
 def compatible(builder: Builder, a: str, b: str) -> str:
     """Why ``a`` and ``b`` cannot be one compound (empty when nothing speaks against it)."""
     formulas_a, formulas_b = builder.formulas.get(a, []), builder.formulas.get(b, [])
@@ -327,15 +364,14 @@ def compatible(builder: Builder, a: str, b: str) -> str:
         return "formula unknown"
     charges_a = builder.charges.get(a) or [None]
     charges_b = builder.charges.get(b) or [None]
-    for bigg_id, formulas in ((a, formulas_a), (b, formulas_b)):
+    for bigg_id in (a, b):
         # sources that disagree in heavy atoms about one id (carveme's Fe-free formula for
-        # Fe-aerobactin arbtn_fe3) leave its chemistry unproven
-        if any(
-            compare_formulas(f1, f2) == "mismatch"
-            for i, f1 in enumerate(formulas)
-            for f2 in formulas[i + 1 :]
-        ):
-            return f"formula sources disagree for {bigg_id}"
+        # Fe-aerobactin arbtn_fe3), or a defined formula from one source against only an
+        # R group from another (lipidA_HP: E. coli's lipid A disaccharide formula from
+        # carveme, "R" from GEMsembler), leave its chemistry unproven
+        why = _sources_disagree(builder, bigg_id)
+        if why:
+            return f"formula sources disagree for {bigg_id} ({why})"
     # the first formula and charge of each id are its own (carveme, cobra, else
     # GEMsembler); later ones may come from looser sources. Another charge species
     # (NH3 / NH4+) is another compound.
@@ -409,13 +445,52 @@ def same_chemistry(builder: Builder, a: str, b: str) -> bool:
     )
 
 
+_NUMBERS = re.compile(r"\d+")
+
+
+def _numbers(names: Iterable[str]) -> set[str]:
+    return {number for name in names for number in _NUMBERS.findall(name)}
+
+
+def _numbered_for_partner(builder: Builder, bigg_id: str, synonym: str, own: list[str]) -> str:
+    """The mergem cluster partner a pooled synonym names by number, else ''.
+
+    A cluster of several ids pools their names onto each member. When another id
+    of the cluster is a numbered variant of the entry (its own name is the
+    entry's own name plus a qualifier with a number: "Ferricytochrome c-553" of
+    "Ferricytochrome c"), a pooled synonym that carries that number names the
+    variant, not the entry ("Oxidized-cytochromes-c553" on ``ficytC``; cytochrome
+    c-553 is another protein).
+    """
+    partners = builder.cluster_partners.get(bigg_id, set()) - builder.equivalents.get(
+        bigg_id, set()
+    )
+    if not partners:
+        return ""
+    found = _numbers([synonym]) - _numbers(own)
+    if not found:
+        return ""
+    own_keys = {normalize_name(name) for name in own}
+    for partner in sorted(partners):
+        for other in builder.own_names.get(partner, ()):
+            key = normalize_name(other)
+            variant = any(
+                key != mine and (key.startswith(mine) or key.endswith(mine)) for mine in own_keys
+            )
+            if variant and found <= _numbers([other]) - _numbers(own):
+                return partner
+    return ""
+
+
 def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
     """Each id's synonyms without those that name another compound.
 
     Dropped: a synonym that is the own name of another BiGG id (not proven
     equivalent, and without the same heavy-atom formula: such an id is likely the
-    same compound and the name is kept on both); one that clashes in distinguishing tokens with all the entry's
-    own names; one that adds an anomer (alpha/beta) none of its own names has when
+    same compound and the name is kept on both); one pooled from a mergem cluster
+    that names another id of the cluster by a number the entry's own names lack
+    ("Ferricytochrome c-553" on ``ficytC``); one that clashes in distinguishing
+    tokens with all the entry's own names; one that adds an anomer (alpha/beta) none of its own names has when
     the entry's synonyms name both anomers (``alpha-`` and ``beta-cellobiose`` on
     ``cellb``: the entry is the generic compound).
     Every drop is recorded in ``builder.dropped``.
@@ -460,6 +535,8 @@ def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
             others = {o for o in others if not same_chemistry(builder, bigg_id, o)}
             if others:
                 reason = "own name of " + ",".join(sorted(others)[:3])
+            elif partner := _numbered_for_partner(builder, bigg_id, synonym, own):
+                reason = "names cluster partner " + partner
             elif all(distinguishing_clash(synonym, name) for name in own):
                 reason = "clash " + ",".join(distinguishing_clash(synonym, own[0]))
             elif pooled and anomers.get(synonym) in {"alpha", "beta"}:
