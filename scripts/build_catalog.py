@@ -85,7 +85,9 @@ SOURCES = [
     "BiGG Models 1.6 content (free for research and non-profit use), as carried by the above",
 ]
 
-_FORMULA_TAIL = re.compile(r"\s+(?:[A-Z][a-z]?\d*\*?){2,}\s*$")
+#: A trailing formula carveme appends to some names: element symbols with at least one
+#: count ("C5H13N2O2"); capitals alone ("Biomass: DNA") are words, not formulas.
+_FORMULA_TAIL = re.compile(r"\s+(?=[A-Z][A-Za-z]*\d)(?:[A-Z][a-z]?\d*\*?){2,}\s*$")
 _ORGANISM_TAG = re.compile(
     r"\s*(?:\((?:homo sapiens|human|e\.?\s?coli|yeast|s\.?\s?cerevisiae|b\.?\s?subtilis|cho)\)"
     r"|,?\s+(?:yeast specific|b\.?\s?subtilis|e\.?\s?coli|human liver homolog))\s*$",
@@ -551,6 +553,19 @@ def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
     return cleaned
 
 
+def display_name(synonyms: list[str]) -> str:
+    """The name shown for an id without an own name: the first synonym that is not the
+    first words of another ("Vitamin" of "Vitamin B12"), else the first."""
+    for synonym in synonyms:
+        words = synonym.lower().split()
+        if not any(
+            other.lower().split()[: len(words)] == words and len(other.split()) > len(words)
+            for other in synonyms
+        ):
+            return synonym
+    return next(iter(synonyms), "")
+
+
 def build(wheels: Path | None, builder: Builder | None = None) -> Catalog:
     """Build the catalogue from carveme, mergem, gemsembler and cobra data."""
     source = Source(wheels)
@@ -564,7 +579,7 @@ def build(wheels: Path | None, builder: Builder | None = None) -> Catalog:
     kept_synonyms = clean_synonyms(builder, ids)
     entries = []
     for bigg_id in sorted(ids):
-        name = builder.name.get(bigg_id) or next(iter(kept_synonyms.get(bigg_id, [])), "")
+        name = builder.name.get(bigg_id) or display_name(kept_synonyms.get(bigg_id, []))
         synonyms = [s for s in kept_synonyms.get(bigg_id, []) if s != name]
         entries.append(
             CatalogEntry(
