@@ -333,7 +333,7 @@ def read_gemsembler(source: Source, builder: Builder, ids: set[str]) -> Counter[
     return verdicts
 
 
-def _sources_disagree(builder: Builder, bigg_id: str) -> str:
+def sources_disagree(builder: Builder, bigg_id: str) -> str:
     """How the formula sources of one id disagree (``mismatch`` or ``generic``), else ''.
 
     ``generic``: one source gives a defined formula, another only an R group or
@@ -371,7 +371,7 @@ def compatible(builder: Builder, a: str, b: str) -> str:
         # Fe-aerobactin arbtn_fe3), or a defined formula from one source against only an
         # R group from another (lipidA_HP: E. coli's lipid A disaccharide formula from
         # carveme, "R" from GEMsembler), leave its chemistry unproven
-        why = _sources_disagree(builder, bigg_id)
+        why = sources_disagree(builder, bigg_id)
         if why:
             return f"formula sources disagree for {bigg_id} ({why})"
     # the first formula and charge of each id are its own (carveme, cobra, else
