@@ -22,14 +22,17 @@ Equivalent BiGG ids (one compound under two ids) are recorded only where identit
 is proven: the same full InChIKey for both ids (given for the id itself, or by a
 mergem cluster whose InChIKeys all name one structure), with compatible formulas
 and charges (each id's first formula and charge, from carveme, cobra or GEMsembler,
-equal: another charge species is another compound), names that have something in
-common, and no clash of distinguishing name tokens nor generic-vs-specific difference. A shared name or a shared cross-reference is never
-enough. No curated list of BiGG duplicates is available offline on PyPI, so none is
+equal: another charge species is another compound), formula sources that agree about
+each id (not another heavy-atom formula, nor only an R group against a defined
+formula: ``lipidA_HP``), names that have something in common, and no clash of
+distinguishing name tokens nor generic-vs-specific difference. A shared name or a
+shared cross-reference is never enough. No curated list of BiGG duplicates is available offline on PyPI, so none is
 used.
 
-Synonyms are dropped when they are the own name of another BiGG compound, clash in
-distinguishing tokens (stereo, numbers, chains, sugar family) with the entry's own
-name, or add an anomer (alpha/beta) its own names do not have while other synonyms
+Synonyms are dropped when they are the own name of another BiGG compound, were
+pooled from a mergem cluster and name a numbered variant in it ("Ferricytochrome
+c-553" on ``ficytC``), clash in distinguishing tokens (stereo, numbers, chains, sugar
+family) with the entry's own name, or add an anomer (alpha/beta) its own names do not have while other synonyms
 name the other anomer. The build logs what
 it dropped and why (``--report FILE`` writes every dropped synonym as TSV).
 
