@@ -336,6 +336,8 @@ _SPECIAL_ACID_REPLACEMENT = {
 }
 _IC_ACID = re.compile(r"(?<=[^\W\d_])ic[\W_]+acids?(?![^\W_])")
 _OUS_ACID = re.compile(r"(?<=[^\W\d_])ous[\W_]+acids?(?![^\W_])")
+#: "Trans7,10-hexadecadienoyl": a cis/trans descriptor glued to the locants that follow.
+_GLUED_CIS_TRANS = re.compile(r"(?<![^\W\d_])(cis|trans)(?=\d)")
 #: "THF" as a word is tetrahydrofolate in metabolic models ("5-methyl-THF", "10-formyl-THF").
 _THF = re.compile(r"(?<![^\W_])thf(?![^\W_])")
 #: "-PP" / "-PPP" ending a name is diphosphate / triphosphate ("farnesyl-PP", "thiamin-PPP").
@@ -464,6 +466,8 @@ def _rewrite_tokens(text: str) -> str:
         text = _SPECIAL_ACIDS.sub(lambda m: _SPECIAL_ACID_REPLACEMENT[m.group(1)], text)
         text = _IC_ACID.sub("ate", text)
         text = _OUS_ACID.sub("ite", text)
+    if "cis" in text or "trans" in text:
+        text = _GLUED_CIS_TRANS.sub(r"\1 ", text)
     if "thf" in text:
         text = _THF.sub("tetrahydrofolate", text)
     if "-pp" in text:

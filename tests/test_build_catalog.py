@@ -215,3 +215,36 @@ def test_names_keep_words_that_look_like_element_symbols(build):
     assert build.clean_name("Biomass: DNA") == "Biomass: DNA"
     assert build.display_name(["Vitamin", "Vitamin B12"]) == "Vitamin B12"
     assert build.display_name([]) == ""
+
+
+def test_trans_isomer_is_not_its_unspecified_sibling(build):
+    """thexddcoa "Trans7,10-Hexadecadienoyl-CoA" and hexddcoa "7,10-Hexadecadienoyl-CoA"
+    share a mergem cluster and its InChIKey: not proven one compound, and the trans name
+    is not a synonym of hexddcoa."""
+    key = "XXXXXXXXXXXXXX-UHFFFAOYSA-N"
+    builder = _builder(
+        build,
+        {
+            "hexddcoa": (
+                ["7,10-Hexadecadienoyl Coenzyme A"],
+                ["C37H56N7O17P3S"],
+                [-4],
+                [key],
+                ["Trans7,10-Hexadecadienoyl Coenzyme A"],
+            ),
+            "thexddcoa": (
+                ["Trans7,10-Hexadecadienoyl Coenzyme A"],
+                ["C37H56N7O17P3S"],
+                [-4],
+                [key],
+                ["7,10-Hexadecadienoyl Coenzyme A"],
+            ),
+        },
+    )
+    ids = set(builder.name)
+    assert build.equivalences(builder, ids) == 0
+    assert build.compatible(builder, "hexddcoa", "thexddcoa").startswith("specificity cis/trans")
+    kept = build.clean_synonyms(builder, ids)
+    assert kept["hexddcoa"] == ["7,10-Hexadecadienoyl Coenzyme A"]
+    # the less specific name stays on the trans entry (same chemistry, likely a duplicate)
+    assert "7,10-Hexadecadienoyl Coenzyme A" in kept["thexddcoa"]

@@ -504,3 +504,12 @@ def test_abbreviations_only_as_words():
     assert normalize_name("PPi") == "ppi"
     assert normalize_name("5-PP-InsP5") == "5ppinsp5"  # -PP not at the end
     assert normalize_name("App") == "app"
+
+
+def test_cis_trans_glued_to_locants_is_a_descriptor():
+    """BiGG's thexddcoa is "Trans7,10-Hexadecadienoyl Coenzyme A"."""
+    assert prepare_name("Trans7,10-Hexadecadienoyl Coenzyme A").startswith("trans 7,10")
+    assert normalize_name("Trans7,10-Hexadecadienoyl Coenzyme A") == normalize_name(
+        "trans-7,10-hexadecadienoyl-CoA"
+    )
+    assert prepare_name("transcinnamate") == "transcinnamate"
