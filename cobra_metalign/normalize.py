@@ -35,7 +35,9 @@ compound compare equal. The rules, in the order they apply:
    ``α-D-glucose`` equals ``alpha-D-glucose``; a single ``a``/``b`` before a
    ``D``/``L`` descriptor is the abbreviation of alpha/beta (``a-D-glucose``).
 8. **Coenzyme A**: ``coenzyme A``, ``coenzyme-A``, ``co-A``, ``Co A`` -> ``coa``.
-9. **Spelling**: ``sulph`` -> ``sulf``.
+9. **Spelling**: ``sulph`` -> ``sulf``; the word ``THF`` -> ``tetrahydrofolate``
+   (``5-methyl-THF``), and ``-PP``/``-PPP`` ending a name -> ``diphosphate``/
+   ``triphosphate`` (``farnesyl-PP`` == ``farnesyl diphosphate``).
 10. **Acid and anion**: ``X-ic acid`` -> ``X-ate`` (``pyruvic acid`` ==
     ``pyruvate``), ``X-ous acid`` -> ``X-ite`` (``nitrous acid`` == ``nitrite``);
     ``phosphoric``/``sulfuric`` acid -> ``phosphate``/``sulfate``,
@@ -334,6 +336,12 @@ _SPECIAL_ACID_REPLACEMENT = {
 }
 _IC_ACID = re.compile(r"(?<=[^\W\d_])ic[\W_]+acids?(?![^\W_])")
 _OUS_ACID = re.compile(r"(?<=[^\W\d_])ous[\W_]+acids?(?![^\W_])")
+#: "Trans7,10-hexadecadienoyl": a cis/trans descriptor glued to the locants that follow.
+_GLUED_CIS_TRANS = re.compile(r"(?<![^\W\d_])(cis|trans)(?=\d)")
+#: "THF" as a word is tetrahydrofolate in metabolic models ("5-methyl-THF", "10-formyl-THF").
+_THF = re.compile(r"(?<![^\W_])thf(?![^\W_])")
+#: "-PP" / "-PPP" ending a name is diphosphate / triphosphate ("farnesyl-PP", "thiamin-PPP").
+_PP_SUFFIX = re.compile(r"(?<=[^\W_])-pp(p?)$")
 _RACEMIC = re.compile(r"\(\s*(?:±|\+\s*/?\s*-|-\s*/?\s*\+)\s*\)|±")
 _DEXTRO = re.compile(r"\(\s*\+\s*\)")
 _LEVO = re.compile(r"\(\s*-\s*\)")
@@ -458,6 +466,12 @@ def _rewrite_tokens(text: str) -> str:
         text = _SPECIAL_ACIDS.sub(lambda m: _SPECIAL_ACID_REPLACEMENT[m.group(1)], text)
         text = _IC_ACID.sub("ate", text)
         text = _OUS_ACID.sub("ite", text)
+    if "cis" in text or "trans" in text:
+        text = _GLUED_CIS_TRANS.sub(r"\1 ", text)
+    if "thf" in text:
+        text = _THF.sub("tetrahydrofolate", text)
+    if "-pp" in text:
+        text = _PP_SUFFIX.sub(lambda m: " triphosphate" if m.group(1) else " diphosphate", text)
     if "(" in text or "±" in text:
         text = _RACEMIC.sub(" racemic ", text)
         text = _DEXTRO.sub(" dextro ", text)

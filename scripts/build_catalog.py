@@ -22,14 +22,17 @@ Equivalent BiGG ids (one compound under two ids) are recorded only where identit
 is proven: the same full InChIKey for both ids (given for the id itself, or by a
 mergem cluster whose InChIKeys all name one structure), with compatible formulas
 and charges (each id's first formula and charge, from carveme, cobra or GEMsembler,
-equal: another charge species is another compound), names that have something in
-common, and no clash of distinguishing name tokens nor generic-vs-specific difference. A shared name or a shared cross-reference is never
-enough. No curated list of BiGG duplicates is available offline on PyPI, so none is
+equal: another charge species is another compound), formula sources that agree about
+each id (not another heavy-atom formula, nor only an R group against a defined
+formula: ``lipidA_HP``), names that have something in common, and no clash of
+distinguishing name tokens nor generic-vs-specific difference. A shared name or a
+shared cross-reference is never enough. No curated list of BiGG duplicates is available offline on PyPI, so none is
 used.
 
-Synonyms are dropped when they are the own name of another BiGG compound, clash in
-distinguishing tokens (stereo, numbers, chains, sugar family) with the entry's own
-name, or add an anomer (alpha/beta) its own names do not have while other synonyms
+Synonyms are dropped when they are the own name of another BiGG compound, were
+pooled from a mergem cluster and name a numbered variant in it ("Ferricytochrome
+c-553" on ``ficytC``), clash in distinguishing tokens (stereo, numbers, chains, sugar
+family) with the entry's own name, or add an anomer (alpha/beta) its own names do not have while other synonyms
 name the other anomer. The build logs what
 it dropped and why (``--report FILE`` writes every dropped synonym as TSV).
 
@@ -58,6 +61,7 @@ import re
 import sys
 import zipfile
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import libsbml
@@ -65,12 +69,17 @@ from rapidfuzz import fuzz
 
 from cobra_metalign.annotations import normalize_xref, parse_uri
 from cobra_metalign.catalog.store import Catalog, CatalogEntry
-from cobra_metalign.chem import compare_formulas, distinguishing_clash, specificity_difference
+from cobra_metalign.chem import (
+    compare_formulas,
+    distinguishing_clash,
+    parse_formula,
+    specificity_difference,
+)
 from cobra_metalign.normalize import normalize_name
 
 logger = logging.getLogger("build_catalog")
 
-VERSION = "offline-bigg1.6-2026.11.2"
+VERSION = "offline-bigg1.6-2026.11.3"
 SOURCES = [
     "carveme 1.6.6 (Apache-2.0): BiGG universe model, mnx_compounds.tsv, model_specific_data.csv",
     "mergem 1.1.0 (GPL-3.0): metaboliteInfo cross-reference clusters",
@@ -79,7 +88,9 @@ SOURCES = [
     "BiGG Models 1.6 content (free for research and non-profit use), as carried by the above",
 ]
 
-_FORMULA_TAIL = re.compile(r"\s+(?:[A-Z][a-z]?\d*\*?){2,}\s*$")
+#: A trailing formula carveme appends to some names: element symbols with at least one
+#: count ("C5H13N2O2"); capitals alone ("Biomass: DNA") are words, not formulas.
+_FORMULA_TAIL = re.compile(r"\s+(?=[A-Z][A-Za-z]*\d)(?:[A-Z][a-z]?\d*\*?){2,}\s*$")
 _ORGANISM_TAG = re.compile(
     r"\s*(?:\((?:homo sapiens|human|e\.?\s?coli|yeast|s\.?\s?cerevisiae|b\.?\s?subtilis|cho)\)"
     r"|,?\s+(?:yeast specific|b\.?\s?subtilis|e\.?\s?coli|human liver homolog))\s*$",
@@ -142,6 +153,9 @@ class Builder:
         self.generic_names: dict[str, set[str]] = defaultdict(set)
         #: (bigg_id, synonym, reason) of every synonym left out
         self.dropped: list[tuple[str, str, str]] = []
+        #: the other BiGG ids of each mergem cluster that holds several (their names
+        #: were pooled onto every member)
+        self.cluster_partners: dict[str, set[str]] = defaultdict(set)
 
     def add_name(self, bigg_id: str, name: str, own: bool = True) -> None:
         name = clean_name(name)
@@ -244,6 +258,8 @@ def read_mergem(source: Source, builder: Builder) -> tuple[set[str], list[list[s
         ids.update(members)
         if len(members) > 1:
             clusters.append(members)
+            for bigg_id in members:
+                builder.cluster_partners[bigg_id].update(m for m in members if m != bigg_id)
         for bigg_id in members:
             for name in cluster.get("Name", ()):
                 builder.add_name(bigg_id, str(name), own=False)
@@ -320,6 +336,32 @@ def read_gemsembler(source: Source, builder: Builder, ids: set[str]) -> Counter[
     return verdicts
 
 
+def sources_disagree(builder: Builder, bigg_id: str) -> str:
+    """How the formula sources of one id disagree (``mismatch`` or ``generic``), else ''.
+
+    ``generic``: one source gives a defined formula, another only an R group or
+    repeat (``C68H127N2O20P`` against ``R``): which compound the id is stays open.
+    Two formulas that only differ in how generic they are both (polymer notations)
+    do not count.
+    """
+    formulas = builder.formulas.get(bigg_id, [])
+    worst = ""
+    for i, f1 in enumerate(formulas):
+        for f2 in formulas[i + 1 :]:
+            verdict = compare_formulas(f1, f2)
+            if verdict == "mismatch":
+                return verdict
+            if verdict == "generic" and _defined(f1) != _defined(f2):
+                worst = verdict
+    return worst
+
+
+def _defined(formula: str) -> bool:
+    """Whether a formula names one molecule: parsed, no R/X group, no ``n`` repeat."""
+    counts = parse_formula(formula)
+    return counts is not None and not (counts.get("R") or counts.get("X") or counts.get("n"))
+
+
 def compatible(builder: Builder, a: str, b: str) -> str:
     """Why ``a`` and ``b`` cannot be one compound (empty when nothing speaks against it)."""
     formulas_a, formulas_b = builder.formulas.get(a, []), builder.formulas.get(b, [])
@@ -327,15 +369,14 @@ def compatible(builder: Builder, a: str, b: str) -> str:
         return "formula unknown"
     charges_a = builder.charges.get(a) or [None]
     charges_b = builder.charges.get(b) or [None]
-    for bigg_id, formulas in ((a, formulas_a), (b, formulas_b)):
+    for bigg_id in (a, b):
         # sources that disagree in heavy atoms about one id (carveme's Fe-free formula for
-        # Fe-aerobactin arbtn_fe3) leave its chemistry unproven
-        if any(
-            compare_formulas(f1, f2) == "mismatch"
-            for i, f1 in enumerate(formulas)
-            for f2 in formulas[i + 1 :]
-        ):
-            return f"formula sources disagree for {bigg_id}"
+        # Fe-aerobactin arbtn_fe3), or a defined formula from one source against only an
+        # R group from another (lipidA_HP: E. coli's lipid A disaccharide formula from
+        # carveme, "R" from GEMsembler), leave its chemistry unproven
+        why = sources_disagree(builder, bigg_id)
+        if why:
+            return f"formula sources disagree for {bigg_id} ({why})"
     # the first formula and charge of each id are its own (carveme, cobra, else
     # GEMsembler); later ones may come from looser sources. Another charge species
     # (NH3 / NH4+) is another compound.
@@ -409,13 +450,69 @@ def same_chemistry(builder: Builder, a: str, b: str) -> bool:
     )
 
 
+def _more_specific(synonym: str, own: list[str]) -> bool:
+    """Whether a synonym adds a cis/trans descriptor to every own name.
+
+    Only cis/trans: trivial own names carry their stereo implicitly ("Clupanodonyl"
+    is the (7Z,10Z,13Z,16Z,19Z) acyl, "Ornithine" in BiGG models is L-ornithine), so
+    R/S, E/Z, D/L or anomers added by a synonym do not show that it names another id
+    (measured: counting them cost a correct match on the Bacteroides and gapseq models).
+    """
+    return bool(own) and all(
+        any(
+            d.startswith("cis/trans") and d.endswith("only in name1")
+            for d in specificity_difference(synonym, name)
+        )
+        for name in own
+    )
+
+
+_NUMBERS = re.compile(r"\d+")
+
+
+def _numbers(names: Iterable[str]) -> set[str]:
+    return {number for name in names for number in _NUMBERS.findall(name)}
+
+
+def _numbered_for_partner(builder: Builder, bigg_id: str, synonym: str, own: list[str]) -> str:
+    """The mergem cluster partner a pooled synonym names by number, else ''.
+
+    A cluster of several ids pools their names onto each member. When another id
+    of the cluster is a numbered variant of the entry (its own name is the
+    entry's own name plus a qualifier with a number: "Ferricytochrome c-553" of
+    "Ferricytochrome c"), a pooled synonym that carries that number names the
+    variant, not the entry ("Oxidized-cytochromes-c553" on ``ficytC``; cytochrome
+    c-553 is another protein).
+    """
+    partners = builder.cluster_partners.get(bigg_id, set()) - builder.equivalents.get(
+        bigg_id, set()
+    )
+    if not partners:
+        return ""
+    found = _numbers([synonym]) - _numbers(own)
+    if not found:
+        return ""
+    own_keys = {normalize_name(name) for name in own}
+    for partner in sorted(partners):
+        for other in builder.own_names.get(partner, ()):
+            key = normalize_name(other)
+            variant = any(
+                key != mine and (key.startswith(mine) or key.endswith(mine)) for mine in own_keys
+            )
+            if variant and found <= _numbers([other]) - _numbers(own):
+                return partner
+    return ""
+
+
 def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
     """Each id's synonyms without those that name another compound.
 
     Dropped: a synonym that is the own name of another BiGG id (not proven
     equivalent, and without the same heavy-atom formula: such an id is likely the
-    same compound and the name is kept on both); one that clashes in distinguishing tokens with all the entry's
-    own names; one that adds an anomer (alpha/beta) none of its own names has when
+    same compound and the name is kept on both); one pooled from a mergem cluster
+    that names another id of the cluster by a number the entry's own names lack
+    ("Ferricytochrome c-553" on ``ficytC``); one that clashes in distinguishing
+    tokens with all the entry's own names; one that adds an anomer (alpha/beta) none of its own names has when
     the entry's synonyms name both anomers (``alpha-`` and ``beta-cellobiose`` on
     ``cellb``: the entry is the generic compound).
     Every drop is recorded in ``builder.dropped``.
@@ -457,9 +554,15 @@ def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
             # an owner with the same chemistry is likely the same compound under another
             # id (b2coa and ctncoa, both crotonoyl-CoA): the name stays on both, and the
             # matcher sees two candidates
-            others = {o for o in others if not same_chemistry(builder, bigg_id, o)}
+            # unless the name is more specific than every own name of the entry
+            # ("Trans7,10-hexadecadienoyl-CoA" on hexddcoa "7,10-Hexadecadienoyl-CoA"):
+            # then it names the other id, not this one
+            if not _more_specific(synonym, own):
+                others = {o for o in others if not same_chemistry(builder, bigg_id, o)}
             if others:
                 reason = "own name of " + ",".join(sorted(others)[:3])
+            elif partner := _numbered_for_partner(builder, bigg_id, synonym, own):
+                reason = "names cluster partner " + partner
             elif all(distinguishing_clash(synonym, name) for name in own):
                 reason = "clash " + ",".join(distinguishing_clash(synonym, own[0]))
             elif pooled and anomers.get(synonym) in {"alpha", "beta"}:
@@ -472,6 +575,19 @@ def clean_synonyms(builder: Builder, ids: set[str]) -> dict[str, list[str]]:
     reasons = Counter(reason.split(" ", 1)[0] for _, _, reason in builder.dropped)
     logger.info("synonyms dropped: %d (%s)", len(builder.dropped), dict(reasons))
     return cleaned
+
+
+def display_name(synonyms: list[str]) -> str:
+    """The name shown for an id without an own name: the first synonym that is not the
+    first words of another ("Vitamin" of "Vitamin B12"), else the first."""
+    for synonym in synonyms:
+        words = synonym.lower().split()
+        if not any(
+            other.lower().split()[: len(words)] == words and len(other.split()) > len(words)
+            for other in synonyms
+        ):
+            return synonym
+    return next(iter(synonyms), "")
 
 
 def build(wheels: Path | None, builder: Builder | None = None) -> Catalog:
@@ -487,7 +603,7 @@ def build(wheels: Path | None, builder: Builder | None = None) -> Catalog:
     kept_synonyms = clean_synonyms(builder, ids)
     entries = []
     for bigg_id in sorted(ids):
-        name = builder.name.get(bigg_id) or next(iter(kept_synonyms.get(bigg_id, [])), "")
+        name = builder.name.get(bigg_id) or display_name(kept_synonyms.get(bigg_id, []))
         synonyms = [s for s in kept_synonyms.get(bigg_id, []) if s != name]
         entries.append(
             CatalogEntry(

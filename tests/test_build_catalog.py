@@ -157,3 +157,94 @@ def test_sources_that_disagree_about_an_id_leave_identity_unproven(build):
     )
     assert build.equivalences(builder, set(builder.name)) == 0
     assert build.compatible(builder, "arbtn", "arbtn_fe3").startswith("formula sources disagree")
+
+
+def test_a_defined_formula_against_only_an_r_group_leaves_identity_unproven(build):
+    """lipidA_HP (H. pylori's lipid A, "R" in GEMsembler) borrowed E. coli's lipid A
+    disaccharide formula and key through a mergem cluster: not one compound."""
+    key = "HLDJGHAAKRKPAV-QDORLFPLSA-L"
+    builder = _builder(
+        build,
+        {
+            "lipidAds": (["Lipid A Disaccharide"], ["C68H127N2O20P"], [-2], [key], []),
+            "lipidA_HP": (["LipidA"], ["C68H127N2O20P", "R"], [-2], [key], []),
+            # two notations of one polymer class are no disagreement
+            "glycogen": (["Glycogen"], ["C6H10O5(C6H10O5)n", "(C6H10O5)n"], [0], [], []),
+        },
+    )
+    assert build.equivalences(builder, set(builder.name)) == 0
+    assert build.compatible(builder, "lipidAds", "lipidA_HP") == (
+        "formula sources disagree for lipidA_HP (generic)"
+    )
+    assert build.sources_disagree(builder, "glycogen") == ""
+
+
+def test_pooled_synonym_naming_a_numbered_cluster_partner_is_dropped(build):
+    """mergem pools ficytC, ficytc and ficytcc553: cytochrome c-553 names are not ficytC's."""
+    builder = _builder(
+        build,
+        {
+            "ficytC": (
+                ["Ferricytochrome c"],
+                ["C42H52FeN8O6S2"],
+                [1],
+                [],
+                ["Ferricytochrome c-553", "Oxidized-cytochromes-c553", "Cytochrome c3+"],
+            ),
+            "ficytcc553": (["Ferricytochrome c-553"], ["C42H54FeN8O6S2"], [], [], []),
+            # BiGG duplicates whose names differ in locants keep each other's names
+            "4mtob": (["4-Methyl-Thio-Oxo-Butyrate"], ["C5H7O3S"], [], [], ["2-oxo-4-x"]),
+            "2kmb": (["2-keto-4-methylthiobutyrate"], ["C5H7O3S"], [], [], []),
+        },
+    )
+    builder.cluster_partners["ficytC"] = {"ficytcc553"}
+    builder.cluster_partners["ficytcc553"] = {"ficytC"}
+    builder.cluster_partners["4mtob"] = {"2kmb"}
+    kept = build.clean_synonyms(builder, set(builder.name))
+    assert kept["ficytC"] == ["Ferricytochrome c", "Cytochrome c3+"]
+    assert kept["ficytcc553"] == ["Ferricytochrome c-553"]
+    assert "2-oxo-4-x" in kept["4mtob"]
+    reasons = {(b, s): r for b, s, r in builder.dropped}
+    assert reasons["ficytC", "Oxidized-cytochromes-c553"] == "names cluster partner ficytcc553"
+
+
+def test_names_keep_words_that_look_like_element_symbols(build):
+    assert build.clean_name("L Ornithine C5H13N2O2") == "L Ornithine"
+    assert build.clean_name("Uroporphyrinogen III") == "Uroporphyrinogen III"
+    assert build.clean_name("Acrylyl CoA") == "Acrylyl CoA"
+    assert build.clean_name("Biomass: DNA") == "Biomass: DNA"
+    assert build.display_name(["Vitamin", "Vitamin B12"]) == "Vitamin B12"
+    assert build.display_name([]) == ""
+
+
+def test_trans_isomer_is_not_its_unspecified_sibling(build):
+    """thexddcoa "Trans7,10-Hexadecadienoyl-CoA" and hexddcoa "7,10-Hexadecadienoyl-CoA"
+    share a mergem cluster and its InChIKey: not proven one compound, and the trans name
+    is not a synonym of hexddcoa."""
+    key = "XXXXXXXXXXXXXX-UHFFFAOYSA-N"
+    builder = _builder(
+        build,
+        {
+            "hexddcoa": (
+                ["7,10-Hexadecadienoyl Coenzyme A"],
+                ["C37H56N7O17P3S"],
+                [-4],
+                [key],
+                ["Trans7,10-Hexadecadienoyl Coenzyme A"],
+            ),
+            "thexddcoa": (
+                ["Trans7,10-Hexadecadienoyl Coenzyme A"],
+                ["C37H56N7O17P3S"],
+                [-4],
+                [key],
+                ["7,10-Hexadecadienoyl Coenzyme A"],
+            ),
+        },
+    )
+    ids = set(builder.name)
+    assert build.equivalences(builder, ids) == 0
+    assert build.compatible(builder, "hexddcoa", "thexddcoa").startswith("specificity cis/trans")
+    kept = build.clean_synonyms(builder, ids)
+    assert kept["hexddcoa"] == ["7,10-Hexadecadienoyl Coenzyme A"]
+    # the less specific name stays on the trans entry (same chemistry, likely a duplicate)
+    assert "7,10-Hexadecadienoyl Coenzyme A" in kept["thexddcoa"]

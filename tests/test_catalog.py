@@ -196,3 +196,22 @@ def test_packaged_catalog_covers_bigg_16(packaged: Catalog, shared_data) -> None
     ids = reference["universal_bigg_id"].dropna().unique()
     present = sum(1 for i in ids if i in packaged)
     assert present / len(ids) >= 0.99
+
+
+def test_names_listing_several_are_indexed_by_each() -> None:
+    """BiGG's c6dc is named "Adipoyl carnitine; 5-Carboxypentanoyl carnitine"."""
+    catalog = Catalog(
+        [
+            CatalogEntry(id="c6dc", name="Adipoyl carnitine; 5-Carboxypentanoyl carnitine"),
+            CatalogEntry(id="x", name="A; B"),
+        ],
+        version="test-parts",
+        source="unit test",
+    )
+    assert catalog.by_name(normalize_name("Adipoyl Carnitine")) == ("c6dc",)
+    assert catalog.by_name(normalize_name("5-carboxypentanoyl carnitine")) == ("c6dc",)
+    assert catalog.by_name(normalize_name("Adipoyl carnitine; 5-Carboxypentanoyl carnitine")) == (
+        "c6dc",
+    )
+    # one- or two-letter fragments are not names
+    assert catalog.by_name("a") == ()

@@ -428,3 +428,53 @@ def test_generic_and_specific_or_other_heavy_atoms_in_one_model_are_not_merged(c
     alpha = table.loc["cpd00724_c0"]
     assert alpha["duplicate_of"] == "" and alpha["decision"] == "review"
     assert "not merged with" in alpha["evidence"] and "alpha/beta" in alpha["evidence"]
+
+
+def test_chain_length_class_record_is_not_accepted_for_one_molecule(catalog) -> None:
+    """Human-GEM: "ubiquinone" with no formula is q10 in the model, q (C14H18O4(C5H8)n) names
+    the class; dolichyl phosphate C100H163O4P fits dolp's (C5H8)n only as a member."""
+    model = _model(
+        cobra.Metabolite("MAM03103m", name="ubiquinone", compartment="m"),
+        cobra.Metabolite("MAM03102m", name="ubiquinol", compartment="m"),
+        cobra.Metabolite(
+            "MAM01733c", name="dolichyl-phosphate", formula="C100H163O4P", compartment="c"
+        ),
+        cobra.Metabolite(
+            "MAM01732c", name="dolichyl-diphosphate", formula="C100H163O7P2", compartment="c"
+        ),
+        # a pooled mixture record is not a class: dolichol C100 is the human liver homolog
+        cobra.Metabolite("MAM01730c", name="dolichol", formula="C100H164O", compartment="c"),
+        # a specific member named as such is accepted
+        cobra.Metabolite(
+            "q10_m", name="Ubiquinone-10", formula="C59H90O4", charge=0, compartment="m"
+        ),
+    )
+    table = match(model, catalog)
+    for met_id, bigg_id in (
+        ("MAM03103m", "q"),
+        ("MAM03102m", "qh2"),
+        ("MAM01733c", "dolp"),
+        ("MAM01732c", "doldp"),
+    ):
+        row = table.loc[met_id]
+        assert row["decision"] == "review", row
+        if row["bigg_id"] == bigg_id:
+            assert "specificity:class record" in row["evidence"]
+    assert table.loc["MAM01730c", "bigg_id"] == "dolichol__L"
+    assert table.loc["MAM01730c", "decision"] == "accept"
+    assert table.loc["q10_m", "decision"] == "accept"
+    assert table.loc["q10_m", "bigg_id"] == "q10"
+
+
+def test_packaged_catalogue_keeps_doubtful_groups_apart(catalog) -> None:
+    """lipidA_HP (H. pylori) is not E. coli's lipid A disaccharide; cytochrome c-553 names
+    are not on ferricytochrome c; Recon's dgcholcoa is chenodeoxycholoyl-CoA (same formula,
+    key and reactions: a BiGG duplicate with a misleading name) and stays joined."""
+    assert catalog.equivalents("lipidA_HP") == ("lipidA_HP",)
+    assert catalog.equivalents("lipidAds") == ("lipidAds",)
+    assert not any("553" in name for name in catalog["ficytC"].names)
+    assert not any("553" in name for name in catalog["focytC"].names)
+    assert "ficytC" not in catalog.by_name("ferricytochromec553")
+    assert set(catalog.equivalents("dcholcoa")) == {"dcholcoa", "dgcholcoa"}
+    assert catalog["b12"].name == "Vitamin B12"
+    assert catalog["uppg3"].name == "Uroporphyrinogen III"

@@ -483,3 +483,33 @@ def test_speed():
     per_name = (time.perf_counter() - start) / len(names)
     # about 10 µs on a shared laptop core; the bound leaves room for slow CI machines
     assert per_name < 200e-6
+
+
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("5-methyl-THF", "5-Methyltetrahydrofolate"),
+        ("10-formyl-THF-glu(5)", "10-formyltetrahydrofolate-[Glu](5)"),
+        ("THF", "Tetrahydrofolate"),
+        ("farnesyl-PP", "Farnesyl diphosphate"),
+        ("thiamin-PPP", "Thiamintriphosphate"),
+    ],
+)
+def test_human_gem_abbreviations(short, long):
+    assert normalize_name(short) == normalize_name(long)
+
+
+def test_abbreviations_only_as_words():
+    assert normalize_name("tetrahydrofuran") != normalize_name("THF")
+    assert normalize_name("PPi") == "ppi"
+    assert normalize_name("5-PP-InsP5") == "5ppinsp5"  # -PP not at the end
+    assert normalize_name("App") == "app"
+
+
+def test_cis_trans_glued_to_locants_is_a_descriptor():
+    """BiGG's thexddcoa is "Trans7,10-Hexadecadienoyl Coenzyme A"."""
+    assert prepare_name("Trans7,10-Hexadecadienoyl Coenzyme A").startswith("trans 7,10")
+    assert normalize_name("Trans7,10-Hexadecadienoyl Coenzyme A") == normalize_name(
+        "trans-7,10-hexadecadienoyl-CoA"
+    )
+    assert prepare_name("transcinnamate") == "transcinnamate"

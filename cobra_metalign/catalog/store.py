@@ -62,6 +62,19 @@ CATALOG_FILE = "catalog.json.gz"
 MAX_CATALOG_BYTES = 64 * 1024**2
 
 
+#: Version of the rules that turn an entry's names into index keys (part of the cache key).
+_NAME_INDEX_RULES = "names/2: whole names and their ';'-separated parts"
+
+
+def _name_parts(name: str) -> list[str]:
+    """A name, and when it lists several separated by ``;`` (BiGG's "Adipoyl carnitine;
+    5-Carboxypentanoyl carnitine", "Suberyl-CoA; octadioyl-CoA") each of them."""
+    if ";" not in name:
+        return [name]
+    parts = [part.strip() for part in name.split(";")]
+    return [name, *(part for part in parts if len(part) >= 3)]
+
+
 @dataclass(frozen=True)
 class CatalogEntry:
     """One universal BiGG metabolite.
@@ -241,7 +254,9 @@ class Catalog:
         from cobra_metalign import normalize
 
         source = Path(normalize.__file__).read_bytes()
-        key = hashlib.sha256(self.checksum.encode() + source).hexdigest()[:32]
+        key = hashlib.sha256(
+            self.checksum.encode() + source + _NAME_INDEX_RULES.encode()
+        ).hexdigest()[:32]
         path = cache_dir() / "indexes" / f"names-{key}.json.gz"
         names: dict[str, tuple[str, ...]] | None = None
         if path.is_file():
@@ -258,9 +273,10 @@ class Catalog:
             built: dict[str, list[str]] = defaultdict(list)
             for entry in self._entries.values():
                 for name in entry.names:
-                    name_key = normalize.normalize_name(name)
-                    if name_key and entry.id not in built[name_key]:
-                        built[name_key].append(entry.id)
+                    for part in _name_parts(name):
+                        name_key = normalize.normalize_name(part)
+                        if name_key and entry.id not in built[name_key]:
+                            built[name_key].append(entry.id)
             names = {k: tuple(v) for k, v in built.items()}
             try:
                 with atomic_path(path) as tmp:

@@ -49,7 +49,13 @@ import pandas as pd
 
 from cobra_metalign.annotations import id_as_xref
 from cobra_metalign.catalog.store import Catalog, load_catalog
-from cobra_metalign.chem import compare_formulas, distinguishing_clash, specificity_difference
+from cobra_metalign.chem import (
+    MIXTURE_CARBONS,
+    compare_formulas,
+    distinguishing_clash,
+    parse_formula,
+    specificity_difference,
+)
 from cobra_metalign.matching.decision import FEATURES, DecisionModel, load_decision, pair_features
 from cobra_metalign.matching.similarity import TfidfNameIndex
 from cobra_metalign.normalize import normalize_bigg_id, normalize_name
@@ -207,6 +213,24 @@ def _charge_difference(charge: Any, charges: Iterable[int]) -> float | None:
     if np.isnan(value):
         return None
     return min(abs(value - float(c)) for c in options)
+
+
+def _one_molecule(formula: str) -> bool:
+    """A formula of one defined molecule: no R/X group, no ``n`` repeat, not a mixture."""
+    counts = parse_formula(formula)
+    return (
+        counts is not None
+        and not (counts.get("R") or counts.get("X") or counts.get("n"))
+        and counts.get("C", 0) < MIXTURE_CARBONS
+    )
+
+
+def _chain_class(formulas: tuple[str, ...]) -> bool:
+    """A catalogue entry whose own (first) formula has an ``n`` repeat: a class of chain
+    lengths ("a ubiquinone" ``C14H18O4(C5H8)n``), unlike an R that stands for a carrier
+    (an acyl-[ACP] ``C10H17O2SR``)."""
+    counts = parse_formula(formulas[0]) if formulas else None
+    return counts is not None and bool(counts.get("n"))
 
 
 @dataclass
@@ -536,7 +560,18 @@ class Matcher:
             clash: list[str] = []
             specificity: list[str] = []
             name_exact = "name" in strengths
+            class_record = False
             if self.guards:
+                # a class of chain lengths (its own formula has an n repeat: "a ubiquinone"
+                # C14H18O4(C5H8)n, dolichyl phosphate C20H37O4P(C5H8)n) is not the model's
+                # compound when the model's formula names one molecule that fits it only as
+                # a member (dolichyl phosphate C100H163O4P), nor when the model gives no
+                # formula to say which member: generic vs specific, a curator decides. An R
+                # or X standing for a carrier or an unknown part, and pooled mixture records
+                # (the "human liver homolog" dolichols), are not classes.
+                class_record = _chain_class(entry.formulas) and (
+                    not formula or (verdict == "generic" and _one_molecule(formula))
+                )
                 if verdict in {"equal", "ok"}:
                     score = 1.0 - (1.0 - score) * 0.6
                     labels.append(f"formula={verdict}")
@@ -578,6 +613,9 @@ class Matcher:
                     if clash:
                         score *= 0.6
                         labels.append("clash:" + ",".join(clash))
+            if self.guards and class_record:
+                specificity.append("class record")
+                labels.append("specificity:class record")
             groups.append(
                 _Group(
                     key=key,
