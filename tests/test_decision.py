@@ -211,7 +211,7 @@ def test_hybrid_keeps_what_the_rules_accept_and_decides_the_rest(catalog) -> Non
     never = _one_feature_model("name_exact", 0.0, accept=0.99, review=0.9, intercept=-20.0)
     hybrid = Matcher(catalog, decision=replace(never, mode="hybrid")).match_model(model)
     assert hybrid.loc["x1_c", ["bigg_id", "decision"]].tolist() == ["pyr", "accept"]
-    assert "rules; p=" in hybrid.loc["x1_c", "evidence"]
+    assert "accepted by the rules" in hybrid.loc["x1_c", "evidence"]
     # the rules left x3 for review; a model that trusts nothing does not drop it to none
     assert hybrid.loc["x3_c", "decision"] == rules.loc["x3_c", "decision"]
     always = _one_feature_model("tfidf_cosine", 0.0, accept=0.5, review=0.1, intercept=20.0)

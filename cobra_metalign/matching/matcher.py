@@ -687,6 +687,13 @@ class Matcher:
         if not groups:
             return [], [], []
         groups, twins = self._pool_twins(groups, met_name)
+        return groups, twins, self._pairs(groups, twins, row)
+
+    def _pairs(
+        self, groups: list[_Group], twins: list[str], row: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Per candidate group, its features and whether the guards allow accepting it."""
+        met_name = str(row.get("clean_name") or row.get("name") or "")
         pairs = []
         for rank, group in enumerate(groups):
             others = [g for g in groups if g is not group]
@@ -714,7 +721,7 @@ class Matcher:
                     "allowed": self._guards_allow(group, others, rivals, row, met_name),
                 }
             )
-        return groups, twins, pairs
+        return pairs
 
     def _rivals(self, group: _Group, others: list[_Group], met_name: str) -> list[_Group]:
         """Other candidates with a piece of evidence strong on its own (an id, the model's
@@ -840,9 +847,10 @@ class Matcher:
             "equivalents": "",
             "duplicate_of": "",
         }
-        groups, twins, pairs = self._ranked(row, found)
+        groups = self._group(met_name, row, found)
         if not groups:
             return result
+        groups, twins = self._pool_twins(groups, met_name)
         rule = self._rule_decision(
             groups[0],
             groups[1].score if len(groups) > 1 else 0.0,
@@ -851,12 +859,12 @@ class Matcher:
         )
         scores = [g.score for g in groups]
         probabilities = None
-        if self.decision is not None:
+        pairs: list[dict[str, Any]] = []
+        if self.decision is not None and not (self.decision.mode == "hybrid" and rule == "accept"):
+            pairs = self._pairs(groups, twins, row)
             probabilities = self.decision.probabilities([p["features"] for p in pairs])
         # a hybrid decision keeps what the rules accept and learns on the rest
-        learned = probabilities is not None and not (
-            self.decision.mode == "hybrid" and rule == "accept"
-        )
+        learned = probabilities is not None
         if learned:
             # the learned decision ranks the candidates by probability
             order = sorted(range(len(groups)), key=lambda i: (-probabilities[i], i))
@@ -893,8 +901,8 @@ class Matcher:
             if self.decision.mode == "hybrid" and rule == "review" and decision == "none":
                 decision = "review"
             evidence.append(f"p={scores[0]:.3f} (rule score {best.score:.2f})")
-        elif probabilities is not None:
-            evidence.append(f"rules; p={float(probabilities[0]):.3f}")
+        elif self.decision is not None:
+            evidence.append("accepted by the rules")
         if decision != "accept" and hard and (strong_elsewhere or best.formula == "mismatch"):
             # strong evidence that disagrees with itself or with the chemistry: a curator decides
             result["conflict"] = True
