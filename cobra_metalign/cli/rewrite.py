@@ -196,7 +196,7 @@ def _write_outputs(
     """Write the model, audit and reactions (and the --in-place backup) all-or-nothing.
 
     ``baseline``: the input document's own libsbml errors
-    (:func:`cobra_metalign.io.sbml_error_counts`), which the read-back tolerates.
+    (:func:`cobra_metalign.io.model.sbml_baseline`), which the read-back tolerates.
 
     Each file goes to a hidden temporary file first; the SBML model is read back
     with libsbml; only when every file is ready are they moved into place
@@ -298,7 +298,7 @@ def fix(
     decision column, and run `metalign apply MODEL AUDIT`.
     """
     from cobra_metalign.alignment import align_for_output
-    from cobra_metalign.io.model import format_of, read_model_document, sbml_error_counts
+    from cobra_metalign.io.model import format_of, read_model_document, sbml_baseline
 
     if in_place and output is not None:
         raise click.UsageError("--in-place and --output exclude each other")
@@ -314,7 +314,7 @@ def fix(
     if not dry_run:
         _check_outputs(outputs, [model_path], overwrite, replace=("model",) if in_place else ())
     model, document = read_model_document(model_path)
-    known = None if document is None else sbml_error_counts(document)
+    known = None if document is None else sbml_baseline(document)
     catalog = _load_catalog(catalog_path)
     result, written = align_for_output(
         model,
@@ -406,7 +406,7 @@ def apply(
     metabolite as it is, an empty decision leaves a proposal unapplied. An audit
     that does not fit MODEL (unknown or missing ids, a changed model) is refused.
     """
-    from cobra_metalign.io.model import format_of, read_model_document, sbml_error_counts
+    from cobra_metalign.io.model import format_of, read_model_document, sbml_baseline
     from cobra_metalign.rewrite.audit import apply_audit, read_audit
 
     defaults = (
@@ -421,7 +421,7 @@ def apply(
         _check_outputs(outputs, [model_path, audit_in], overwrite)
     audit = read_audit(audit_in)
     model, document = read_model_document(model_path)
-    known = None if document is None else sbml_error_counts(document)
+    known = None if document is None else sbml_baseline(document)
     patch = document is not None and format_of(outputs["model"]) == "sbml"
     catalog = _load_catalog(catalog_path)
     new_model, new_audit, reactions = apply_audit(
@@ -434,9 +434,10 @@ def apply(
         force=force,
     )
     if patch and not dry_run:
-        from cobra_metalign.rewrite.sbml import patch_document
+        from cobra_metalign.rewrite.sbml import keep_input_bytes, patch_document
 
         new_model = patch_document(document, new_model)
+        keep_input_bytes(new_model)
     _echo_summary(str(model_path), new_audit, reactions, METABOLITE_STATUSES)
     decisions = audit["decision"].value_counts()
     say(

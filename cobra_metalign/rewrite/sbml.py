@@ -46,7 +46,13 @@ from cobra_metalign.rewrite.plan import NOTES_KEY, ZERO, RewritePlan
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PatchedDocument", "patch_document", "species_id_map", "sbml_species_id"]
+__all__ = [
+    "PatchedDocument",
+    "keep_input_bytes",
+    "patch_document",
+    "species_id_map",
+    "sbml_species_id",
+]
 
 _XHTML = "http://www.w3.org/1999/xhtml"
 _RESOURCE = re.compile(r"^(?:https?://identifiers\.org/([^/:]+)[/:](.+)|urn:miriam:([^:]+):(.+))$")
@@ -75,6 +81,11 @@ class PatchedDocument:
         Species ids (final) that received CV terms.
     compartments : dict
         ``{species id: compartment}`` set on species that had none (from the id suffix).
+    noted : list of str
+        Species ids (final) whose notes received the original ids of a merge.
+    original : bytes or None
+        The input file's own bytes, to be written instead of the serialised document
+        (set by :func:`keep_input_bytes` when the plan changed nothing).
     """
 
     document: Any
@@ -83,9 +94,25 @@ class PatchedDocument:
     reactions: list[str] = field(default_factory=list)
     annotated: list[str] = field(default_factory=list)
     compartments: dict[str, str] = field(default_factory=dict)
+    noted: list[str] = field(default_factory=list)
+    original: bytes | None = field(default=None, repr=False)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the plan changed anything in the document."""
+        return bool(
+            self.renamed
+            or self.removed
+            or self.reactions
+            or self.annotated
+            or self.compartments
+            or self.noted
+        )
 
     def to_bytes(self) -> bytes:
-        """The document as SBML text (UTF-8)."""
+        """The document as SBML text (UTF-8), or the input's own bytes when kept."""
+        if self.original is not None:
+            return self.original
         text = libsbml.writeSBMLToString(self.document)
         if not text:
             raise ModelWriteError("libsbml could not serialise the patched document")
@@ -572,6 +599,7 @@ def _annotate(
             patched.annotated.append(species.getId())
         if unit.survivor in notes_of:
             _add_notes(species, notes_of[unit.survivor])
+            patched.noted.append(species.getId())
 
 
 def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
@@ -618,6 +646,7 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
     by_id = {species.getId(): species for species in _items(sbml_model.getListOfSpecies())}
     _annotate(plan, sbml_model, by_id, sid_of, new_metaid, patched)
     patched.annotated = [mapping.get(sid, sid) for sid in patched.annotated]
+    patched.noted = [mapping.get(sid, sid) for sid in patched.noted]
 
     # compartments taken from the id suffix of species that had none (SBML requires one)
     for met_id, compartment in plan.inferred.items():
@@ -658,6 +687,28 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
         len(patched.annotated),
     )
     return patched
+
+
+def keep_input_bytes(patched: PatchedDocument) -> bool:
+    """Write the input file's own bytes when the plan changed nothing in its document.
+
+    For a document from :func:`cobra_metalign.io.model.read_model_document`, left
+    as read but for ``patch_document``: the file is read again and its bytes kept
+    only when their sha256 is the one of the bytes libsbml parsed (the file has not
+    changed since). The output is then the input byte for byte, not libsbml's
+    re-serialisation of it.
+
+    Returns
+    -------
+    bool
+        Whether the input's bytes are kept (``patched.original``).
+    """
+    from cobra_metalign.io.model import source_bytes
+
+    if patched.changed:
+        return False
+    patched.original = source_bytes(patched.document)
+    return patched.original is not None
 
 
 def _elements(sbml_model: Any) -> Iterable[Any]:
