@@ -65,9 +65,10 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.parsers import expat
 
 import cobra
@@ -292,6 +293,22 @@ def _decode_head(head: bytes) -> str:
 def _open_source(path: str | os.PathLike[str]) -> Iterator[_Source]:
     """Check ``path``, decompress it if needed and tell its format."""
     path = Path(path).expanduser()
+    kind = _compression(_check_regular_file(path))
+    with contextlib.ExitStack() as stack:
+        data_path = path
+        if kind is not None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="metalign-")))
+            data_path = folder / (_strip_compression_suffix(path.name) or "model")
+            _decompress(path, kind, data_path)
+            if data_path.stat().st_size == 0:
+                raise _read_error(path, f"the file is empty after {kind} decompression")
+        with open(data_path, "rb") as handle:
+            head = handle.read(PROLOG_SCAN_BYTES)
+        yield _Source(path=path, data_path=data_path, fmt=_format_of_file(path, head), head=head)
+
+
+def _check_regular_file(path: Path) -> bytes:
+    """Refuse a missing, special, empty or oversized file; its first four bytes."""
     try:
         status = path.stat()
     except FileNotFoundError as error:
@@ -310,43 +327,36 @@ def _open_source(path: str | os.PathLike[str]) -> Iterator[_Source]:
         )
     try:
         with open(path, "rb") as handle:
-            magic = handle.read(4)
+            return handle.read(4)
     except OSError as error:
         raise _read_error(path, f"cannot open the file ({error})") from error
-    kind = _compression(magic)
-    with contextlib.ExitStack() as stack:
-        data_path = path
-        if kind is not None:
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="metalign-")))
-            data_path = folder / (_strip_compression_suffix(path.name) or "model")
-            _decompress(path, kind, data_path)
-            if data_path.stat().st_size == 0:
-                raise _read_error(path, f"the file is empty after {kind} decompression")
-        with open(data_path, "rb") as handle:
-            head = handle.read(PROLOG_SCAN_BYTES)
-        fmt = _format_from_name(path.name)
-        sniffed = _sniff(head)
-        if fmt is None:
-            if sniffed == "mat-hdf5":
-                raise _read_error(
-                    path, "MATLAB v7.3 (HDF5) files are not supported; save with `-v7`", "mat"
-                )
-            if sniffed is None:
-                raise _read_error(
-                    path,
-                    f"unknown suffix {path.suffix!r} and content that is not SBML, JSON, "
-                    "YAML or MAT (use .xml, .sbml, .json, .yml, .yaml or .mat)",
-                )
-            logger.debug("%s: format %s guessed from the content.", path, sniffed)
-            fmt = sniffed
-        elif sniffed in FORMATS.values() and sniffed != fmt and sniffed != "yaml":
-            logger.warning(
-                "%s: the suffix says %s but the content looks like %s.",
-                path,
-                _FORMAT_LABELS[fmt],
-                _FORMAT_LABELS[sniffed],
+
+
+def _format_of_file(path: Path, head: bytes) -> str:
+    """The format the name says, else the one the content says; warns when they disagree."""
+    fmt = _format_from_name(path.name)
+    sniffed = _sniff(head)
+    if fmt is None:
+        if sniffed == "mat-hdf5":
+            raise _read_error(
+                path, "MATLAB v7.3 (HDF5) files are not supported; save with `-v7`", "mat"
             )
-        yield _Source(path=path, data_path=data_path, fmt=fmt, head=head)
+        if sniffed is None:
+            raise _read_error(
+                path,
+                f"unknown suffix {path.suffix!r} and content that is not SBML, JSON, "
+                "YAML or MAT (use .xml, .sbml, .json, .yml, .yaml or .mat)",
+            )
+        logger.debug("%s: format %s guessed from the content.", path, sniffed)
+        return sniffed
+    if sniffed in FORMATS.values() and sniffed != fmt and sniffed != "yaml":
+        logger.warning(
+            "%s: the suffix says %s but the content looks like %s.",
+            path,
+            _FORMAT_LABELS[fmt],
+            _FORMAT_LABELS[sniffed],
+        )
+    return fmt
 
 
 # ---------------------------------------------------------------- security
@@ -368,41 +378,7 @@ def _check_xml(source: _Source) -> str:
     the bytes checked.
     """
     digest = hashlib.sha256()
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    depth = 0
-    limit = MAX_XML_DEPTH
-
-    def doctype(name, system_id, public_id, has_internal_subset) -> None:
-        if system_id or public_id:
-            raise _Refused("DOCTYPE with an external DTD is not allowed")
-
-    def entity(*args) -> None:
-        raise _Refused("DOCTYPE with entity declarations is not allowed")
-
-    def attlist(*args) -> None:
-        raise _Refused("DOCTYPE with attribute-list declarations is not allowed")
-
-    def external(*args) -> int:
-        raise _Refused("external entity references are not allowed")
-
-    def start(name, attributes) -> None:
-        nonlocal depth
-        depth += 1
-        if depth > limit:
-            raise _Refused(f"elements nested deeper than {limit} levels are not allowed")
-
-    def end(name) -> None:
-        nonlocal depth
-        depth -= 1
-
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = entity
-    parser.UnparsedEntityDeclHandler = entity
-    parser.AttlistDeclHandler = attlist
-    parser.ExternalEntityRefHandler = external
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
+    parser = _safe_expat_parser()
     try:
         with open(source.data_path, "rb") as handle:
             while chunk := handle.read(1 << 20):
@@ -423,6 +399,45 @@ def _check_xml(source: _Source) -> str:
     except OSError as error:
         raise _read_error(source.path, f"cannot read the file ({error})", "sbml") from error
     return digest.hexdigest()
+
+
+def _refuse(reason: str) -> Callable[..., Any]:
+    def handler(*args: Any) -> Any:
+        raise _Refused(reason)
+
+    return handler
+
+
+def _safe_expat_parser() -> Any:
+    """An expat parser that raises :class:`_Refused` at the first unsafe construct."""
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    depth = 0
+    limit = MAX_XML_DEPTH
+
+    def doctype(name, system_id, public_id, has_internal_subset) -> None:
+        if system_id or public_id:
+            raise _Refused("DOCTYPE with an external DTD is not allowed")
+
+    def start(name, attributes) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > limit:
+            raise _Refused(f"elements nested deeper than {limit} levels are not allowed")
+
+    def end(name) -> None:
+        nonlocal depth
+        depth -= 1
+
+    entity = _refuse("DOCTYPE with entity declarations is not allowed")
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = entity
+    parser.UnparsedEntityDeclHandler = entity
+    parser.AttlistDeclHandler = _refuse("DOCTYPE with attribute-list declarations is not allowed")
+    parser.ExternalEntityRefHandler = _refuse("external entity references are not allowed")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    return parser
 
 
 def check_xml_file(path: str | os.PathLike[str]) -> None:
@@ -890,6 +905,10 @@ def _sanitize(model: cobra.Model, path: str | os.PathLike[str]) -> None:
 def _content_problem(model: cobra.Model) -> str | None:
     """What would fail later with a traceback or blow up memory, or None: overlong ids,
     formulas that are not text, coefficients that are not finite numbers."""
+    return _long_id_problem(model) or _formula_problem(model) or _coefficient_problem(model)
+
+
+def _long_id_problem(model: cobra.Model) -> str | None:
     for kind, items in (
         ("metabolite", model.metabolites),
         ("reaction", model.reactions),
@@ -901,19 +920,29 @@ def _content_problem(model: cobra.Model) -> str | None:
                     f"{kind} id {str(item.id)[:40]!r}... is {len(str(item.id)):,} characters "
                     f"long (at most {MAX_ID_LENGTH} allowed)"
                 )
-    for compartment in model.compartments:
-        if len(str(compartment)) > MAX_ID_LENGTH:
-            return f"compartment id longer than {MAX_ID_LENGTH} characters"
+    if any(len(str(compartment)) > MAX_ID_LENGTH for compartment in model.compartments):
+        return f"compartment id longer than {MAX_ID_LENGTH} characters"
+    return None
+
+
+def _formula_problem(model: cobra.Model) -> str | None:
     for met in model.metabolites:
         if met.formula is not None and not isinstance(met.formula, str):
             return f"metabolite {met.id!r} has a formula that is not text: {met.formula!r:.60}"
+    return None
+
+
+def _finite(value: object) -> bool:
+    try:
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _coefficient_problem(model: cobra.Model) -> str | None:
     for reaction in model.reactions:
         for met, coefficient in reaction.metabolites.items():
-            try:
-                good = math.isfinite(float(coefficient))
-            except (TypeError, ValueError):
-                good = False
-            if not good:
+            if not _finite(coefficient):
                 return (
                     f"reaction {reaction.id!r} has the coefficient {coefficient!r} for "
                     f"{met.id!r}; coefficients must be finite numbers"
