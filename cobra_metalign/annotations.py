@@ -303,19 +303,26 @@ def normalize_annotation(annotation: Mapping[str, object] | None) -> list[tuple[
         elif not isinstance(values, Iterable):
             continue
         for value in values:
-            pair = None
-            text = str(value)
-            if text.lower().startswith(("http://", "https://")):
-                pair = parse_uri(text)
-            if pair is None:
-                pair = normalize_xref(namespace, value)
-            if pair is None and ":" in text:
-                pair = parse_uri(text)
+            pair = _annotation_pair(namespace, value)
             if pair is None:
                 logger.debug("Dropped annotation %s=%r: not a valid identifier.", namespace, value)
                 continue
             pairs.add(pair)
     return sorted(pairs)
+
+
+def _annotation_pair(namespace: str, value: object) -> tuple[str, str] | None:
+    """One annotation value as a canonical pair: a URI, else an id of ``namespace``,
+    else a CURIE naming its own namespace."""
+    text = str(value)
+    pair = None
+    if text.lower().startswith(("http://", "https://")):
+        pair = parse_uri(text)
+    if pair is None:
+        pair = normalize_xref(namespace, value)
+    if pair is None and ":" in text:
+        pair = parse_uri(text)
+    return pair
 
 
 _ID_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (

@@ -37,6 +37,38 @@ FOREIGN_LOGGERS: tuple[str, ...] = ("cobra", "optlang", "distributed", "py.warni
 _REPEATS_SHOWN = 5
 
 
+def _package_level(verbose: int, quiet: bool) -> int:
+    if quiet:
+        return logging.ERROR
+    if verbose == 1:
+        return logging.INFO
+    if verbose >= 2:
+        return logging.DEBUG
+    return logging.WARNING
+
+
+def _route_foreign_loggers(
+    verbose: int, quiet: bool, summary: logging.Handler
+) -> list[tuple[logging.Logger, list[logging.Handler], int, bool]]:
+    """Send the libraries' records to stderr (errors only, or all with ``-vv``) and
+    their warnings to ``summary``; the previous state of each logger, to restore."""
+    foreign_handler = logging.StreamHandler(sys.stderr)
+    foreign_handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+    if verbose < 2 or quiet:
+        foreign_handler.setLevel(logging.ERROR)
+    saved = []
+    for name in FOREIGN_LOGGERS:
+        log = logging.getLogger(name)
+        saved.append((log, list(log.handlers), log.level, log.propagate))
+        if quiet or verbose >= 2:
+            log.handlers[:] = [foreign_handler]
+        else:
+            log.handlers[:] = [foreign_handler, summary]
+        log.setLevel(logging.ERROR if quiet else logging.WARNING)
+        log.propagate = False
+    return saved
+
+
 def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     """Set up the package's and the libraries' logging for one command.
 
@@ -52,13 +84,7 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
         Restores the previous logging state (after reporting the summary); the
         CLI calls it when the command ends.
     """
-    level = logging.WARNING
-    if quiet:
-        level = logging.ERROR
-    elif verbose == 1:
-        level = logging.INFO
-    elif verbose >= 2:
-        level = logging.DEBUG
+    level = _package_level(verbose, quiet)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     repeats = RepeatLimit(_REPEATS_SHOWN)
@@ -68,26 +94,8 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
     package_logger.handlers[:] = [handler]
     package_logger.setLevel(level)
     package_logger.propagate = False
-
-    foreign_handler = logging.StreamHandler(sys.stderr)
-    foreign_handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
     summary = WarningSummary()
-    saved = []
-    for name in FOREIGN_LOGGERS:
-        log = logging.getLogger(name)
-        saved.append((log, list(log.handlers), log.level, log.propagate))
-        if quiet:
-            foreign_handler.setLevel(logging.ERROR)
-            log.handlers[:] = [foreign_handler]
-            log.setLevel(logging.ERROR)
-        elif verbose >= 2:
-            log.handlers[:] = [foreign_handler]
-            log.setLevel(logging.WARNING)
-        else:
-            foreign_handler.setLevel(logging.ERROR)
-            log.handlers[:] = [foreign_handler, summary]
-            log.setLevel(logging.WARNING)
-        log.propagate = False
+    saved = _route_foreign_loggers(verbose, quiet, summary)
     warnings_context = warnings.catch_warnings()
     warnings_context.__enter__()
     if quiet:

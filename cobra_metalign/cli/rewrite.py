@@ -477,6 +477,66 @@ def apply(
     _write_outputs(held, new_audit, reactions, outputs, overwrite, model_path, baseline=known)
 
 
+def _say_premerge(premerged: Any, n_models: int) -> None:
+    """Print the pre-merge tables: statuses, compartments, formula vetoes, joins."""
+    say(f"pre-merge of {n_models} models (metabolites per status):")
+    say(premerged.summary().to_string())
+    compartments = premerged.compartment_table
+    say("compartments:")
+    say(compartments.to_string(index=False) if len(compartments) else "  (none)")
+    separate = compartments[compartments["status"].isin(["unmapped", "kept"])]
+    if len(separate):
+        say(f"compartments left separate: {len(separate)} (see the table)")
+    vetoes = {name: ids for name, ids in premerged.formula_vetoes.items() if ids}
+    if vetoes:
+        say(
+            "not merged (other heavy-atom formula), left for review: "
+            + "; ".join(f"{name}: {', '.join(ids)}" for name, ids in vetoes.items())
+        )
+    joins = premerged.joins
+    joined = int((joins["verdict"] == "joined").sum()) if len(joins) else 0
+    say(f"cross-model joins: {joined} pairs joined, {len(joins) - joined} not")
+
+
+def _say_merge(result: Any) -> None:
+    """Print the merge report: reactions, duplicate groups, growth and energy check."""
+    kinds = result.reaction_table["kind"].value_counts()
+    say(
+        "reactions: "
+        + ", ".join(
+            f"{kind} {int(kinds.get(kind, 0))}" for kind in ("kept", "added", "joined", "renamed")
+        )
+    )
+    report = result.report
+    say("merge report:")
+    say(report.to_string())
+    say(
+        "duplicate groups (same compartment and the same bigg.metabolite, inchikey, metanetx or "
+        f"seed id, or the same name and formula): {int(report.loc['plain', 'detected_groups'])} "
+        f"with a plain cobra merge, {int(report.loc['premerged', 'detected_groups'])} "
+        "after pre-merge"
+    )
+    duplicates = result.duplicates
+    say(f"duplicate groups left: {len(duplicates)}")
+    if len(duplicates):
+        say(duplicates[["members", "reason"]].to_string(index=False, max_colwidth=90))
+    if len(result.sanity):
+        _say_sanity(result.sanity)
+
+
+def _say_sanity(sanity: pd.DataFrame) -> None:
+    say("sanity (growth; ATP made with every uptake closed):")
+    say(sanity.to_string(max_colwidth=60))
+    if bool(sanity["energy_cycle"].iloc[-1]):
+        inputs = [str(n) for n, has in sanity["energy_cycle"].iloc[:-1].items() if has]
+        say(
+            "warning: the merged model has an energy-generating cycle ("
+            + (f"also in {', '.join(inputs)}" if inputs else "no input has one")
+            + "); reactions carrying it: "
+            + str(sanity["cycle_reactions"].iloc[-1])
+        )
+
+
 # ---------------------------------------------------------------------- merge
 @click.command("merge", context_settings=CONTEXT_SETTINGS)
 @click.argument(
@@ -612,59 +672,12 @@ def merge(
         recheck=recheck,
         check_energy=not no_energy_check,
     )
-    premerged = result.premerge
-    say(f"pre-merge of {len(models)} models (metabolites per status):")
-    say(premerged.summary().to_string())
-    compartments = premerged.compartment_table
-    say("compartments:")
-    say(compartments.to_string(index=False) if len(compartments) else "  (none)")
-    separate = compartments[compartments["status"].isin(["unmapped", "kept"])]
-    if len(separate):
-        say(f"compartments left separate: {len(separate)} (see the table)")
-    vetoes = {name: ids for name, ids in premerged.formula_vetoes.items() if ids}
-    if vetoes:
-        say(
-            "not merged (other heavy-atom formula), left for review: "
-            + "; ".join(f"{name}: {', '.join(ids)}" for name, ids in vetoes.items())
-        )
-    joins = premerged.joins
-    joined = int((joins["verdict"] == "joined").sum()) if len(joins) else 0
-    say(f"cross-model joins: {joined} pairs joined, {len(joins) - joined} not")
-    kinds = result.reaction_table["kind"].value_counts()
-    say(
-        "reactions: "
-        + ", ".join(
-            f"{kind} {int(kinds.get(kind, 0))}" for kind in ("kept", "added", "joined", "renamed")
-        )
-    )
-    report = result.report
-    say("merge report:")
-    say(report.to_string())
-    say(
-        "duplicate groups (same compartment and the same bigg.metabolite, inchikey, metanetx or "
-        f"seed id, or the same name and formula): {int(report.loc['plain', 'detected_groups'])} "
-        f"with a plain cobra merge, {int(report.loc['premerged', 'detected_groups'])} "
-        "after pre-merge"
-    )
-    duplicates = result.duplicates
-    say(f"duplicate groups left: {len(duplicates)}")
-    if len(duplicates):
-        say(duplicates[["members", "reason"]].to_string(index=False, max_colwidth=90))
-    if len(result.sanity):
-        say("sanity (growth; ATP made with every uptake closed):")
-        say(result.sanity.to_string(max_colwidth=60))
-        sanity = result.sanity
-        if bool(sanity["energy_cycle"].iloc[-1]):
-            inputs = [str(n) for n, has in sanity["energy_cycle"].iloc[:-1].items() if has]
-            say(
-                "warning: the merged model has an energy-generating cycle ("
-                + (f"also in {', '.join(inputs)}" if inputs else "no input has one")
-                + "); reactions carrying it: "
-                + str(sanity["cycle_reactions"].iloc[-1])
-            )
+    _say_premerge(result.premerge, len(models))
+    _say_merge(result)
     if dry_run:
         say("dry run: nothing written")
         return
+    premerged = result.premerge
     _write_outputs([result.model], premerged.audit, premerged.reactions, outputs, overwrite)
     for name, frame in result.tables().items():
         keep_index = name in ("report", "statuses", "sanity")
