@@ -928,6 +928,10 @@ def _reaction_changes(model: cobra.Model, plan: RewritePlan) -> None:
             target = survivor_of.get(met.id, met.id)
             terms[target] = terms.get(target, 0.0) + coefficient
         plan.stoichiometry[reaction.id] = {m: c for m, c in terms.items() if abs(c) > ZERO}
+    if not touched:  # nothing merged: no reaction to flag
+        plan.flagged = pd.DataFrame([], columns=list(REACTION_COLUMNS)).set_index("reaction_id")
+        return
+    position = {met_id: number for number, met_id in enumerate(plan.order)}
     index: dict[tuple, list[str]] = defaultdict(list)
     finals: dict[str, dict[str, float]] = {}
     for reaction in model.reactions:
@@ -943,7 +947,7 @@ def _reaction_changes(model: cobra.Model, plan: RewritePlan) -> None:
     for reaction in touched:
         terms = finals[reaction.id]
         merged = [m.id for m in reaction.metabolites if m.id in survivor_of]
-        merged.sort(key=plan.order.index)
+        merged.sort(key=position.__getitem__)
         base = {
             "reaction_id": reaction.id,
             "name": reaction.name or "",

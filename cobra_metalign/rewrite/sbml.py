@@ -705,6 +705,8 @@ def _patch_reactions(
     patched: PatchedDocument,
 ) -> None:
     """Join the references of merged species, then point every reference at the new ids."""
+    if not removed and not mapping:
+        return
     for reaction in _items(sbml_model.getListOfReactions()):
         if removed and _involves(reaction, removed):
             _merge_references(reaction, mapping, survivors)
