@@ -280,6 +280,7 @@ def report(figures: dict[str, Any]) -> list[dict[str, Any]]:
     iJO1366 figures are divided by iJO1366's floor, the universe's by the universe's.
     """
     floor = figures["floor"]["seconds"]
+    name = figures.get("model_name", "iJO1366")
     rows: list[dict[str, Any]] = []
 
     def add(
@@ -308,17 +309,17 @@ def report(figures: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
 
-    add("floor: cobra read+write iJO1366 (process)", figures["floor"], "-", None, figures["floor"])
+    add(f"floor: cobra read+write {name} (process)", figures["floor"], "-", None, figures["floor"])
     fix = figures["cold_fix"]
     add(
-        "cold metalign fix iJO1366 (process)",
+        f"cold metalign fix {name} (process)",
         fix,
         f"<= {COLD_FIX_BUDGET_RATIO:g}x floor",
         fix["seconds"] <= COLD_FIX_BUDGET_RATIO * floor,
         figures["floor"],
     )
     add(
-        "  peak RSS of cold fix iJO1366",
+        f"  peak RSS of cold fix {name}",
         fix,
         f"< {RSS_BUDGET_MB:g} MiB",
         fix["rss_mb"] < RSS_BUDGET_MB,
@@ -326,7 +327,7 @@ def report(figures: dict[str, Any]) -> list[dict[str, Any]]:
     )
     warm = figures["warm_align"]
     add(
-        "warm align iJO1366 (in process, 2nd call)",
+        f"warm align {name} (in process, 2nd call)",
         warm,
         f"<= {WARM_ALIGN_BUDGET_S:g} s",
         warm["seconds"] <= WARM_ALIGN_BUDGET_S,
@@ -410,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="Runs of the universe floor and fix, alternated (each pair takes a minute or more).",
     )
-    parser.add_argument("--model", type=Path, default=IJO1366, help="The iJO1366 SBML file.")
+    parser.add_argument(
+        "--model", type=Path, default=IJO1366, help="The model of the first figures [iJO1366]."
+    )
     parser.add_argument("--universe", type=Path, default=UNIVERSE, help="The carveme universe.")
     args = parser.parse_args(argv)
 
@@ -418,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": len(os.sched_getaffinity(0)),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
         "python": sys.version.split()[0],
+        "model_name": "iJO1366" if args.model == IJO1366 else args.model.name.split(".")[0],
     }
     log(f"{figures['cpus']} usable cores; load average {figures['load_average_start']}")
     with tempfile.TemporaryDirectory(prefix="metalign_speed_") as tmp:
