@@ -275,6 +275,25 @@ def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     _exit_on_sigterm()
 
 
+def run() -> None:
+    """The ``metalign`` executable (and ``python -m cobra_metalign.cli``): :func:`main`, then exit.
+
+    Once the command is done (written, reported, exit code set), the objects still
+    alive are moved out of the garbage collector's reach (:func:`gc.freeze`): the
+    interpreter's final collection then does not walk the catalogue and the tables
+    again before the process ends (0.2-0.4 s of a ``fix``). Files, logging and
+    temporary folders are closed by the command itself and by ``atexit``, not by the
+    collector. In-process callers (tests, notebooks) call :func:`main`, which does not
+    freeze anything.
+    """
+    import gc
+
+    try:
+        main()
+    finally:
+        gc.freeze()
+
+
 def _raise_system_exit(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
@@ -583,4 +602,4 @@ def benchmark(
 
 
 if __name__ == "__main__":  # python -m cobra_metalign.cli.app
-    main()
+    run()
