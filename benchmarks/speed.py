@@ -3,7 +3,10 @@
 Figures (each printed with its ratio to the floor and its budget, PASS/FAIL):
 
 * floor: cobra reading plus writing iJO1366's SBML in a new process;
-* cold ``metalign fix`` on iJO1366 in a new process (outputs to a temporary folder);
+* cold ``metalign fix`` on iJO1366 in a new process (``python -m cobra_metalign.cli``,
+  outputs to a temporary folder); floor and fix are alternated ``--repeat`` times
+  (default 3) and the fastest run of each is reported, so that both are measured
+  under the same load;
 * warm ``align`` on iJO1366 in this process (catalogue and indexes loaded: the
   second call is timed);
 * peak RSS of every process (``os.wait4``) and of this one;
@@ -19,7 +22,8 @@ them are less sensitive to other load.
 
 Usage::
 
-    python benchmarks/speed.py [--json OUT] [--skip-universe] [--many DIR]
+    PYTHONPATH=$PWD python benchmarks/speed.py [--json OUT] [--skip-universe] [--many DIR]
+        [--repeat N] [--universe-repeat N]
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ import json
 import os
 import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -76,18 +79,9 @@ FLOOR_CODE = (
     "from cobra.io import read_sbml_model, write_sbml_model\n"
     "write_sbml_model(read_sbml_model(sys.argv[1]), sys.argv[2])\n"
 )
-#: ``metalign`` with the rewrite and fix-many commands added when the installed
-#: group does not register them yet.
-LAUNCHER_CODE = (
-    "import sys\n"
-    "from cobra_metalign.cli.app import main\n"
-    "from cobra_metalign import cli_rewrite, cli_many\n"
-    "for command in (*cli_rewrite.COMMANDS, *cli_many.COMMANDS):\n"
-    "    if command.name not in main.commands:\n"
-    "        main.add_command(command)\n"
-    "sys.argv[0] = 'metalign'\n"
-    "main()\n"
-)
+#: ``metalign`` run by this interpreter (no shell shim in the timing, the same Python as
+#: the floor; ``PYTHONPATH`` chooses the source tree).
+METALIGN = [sys.executable, "-m", "cobra_metalign.cli"]
 
 
 def log(text: str = "") -> None:
@@ -118,31 +112,9 @@ def run_process(command: list[str], cwd: Path | None = None) -> dict[str, Any]:
     }
 
 
-def metalign_commands() -> tuple[list[str], list[str]]:
-    """The command for start-up times (``metalign`` as installed) and the one for ``fix``.
-
-    The second is a launcher that registers ``fix`` when the installed group lacks it.
-    """
-    launcher = [sys.executable, "-c", LAUNCHER_CODE]
-    executable = shutil.which("metalign")
-    if executable is None:
-        log("note: no `metalign` on PATH; timing everything through a launcher")
-        return launcher, launcher
-    probe = subprocess.run(
-        [executable, "fix", "--help"], capture_output=True, text=True, check=False
-    )
-    if probe.returncode == 0:
-        return [executable], [executable]
-    log("note: `metalign fix` is not registered; timing it through a launcher that adds it")
-    return [executable], launcher
-
-
 def import_report(command: list[str]) -> dict[str, Any]:
     """Top-level packages a command imports and their cumulative import time (ms)."""
-    if command[0] == sys.executable:
-        traced = [sys.executable, "-X", "importtime", *command[1:]]
-    else:
-        traced = [sys.executable, "-X", "importtime", *command]
+    traced = [sys.executable, "-X", "importtime", *command[1:]]
     result = subprocess.run(traced, capture_output=True, text=True, check=False)
     packages: dict[str, float] = {}
     pattern = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
@@ -202,6 +174,34 @@ def measure_fix(command: list[str], model: Path, workdir: Path, tag: str) -> dic
         raise RuntimeError(f"metalign fix {model} failed: {result['stderr'][-2000:]}")
     result["summary"] = result["stdout"].strip().splitlines()[:12]
     return result
+
+
+def fastest(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the least wall time, with every run's wall and CPU seconds beside it."""
+    best = dict(min(runs, key=lambda run: run["seconds"]))
+    best["all_seconds"] = [run["seconds"] for run in runs]
+    best["all_cpu_seconds"] = [run["cpu_seconds"] for run in runs]
+    best["rss_mb"] = max(run["rss_mb"] for run in runs)
+    return best
+
+
+def measure_pair(
+    command: list[str], model: Path, workdir: Path, tag: str, repeat: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The floor and the cold ``fix`` of ``model``, alternated ``repeat`` times; the fastest of each.
+
+    Alternating puts both under the same load; the minimum is the run least slowed by
+    other processes on a shared machine.
+    """
+    floors, fixes = [], []
+    for number in range(repeat):
+        floors.append(measure_floor(model, workdir, in_process=False))
+        fixes.append(measure_fix(command, model, workdir, f"{tag}_{number}"))
+        log(
+            f"  run {number + 1}/{repeat}: floor {floors[-1]['seconds']:.2f} s, "
+            f"fix {fixes[-1]['seconds']:.2f} s (load {os.getloadavg()[0]:.1f})"
+        )
+    return fastest(floors), fastest(fixes)
 
 
 def measure_warm_align(model: Path) -> dict[str, Any]:
@@ -280,6 +280,7 @@ def report(figures: dict[str, Any]) -> list[dict[str, Any]]:
     iJO1366 figures are divided by iJO1366's floor, the universe's by the universe's.
     """
     floor = figures["floor"]["seconds"]
+    name = figures.get("model_name", "iJO1366")
     rows: list[dict[str, Any]] = []
 
     def add(
@@ -308,17 +309,17 @@ def report(figures: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
 
-    add("floor: cobra read+write iJO1366 (process)", figures["floor"], "-", None, figures["floor"])
+    add(f"floor: cobra read+write {name} (process)", figures["floor"], "-", None, figures["floor"])
     fix = figures["cold_fix"]
     add(
-        "cold metalign fix iJO1366 (process)",
+        f"cold metalign fix {name} (process)",
         fix,
         f"<= {COLD_FIX_BUDGET_RATIO:g}x floor",
         fix["seconds"] <= COLD_FIX_BUDGET_RATIO * floor,
         figures["floor"],
     )
     add(
-        "  peak RSS of cold fix iJO1366",
+        f"  peak RSS of cold fix {name}",
         fix,
         f"< {RSS_BUDGET_MB:g} MiB",
         fix["rss_mb"] < RSS_BUDGET_MB,
@@ -326,7 +327,7 @@ def report(figures: dict[str, Any]) -> list[dict[str, Any]]:
     )
     warm = figures["warm_align"]
     add(
-        "warm align iJO1366 (in process, 2nd call)",
+        f"warm align {name} (in process, 2nd call)",
         warm,
         f"<= {WARM_ALIGN_BUDGET_S:g} s",
         warm["seconds"] <= WARM_ALIGN_BUDGET_S,
@@ -353,7 +354,6 @@ def report(figures: dict[str, Any]) -> list[dict[str, Any]]:
     for key, label in (
         ("help", "metalign --help"),
         ("catalog_info", "metalign catalog info"),
-        ("help_registered", "--help, fix + fix-many registered"),
     ):
         if key not in figures:
             continue
@@ -399,7 +399,21 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="Also run align_many with 1 and 2 workers on every model file under DIR.",
     )
-    parser.add_argument("--model", type=Path, default=IJO1366, help="The iJO1366 SBML file.")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="Runs of the iJO1366 floor and fix, alternated; the fastest of each is reported.",
+    )
+    parser.add_argument(
+        "--universe-repeat",
+        type=int,
+        default=1,
+        help="Runs of the universe floor and fix, alternated (each pair takes a minute or more).",
+    )
+    parser.add_argument(
+        "--model", type=Path, default=IJO1366, help="The model of the first figures [iJO1366]."
+    )
     parser.add_argument("--universe", type=Path, default=UNIVERSE, help="The carveme universe.")
     args = parser.parse_args(argv)
 
@@ -407,28 +421,28 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": len(os.sched_getaffinity(0)),
         "load_average_start": [round(x, 2) for x in os.getloadavg()],
         "python": sys.version.split()[0],
+        "model_name": "iJO1366" if args.model == IJO1366 else args.model.name.split(".")[0],
     }
     log(f"{figures['cpus']} usable cores; load average {figures['load_average_start']}")
-    startup_command, command = metalign_commands()
     with tempfile.TemporaryDirectory(prefix="metalign_speed_") as tmp:
         workdir = Path(tmp)
         log("start-up: metalign --help, metalign catalog info ...")
-        figures["help"] = measure_startup(startup_command, ["--help"])
-        figures["catalog_info"] = measure_startup(startup_command, ["catalog", "info"])
-        if command != startup_command:
-            # What --help will cost once fix and fix-many are registered as the launcher does.
-            figures["help_registered"] = measure_startup(command, ["--help"])
-        log(f"floor: cobra read + write of {args.model.name} ...")
-        figures["floor"] = measure_floor(args.model, workdir)
-        log("cold metalign fix ...")
-        figures["cold_fix"] = measure_fix(command, args.model, workdir, "ijo1366")
+        figures["help"] = measure_startup(METALIGN, ["--help"])
+        figures["catalog_info"] = measure_startup(METALIGN, ["catalog", "info"])
+        log(f"floor (cobra read + write) and cold metalign fix of {args.model.name} ...")
+        figures["floor"], figures["cold_fix"] = measure_pair(
+            METALIGN, args.model, workdir, "ijo1366", max(1, args.repeat)
+        )
+        floor_in_process = measure_floor(args.model, workdir)
+        for key in ("in_process_read_seconds", "in_process_write_seconds"):
+            figures["floor"][key] = floor_in_process[key]
         log("warm align ...")
         figures["warm_align"] = measure_warm_align(args.model)
         if not args.skip_universe:
-            log(f"cold metalign fix on {args.universe.name} (minutes) ...")
-            figures["universe_fix"] = measure_fix(command, args.universe, workdir, "universe")
-            log("floor: cobra read + write of the universe ...")
-            figures["universe_floor"] = measure_floor(args.universe, workdir, in_process=False)
+            log(f"floor and cold metalign fix of {args.universe.name} (minutes) ...")
+            figures["universe_floor"], figures["universe_fix"] = measure_pair(
+                METALIGN, args.universe, workdir, "universe", max(1, args.universe_repeat)
+            )
         if args.many is not None:
             log(f"align_many on {args.many} with 1 and 2 workers ...")
             figures["many"] = measure_many(args.many, workdir, (1, 2))
@@ -446,9 +460,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{figures['warm_align']['catalog_load_seconds']:.2f} s; "
         f"this process peak RSS {figures['warm_align']['rss_mb']:.0f} MiB"
     )
-    for key in ("help", "catalog_info", "help_registered"):
-        if key not in figures:
-            continue
+    for key in ("floor", "cold_fix", "universe_floor", "universe_fix"):
+        if key in figures:
+            log(
+                f"{key}: every run {figures[key]['all_seconds']} s wall, "
+                f"{figures[key]['all_cpu_seconds']} s CPU"
+            )
+    for key in ("help", "catalog_info"):
         imports = figures[key]["imports"]
         heavy = ", ".join(f"{name} {ms} ms" for name, ms in imports["heavy_ms"].items())
         log(

@@ -250,7 +250,9 @@ def align_for_output(
 
     SBML read as a document and written as SBML gets the plan patched into
     that document (:func:`cobra_metalign.rewrite.sbml.patch_document`): history,
-    units, kinetic laws, gene labels and layout stay as they were. Otherwise the
+    units, kinetic laws, gene labels and layout stay as they were; when the plan
+    changes nothing in it, the input file's own bytes are what is written
+    (:func:`cobra_metalign.rewrite.sbml.keep_input_bytes`). Otherwise the
     aligned cobra model is written. The model is aligned in place (it was just
     read and nothing else holds it).
 
@@ -275,9 +277,11 @@ def align_for_output(
     result = align(model, catalog, encoder, inplace=True, plan_only=patch, **options)
     if not patch:
         return result, result.model
-    from cobra_metalign.rewrite.sbml import patch_document
+    from cobra_metalign.rewrite.sbml import keep_input_bytes, patch_document
 
-    return result, patch_document(document, result.plan)
+    patched = patch_document(document, result.plan)
+    keep_input_bytes(patched)
+    return result, patched
 
 
 # ------------------------------------------------------------------ compartments

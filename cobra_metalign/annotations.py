@@ -150,13 +150,34 @@ def normalize_xref(namespace: str, value: object) -> tuple[str, str] | None:
     return fixer(text)
 
 
+#: Patterns of the namespace fixers below (compiled once).
+_CHEBI_ID = re.compile(r"(?:chebi:)*(\d+)", re.IGNORECASE)
+_HMDB_ID = re.compile(r"(?:hmdb:)?HMDB(\d+)", re.IGNORECASE)
+_MNX_ID = re.compile(r"MNXM(\d+)", re.IGNORECASE)
+_SEED_ID = re.compile(r"cpd(\d{5})", re.IGNORECASE)
+_KEGG_ID = re.compile(r"([CGD])(\d{5})")
+_BIOCYC_ID = re.compile(r"[A-Za-z0-9_.+\-:]+")
+_LIPIDMAPS_ID = re.compile(r"LM[A-Z]{2}\d{4,10}")
+_REACTOME_ID = re.compile(r"R-[A-Z]{3}-\d+")
+_BIGG_ID = re.compile(r"[A-Za-z0-9_]+")
+_KEGG_PREFIX = re.compile(r"^(?:cpd|gl|dr|kegg):", re.IGNORECASE)
+_MNX_PREFIX = re.compile(r"^(?:metanetx\.chemical|metanetx|mnx):", re.IGNORECASE)
+_SEED_PREFIX = re.compile(r"^(?:seed\.compound|seed):", re.IGNORECASE)
+_INCHIKEY_PREFIX = re.compile(r"^(?:inchikey\s*=\s*|inchikey:)", re.IGNORECASE)
+_BIOCYC_PREFIX = re.compile(r"^(?:biocyc:|metacyc:)", re.IGNORECASE)
+_LIPIDMAPS_PREFIX = re.compile(r"^lipidmaps:", re.IGNORECASE)
+_REACTOME_PREFIX = re.compile(r"^reactome:", re.IGNORECASE)
+_BIGG_PREFIX = re.compile(r"^bigg(?:\.metabolite)?:", re.IGNORECASE)
+_ANY_PREFIX = re.compile(r"^[A-Za-z.]+:")
+
+
 def _fix_chebi(text: str) -> tuple[str, str] | None:
-    match = re.fullmatch(r"(?:chebi:)*(\d+)", text, re.IGNORECASE)
+    match = _CHEBI_ID.fullmatch(text)
     return ("chebi", f"CHEBI:{int(match.group(1))}") if match else None
 
 
 def _fix_hmdb(text: str) -> tuple[str, str] | None:
-    match = re.fullmatch(r"(?:hmdb:)?HMDB(\d+)", text, re.IGNORECASE)
+    match = _HMDB_ID.fullmatch(text)
     if not match:
         return None
     digits = match.group(1)
@@ -166,8 +187,8 @@ def _fix_hmdb(text: str) -> tuple[str, str] | None:
 
 
 def _fix_kegg(text: str) -> tuple[str, str] | None:
-    text = re.sub(r"^(?:cpd|gl|dr|kegg):", "", text, flags=re.IGNORECASE).upper()
-    match = re.fullmatch(r"([CGD])(\d{5})", text)
+    text = _KEGG_PREFIX.sub("", text).upper()
+    match = _KEGG_ID.fullmatch(text)
     if not match:
         return None
     namespace = {"C": "kegg.compound", "G": "kegg.glycan", "D": "kegg.drug"}[match.group(1)]
@@ -175,8 +196,8 @@ def _fix_kegg(text: str) -> tuple[str, str] | None:
 
 
 def _fix_metanetx(text: str) -> tuple[str, str] | None:
-    text = re.sub(r"^(?:metanetx\.chemical|metanetx|mnx):", "", text, flags=re.IGNORECASE)
-    match = re.fullmatch(r"MNXM(\d+)", text, re.IGNORECASE)
+    text = _MNX_PREFIX.sub("", text)
+    match = _MNX_ID.fullmatch(text)
     if match:
         return "metanetx.chemical", f"MNXM{match.group(1)}"
     if text.upper() in {"WATER", "BIOMASS"}:
@@ -185,20 +206,20 @@ def _fix_metanetx(text: str) -> tuple[str, str] | None:
 
 
 def _fix_seed(text: str) -> tuple[str, str] | None:
-    text = re.sub(r"^(?:seed\.compound|seed):", "", text, flags=re.IGNORECASE)
-    match = re.fullmatch(r"cpd(\d{5})", text, re.IGNORECASE)
+    text = _SEED_PREFIX.sub("", text)
+    match = _SEED_ID.fullmatch(text)
     return ("seed.compound", f"cpd{match.group(1)}") if match else None
 
 
 def _fix_inchikey(text: str) -> tuple[str, str] | None:
-    text = re.sub(r"^(?:inchikey\s*=\s*|inchikey:)", "", text, flags=re.IGNORECASE)
+    text = _INCHIKEY_PREFIX.sub("", text)
     text = text.strip().upper()
     return ("inchikey", text) if _INCHIKEY.match(text) else None
 
 
 def _fix_biocyc(text: str) -> tuple[str, str] | None:
-    text = re.sub(r"^(?:biocyc:|metacyc:)", "", text, flags=re.IGNORECASE)
-    if not re.fullmatch(r"[A-Za-z0-9_.+\-:]+", text):
+    text = _BIOCYC_PREFIX.sub("", text)
+    if not _BIOCYC_ID.fullmatch(text):
         return None
     if ":" not in text:
         text = "META:" + text
@@ -206,26 +227,26 @@ def _fix_biocyc(text: str) -> tuple[str, str] | None:
 
 
 def _fix_lipidmaps(text: str) -> tuple[str, str] | None:
-    text = re.sub(r"^lipidmaps:", "", text, flags=re.IGNORECASE).upper()
-    return ("lipidmaps", text) if re.fullmatch(r"LM[A-Z]{2}\d{4,10}", text) else None
+    text = _LIPIDMAPS_PREFIX.sub("", text).upper()
+    return ("lipidmaps", text) if _LIPIDMAPS_ID.fullmatch(text) else None
 
 
 def _fix_reactome(text: str) -> tuple[str, str] | None:
-    text = re.sub(r"^reactome:", "", text, flags=re.IGNORECASE)
-    return ("reactome", text) if re.fullmatch(r"R-[A-Z]{3}-\d+", text) else None
+    text = _REACTOME_PREFIX.sub("", text)
+    return ("reactome", text) if _REACTOME_ID.fullmatch(text) else None
 
 
 def _fix_digits(namespace: str):
     def fix(text: str) -> tuple[str, str] | None:
-        text = re.sub(r"^[A-Za-z.]+:", "", text)
+        text = _ANY_PREFIX.sub("", text)
         return (namespace, str(int(text))) if text.isdigit() else None
 
     return fix
 
 
 def _fix_bigg(text: str) -> tuple[str, str] | None:
-    text = re.sub(r"^bigg(?:\.metabolite)?:", "", text, flags=re.IGNORECASE)
-    return ("bigg.metabolite", text) if re.fullmatch(r"[A-Za-z0-9_]+", text) else None
+    text = _BIGG_PREFIX.sub("", text)
+    return ("bigg.metabolite", text) if _BIGG_ID.fullmatch(text) else None
 
 
 _FIXERS = {
@@ -303,19 +324,26 @@ def normalize_annotation(annotation: Mapping[str, object] | None) -> list[tuple[
         elif not isinstance(values, Iterable):
             continue
         for value in values:
-            pair = None
-            text = str(value)
-            if text.lower().startswith(("http://", "https://")):
-                pair = parse_uri(text)
-            if pair is None:
-                pair = normalize_xref(namespace, value)
-            if pair is None and ":" in text:
-                pair = parse_uri(text)
+            pair = _annotation_pair(namespace, value)
             if pair is None:
                 logger.debug("Dropped annotation %s=%r: not a valid identifier.", namespace, value)
                 continue
             pairs.add(pair)
     return sorted(pairs)
+
+
+def _annotation_pair(namespace: str, value: object) -> tuple[str, str] | None:
+    """One annotation value as a canonical pair: a URI, else an id of ``namespace``,
+    else a CURIE naming its own namespace."""
+    text = str(value)
+    pair = None
+    if text.lower().startswith(("http://", "https://")):
+        pair = parse_uri(text)
+    if pair is None:
+        pair = normalize_xref(namespace, value)
+    if pair is None and ":" in text:
+        pair = parse_uri(text)
+    return pair
 
 
 _ID_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (

@@ -254,6 +254,84 @@ def _create_exclusively(tmp: Path, target: Path) -> None:
         tmp.unlink()
 
 
+class _Transaction:
+    """The state of one :func:`write_outputs` call: staged, created and replaced files."""
+
+    def __init__(self, outputs: Sequence[Output]) -> None:
+        self.staged: list[tuple[Output, Path]] = []
+        self.created: list[Path] = []
+        self.replaced: list[tuple[Path, Path | None]] = []
+        self.folders: list[Path] = []  # created here: removed again on failure
+        for output in outputs:
+            folder = Path(output.path).parent
+            while not folder.exists() and folder not in self.folders:
+                self.folders.append(folder)
+                folder = folder.parent
+
+    def stage(self, output: Output) -> None:
+        """Write (and check) ``output`` as a hidden temporary file beside its target."""
+        tmp = _temporary_name(output.path)
+        self.staged.append((output, tmp))  # before the file exists: always cleaned up
+        try:
+            output.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_new(tmp)
+            output.write(tmp)
+            if output.check is not None:
+                output.check(tmp)
+            if output.mode is not None:
+                os.chmod(tmp, output.mode)
+        except Exception as error:
+            raise _write_failure(output, tmp, error) from error
+
+    def move(self, output: Output, tmp: Path) -> None:
+        """Move a staged file onto its target: replacing it, or creating it exclusively."""
+        target = output.path
+        if output.replace and os.path.lexists(target):
+            aside: Path | None = _temporary_name(target)
+            self.replaced.append((target, aside))
+            try:
+                os.link(target, aside)  # the old file, to put back on failure
+            except OSError:
+                self.replaced[-1] = (target, None)
+            os.replace(tmp, target)
+            return
+        try:
+            _create_exclusively(tmp, target)
+        except FileExistsError as error:
+            raise ModelWriteError(
+                f"{target} appeared while metalign was running; it was not replaced "
+                "(nothing was written; pass --overwrite to replace it)"
+            ) from error
+        except OSError as error:
+            raise _write_failure(output, tmp, error) from error
+        self.created.append(target)
+
+    def clean_up(self, done: bool) -> None:
+        """Remove temporary files; unless ``done``, undo every move and created folder."""
+        for _, tmp in self.staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        if not done:
+            self._undo_moves()
+        for _, aside in self.replaced:
+            if aside is not None:
+                with contextlib.suppress(OSError):
+                    aside.unlink()
+        if not done:
+            for folder in sorted(self.folders, key=lambda f: len(f.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only when empty
+
+    def _undo_moves(self) -> None:
+        for target in self.created:
+            with contextlib.suppress(OSError):
+                target.unlink()
+        for target, aside in self.replaced:
+            if aside is not None:
+                with contextlib.suppress(OSError):
+                    os.replace(aside, target)
+
+
 def write_outputs(outputs: Sequence[Output]) -> list[Path]:
     """Write a set of files all-or-nothing.
 
@@ -281,72 +359,16 @@ def write_outputs(outputs: Sequence[Output]) -> list[Path]:
         e.g. "No space left on device", or the target that appeared during
         the run.
     """
-    staged: list[tuple[Output, Path]] = []
-    created: list[Path] = []
-    replaced: list[tuple[Path, Path | None]] = []
-    folders: list[Path] = []  # created here: removed again on failure
-    for output in outputs:
-        folder = Path(output.path).parent
-        while not folder.exists() and folder not in folders:
-            folders.append(folder)
-            folder = folder.parent
+    transaction = _Transaction(outputs)
     done = False
     try:
         for output in outputs:
-            tmp = _temporary_name(output.path)
-            staged.append((output, tmp))  # before the file exists: always cleaned up
-            try:
-                output.path.parent.mkdir(parents=True, exist_ok=True)
-                _create_new(tmp)
-                output.write(tmp)
-                if output.check is not None:
-                    output.check(tmp)
-                if output.mode is not None:
-                    os.chmod(tmp, output.mode)
-            except Exception as error:
-                raise _write_failure(output, tmp, error) from error
-        for output, tmp in staged:
-            target = output.path
-            if output.replace and os.path.lexists(target):
-                aside: Path | None = _temporary_name(target)
-                replaced.append((target, aside))
-                try:
-                    os.link(target, aside)  # the old file, to put back on failure
-                except OSError:
-                    replaced[-1] = (target, None)
-                os.replace(tmp, target)
-            else:
-                try:
-                    _create_exclusively(tmp, target)
-                except FileExistsError as error:
-                    raise ModelWriteError(
-                        f"{target} appeared while metalign was running; it was not replaced "
-                        "(nothing was written; pass --overwrite to replace it)"
-                    ) from error
-                except OSError as error:
-                    raise _write_failure(output, tmp, error) from error
-                created.append(target)
+            transaction.stage(output)
+        for output, tmp in transaction.staged:
+            transaction.move(output, tmp)
         done = True
         for output in outputs:
             logger.info("Wrote %s: %s", output.label, output.path)
     finally:
-        for _, tmp in staged:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        if not done:
-            for target in created:
-                with contextlib.suppress(OSError):
-                    target.unlink()
-            for target, aside in replaced:
-                if aside is not None:
-                    with contextlib.suppress(OSError):
-                        os.replace(aside, target)
-        for _, aside in replaced:
-            if aside is not None:
-                with contextlib.suppress(OSError):
-                    aside.unlink()
-        if not done:
-            for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
-                with contextlib.suppress(OSError):
-                    folder.rmdir()  # only when empty
+        transaction.clean_up(done)
     return [output.path for output in outputs]

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from cobra_metalign.normalize import ELEMENT_SYMBOLS, prepare_name
 
@@ -58,6 +59,41 @@ class _FormulaError(ValueError):
     """Raised internally on text that is not a formula."""
 
 
+def _read_number(text: str, pos: int) -> tuple[int | None, int]:
+    """The integer written at ``pos`` (None when there is none) and the position after it."""
+    start = pos
+    while pos < len(text) and text[pos].isdigit():
+        pos += 1
+    return (int(text[start:pos]) if pos > start else None), pos
+
+
+def _parse_subgroup(text: str, pos: int, depth: int) -> tuple[Counter[str], int, bool]:
+    """A ``(...)`` or ``[...]`` group opening at ``pos`` with its multiplier (``n``: polymer)."""
+    closing = ")" if text[pos] == "(" else "]"
+    inner, pos, polymer = _parse_group(text, pos + 1, depth + 1)
+    if pos >= len(text) or text[pos] != closing or not inner:
+        raise _FormulaError("unbalanced or empty group")
+    factor, pos = _read_number(text, pos + 1)
+    if factor is None:
+        factor = 1
+        if pos < len(text) and text[pos] == "n":
+            polymer = True
+            pos += 1
+    return Counter({element: count * factor for element, count in inner.items()}), pos, polymer
+
+
+def _parse_element(text: str, pos: int) -> tuple[str, int, int]:
+    """The element (``R`` for a generic group) at ``pos``, its count, the position after."""
+    char = text[pos]
+    symbol = char
+    if pos + 1 < len(text) and text[pos + 1].islower() and char + text[pos + 1] in ELEMENT_SYMBOLS:
+        symbol = char + text[pos + 1]
+    if symbol not in ELEMENT_SYMBOLS and symbol not in _GENERIC_SYMBOLS:
+        raise _FormulaError(f"unknown element {symbol}")
+    count, pos = _read_number(text, pos + len(symbol))
+    return ("R" if symbol in _GENERIC_SYMBOLS else symbol), (1 if count is None else count), pos
+
+
 def _parse_group(text: str, pos: int, depth: int) -> tuple[Counter[str], int, bool]:
     """Parse from ``pos`` up to an unmatched ``)`` or the end.
 
@@ -66,54 +102,44 @@ def _parse_group(text: str, pos: int, depth: int) -> tuple[Counter[str], int, bo
     """
     counts: Counter[str] = Counter()
     polymer = False
-    size = len(text)
-    while pos < size:
+    while pos < len(text):
         char = text[pos]
         if char in "([":
-            closing = ")" if char == "(" else "]"
-            inner, pos, inner_polymer = _parse_group(text, pos + 1, depth + 1)
-            if pos >= size or text[pos] != closing or not inner:
-                raise _FormulaError("unbalanced or empty group")
-            pos += 1
-            start = pos
-            while pos < size and text[pos].isdigit():
-                pos += 1
-            if pos > start:
-                factor = int(text[start:pos])
-            elif pos < size and text[pos] == "n":
-                factor = 1
-                polymer = True
-                pos += 1
-            else:
-                factor = 1
+            inner, pos, inner_polymer = _parse_subgroup(text, pos, depth)
             polymer = polymer or inner_polymer
-            for element, count in inner.items():
-                counts[element] += count * factor
+            counts.update(inner)
         elif char in ")]":
             if depth == 0:
                 raise _FormulaError("unbalanced group")
             return counts, pos, polymer
         elif char.isupper():
-            symbol = char
-            if (
-                pos + 1 < size
-                and text[pos + 1].islower()
-                and char + text[pos + 1] in ELEMENT_SYMBOLS
-            ):
-                symbol = char + text[pos + 1]
-            if symbol not in ELEMENT_SYMBOLS and symbol not in _GENERIC_SYMBOLS:
-                raise _FormulaError(f"unknown element {symbol}")
-            pos += len(symbol)
-            start = pos
-            while pos < size and text[pos].isdigit():
-                pos += 1
-            count = int(text[start:pos]) if pos > start else 1
-            counts["R" if symbol in _GENERIC_SYMBOLS else symbol] += count
+            element, count, pos = _parse_element(text, pos)
+            counts[element] += count
         else:
             raise _FormulaError(f"unexpected {char!r}")
     if depth:
         raise _FormulaError("unclosed group")
     return counts, pos, polymer
+
+
+def _parse_hydrate(text: str) -> tuple[Counter[str], bool]:
+    """Counts of a formula whose parts a hydrate separator joins (``CuSO4.5H2O``)."""
+    total: Counter[str] = Counter()
+    polymer = False
+    for index, part in enumerate(_HYDRATE_SEPARATORS.split(text)):
+        factor = 1
+        if index:
+            digits = len(part) - len(part.lstrip("0123456789"))
+            if digits:
+                factor = int(part[:digits])
+                part = part[digits:]
+        if not part:
+            raise _FormulaError("empty part")
+        counts, _, part_polymer = _parse_group(part, 0, 0)
+        polymer = polymer or part_polymer
+        for element, count in counts.items():
+            total[element] += count * factor
+    return total, polymer
 
 
 def parse_formula(formula: object) -> dict[str, int] | None:
@@ -153,22 +179,8 @@ def parse_formula(formula: object) -> dict[str, int] | None:
     text = "".join(formula.split())
     if text in _MISSING_TEXT:
         return None
-    total: Counter[str] = Counter()
-    polymer = False
     try:
-        for index, part in enumerate(_HYDRATE_SEPARATORS.split(text)):
-            factor = 1
-            if index:
-                digits = len(part) - len(part.lstrip("0123456789"))
-                if digits:
-                    factor = int(part[:digits])
-                    part = part[digits:]
-            if not part:
-                return None
-            counts, _, part_polymer = _parse_group(part, 0, 0)
-            polymer = polymer or part_polymer
-            for element, count in counts.items():
-                total[element] += count * factor
+        total, polymer = _parse_hydrate(text)
     except _FormulaError:
         return None
     result = {element: count for element, count in total.items() if count}
@@ -634,44 +646,43 @@ def _chains(words: list[str]) -> list[tuple[int, int | None]]:
     """Acyl chain lengths (and double bonds when known) named in words."""
     chains: list[tuple[int, int | None]] = []
     for word in words:
-        found = False
-        for match in _SYSTEMATIC_CHAIN.finditer(word):
-            stem, multiplier, bond = match.groups()
-            length = _CHAIN_STEMS[stem]
-            if bond == "an":
-                double = 0
-            elif bond == "en":
-                double = _DOUBLE_BONDS[multiplier or ""] or 1
-            else:
-                double = None
-            chains.append((length, double))
-            found = True
-        if not found:
-            stripped = word
-            for prefix, _ in _MULTIPLIERS:
-                if word.startswith(prefix) and word[len(prefix) :].startswith(_TRIVIAL_PREFIXES):
-                    stripped = word[len(prefix) :]
-                    break
-            if stripped.startswith(_TRIVIAL_PREFIXES):
-                for prefix in _TRIVIAL_PREFIXES:
-                    if stripped.startswith(prefix):
-                        chains.append(_TRIVIAL_CHAINS[prefix])
-                        break
+        systematic = [_systematic_chain(match) for match in _SYSTEMATIC_CHAIN.finditer(word)]
+        if systematic:
+            chains.extend(systematic)
+            continue
+        trivial = _trivial_chain(word)
+        if trivial is not None:
+            chains.append(trivial)
     return chains
 
 
-@lru_cache(maxsize=65536)
-def _features(name: str) -> _Features:
-    text = prepare_name(name)
-    chains: list[tuple[int, int | None]] = []
+def _systematic_chain(match: re.Match[str]) -> tuple[int, int | None]:
+    """Length and double bonds of ``hexadecanoyl``, ``octadecadienoyl``..."""
+    stem, multiplier, bond = match.groups()
+    if bond == "an":
+        double: int | None = 0
+    elif bond == "en":
+        double = _DOUBLE_BONDS[multiplier or ""] or 1
+    else:
+        double = None
+    return _CHAIN_STEMS[stem], double
 
-    def take_chain(match: re.Match[str]) -> str:
-        chains.append((int(match.group(1)), int(match.group(2))))
-        return " "
 
-    if ":" in text:
-        text = _CHAIN_NOTATION.sub(take_chain, text)
+def _trivial_chain(word: str) -> tuple[int, int | None] | None:
+    """The chain of a trivial name (``palmitoyl``, ``dipalmitoyl``), or None."""
+    stripped = word
+    for prefix, _ in _MULTIPLIERS:
+        if word.startswith(prefix) and word[len(prefix) :].startswith(_TRIVIAL_PREFIXES):
+            stripped = word[len(prefix) :]
+            break
+    for prefix in _TRIVIAL_PREFIXES:
+        if stripped.startswith(prefix):
+            return _TRIVIAL_CHAINS[prefix]
+    return None
 
+
+def _take_stereo(text: str) -> tuple[str, list[tuple[str, str]], list[tuple[str, str]]]:
+    """R/S and E/Z descriptors (``(2R,3S)``, ``2R``) taken out of ``text``, locants left."""
     rs: list[tuple[str, str]] = []
     ez: list[tuple[str, str]] = []
 
@@ -698,74 +709,104 @@ def _features(name: str) -> _Features:
 
     if "(" in text:
         text = _PAREN_GROUP.sub(take_group, text)
-    text = _GLUED_STEREO.sub(take_glued, text)
+    return _GLUED_STEREO.sub(take_glued, text), rs, ez
 
-    omega: list[str] = []
 
-    def take_omega(match: re.Match[str]) -> str:
-        omega.append(match.group(1))
+def _take_pattern(text: str, pattern: re.Pattern[str], found: list[Any]) -> str:
+    """``text`` with the matches of ``pattern`` taken out (their groups appended to ``found``)."""
+
+    def take(match: re.Match[str]) -> str:
+        groups = match.groups()
+        found.append(groups[0] if len(groups) == 1 else tuple(int(g) for g in groups))
         return " "
 
-    if "n" in text or "w" in text:
-        text = _OMEGA.sub(take_omega, text)
+    return pattern.sub(take, text)
 
-    words = _WORD.findall(text)
-    fine = _FINE_TOKEN.findall(text)
 
-    stereo_dl: list[str] = []
-    cis_trans: list[str] = []
-    erythro_threo: list[str] = []
-    optical: list[str] = []
+#: Words that are a descriptor, and the field of :class:`_Features` each goes to.
+_DESCRIPTOR_WORDS = {
+    "ll": "stereo_dl",
+    "dd": "stereo_dl",
+    "meso": "stereo_dl",
+    "cis": "cis_trans",
+    "trans": "cis_trans",
+    "erythro": "erythro_threo",
+    "threo": "erythro_threo",
+    "dextro": "optical",
+    "levo": "optical",
+}
+
+
+def _word_descriptors(words: list[str]) -> dict[str, list[str]]:
+    """L/D (before a word, or first), cis/trans, erythro/threo and optical words."""
+    found: dict[str, list[str]] = {"stereo_dl": [], "cis_trans": [], "erythro_threo": []}
+    found["optical"] = []
     for index, word in enumerate(words):
         if word in ("l", "d"):
             # "L-alanine", and at the start of a name "L-3-aminoisobutanoate"
             if index + 1 < len(words) and (words[index + 1][0].isalpha() or index == 0):
-                stereo_dl.append(word)
-        elif word in ("ll", "dd", "meso"):
-            stereo_dl.append(word)
-        elif word in ("cis", "trans"):
-            cis_trans.append(word)
-        elif word in ("erythro", "threo"):
-            erythro_threo.append(word)
-        elif word in ("dextro", "levo"):
-            optical.append(word)
+                found["stereo_dl"].append(word)
+        elif word in _DESCRIPTOR_WORDS:
+            found[_DESCRIPTOR_WORDS[word]].append(word)
+    return found
 
+
+def _greek_tokens(fine: list[str]) -> tuple[list[str], list[str]]:
+    """Greek letters: anomeric alpha/beta (after a locant, before D/L or a sugar), the rest."""
     anomeric: list[str] = []
     greek: list[str] = []
     for index, token in enumerate(fine):
-        if token in _GREEK_WORDS:
-            previous = fine[index - 1] if index else ""
-            following = fine[index + 1] if index + 1 < len(fine) else ""
-            if token in ("alpha", "beta") and (
-                previous.isdigit()
-                or following in ("d", "l")
-                or _SUGAR_WORD.fullmatch(following) is not None
-            ):
-                anomeric.append(token)
-            else:
-                greek.append(token)
+        if token not in _GREEK_WORDS:
+            continue
+        previous = fine[index - 1] if index else ""
+        following = fine[index + 1] if index + 1 < len(fine) else ""
+        if token in ("alpha", "beta") and (
+            previous.isdigit()
+            or following in ("d", "l")
+            or _SUGAR_WORD.fullmatch(following) is not None
+        ):
+            anomeric.append(token)
+        else:
+            greek.append(token)
+    return anomeric, greek
 
-    chains.extend(_chains(words))
+
+def _multiplier_counts(fine: list[str]) -> Counter[str]:
     multipliers: Counter[str] = Counter()
     for token in fine:
         if token.isalpha():
             found = _multiplier(token)
             if found is not None:
                 multipliers[found[0]] += found[1]
+    return multipliers
+
+
+@lru_cache(maxsize=65536)
+def _features(name: str) -> _Features:
+    text = prepare_name(name)
+    chains: list[tuple[int, int | None]] = []
+    if ":" in text:
+        text = _take_pattern(text, _CHAIN_NOTATION, chains)
+    text, rs, ez = _take_stereo(text)
+    omega: list[str] = []
+    if "n" in text or "w" in text:
+        text = _take_pattern(text, _OMEGA, omega)
+    words = _WORD.findall(text)
+    fine = _FINE_TOKEN.findall(text)
+    descriptors = _word_descriptors(words)
+    anomeric, greek = _greek_tokens(fine)
+    chains.extend(_chains(words))
     numbers = {str(int(n.rstrip("'"))) + "'" * n.count("'") for n in _NUMBER.findall(text)}
     return _Features(
-        stereo_dl=tuple(sorted(stereo_dl)),
+        **{field: tuple(sorted(values)) for field, values in descriptors.items()},
         rs=tuple(sorted(rs)),
         ez=tuple(sorted(ez)),
-        cis_trans=tuple(sorted(cis_trans)),
-        erythro_threo=tuple(sorted(erythro_threo)),
         anomeric=tuple(sorted(anomeric)),
-        optical=tuple(sorted(optical)),
         numbers=tuple(sorted(numbers)),
         omega=tuple(sorted(omega)),
         greek=tuple(sorted(greek)),
         chains=tuple(sorted(chains, key=lambda c: (c[0], -1 if c[1] is None else c[1]))),
-        multipliers=tuple(sorted(multipliers.items())),
+        multipliers=tuple(sorted(_multiplier_counts(fine).items())),
         generic_chain=any(g in w for w in words for g in _GENERIC_CHAIN_WORDS),
         carrier=tuple(
             sorted(
@@ -852,6 +893,21 @@ def _analyse_pair(name1: str, name2: str) -> tuple[list[str], list[str]]:
     specific: list[str] = []
     if a == b:
         return clashes, specific
+    _compare_descriptors(a, b, clashes, specific)
+    if a.chains != b.chains:
+        _compare_chains(a, b, clashes, specific)
+    # Multipliers: compare the total count of each root both names use.
+    if a.multipliers != b.multipliers:
+        totals_a = dict(a.multipliers)
+        totals_b = dict(b.multipliers)
+        for root in sorted(set(totals_a) & set(totals_b)):
+            if totals_a[root] != totals_b[root]:
+                clashes.append(f"multiplier {root} {totals_a[root]}!={totals_b[root]}")
+    return clashes, specific
+
+
+def _compare_descriptors(a: _Features, b: _Features, clashes: list[str], specific: list[str]):
+    """Stereo descriptors, numbers, omega, Greek letters, sugar families and carriers."""
     _compare("stereo", a.stereo_dl, b.stereo_dl, clashes, specific, upper=True)
     if a.rs or b.rs:
         _compare("R/S", *_stereo_pairs(a.rs, b.rs), clashes, specific, upper=True)
@@ -876,35 +932,27 @@ def _analyse_pair(name1: str, name2: str) -> tuple[list[str], list[str]]:
     if a.carrier and b.carrier:
         _compare("carrier", a.carrier, b.carrier, clashes, [])
 
-    # Chains: lengths first (as sets: "Palmitoyl-CoA (C16:0)" names the same
-    # chain twice), then double bonds for lengths both sides give.
-    if a.chains != b.chains:
-        lengths_a = tuple(sorted({str(n) for n, _ in a.chains}, key=int))
-        lengths_b = tuple(sorted({str(n) for n, _ in b.chains}, key=int))
-        chain_specific: list[str] = []
-        _compare("chain", lengths_a, lengths_b, clashes, chain_specific)
-        if chain_specific and (
-            (lengths_a and lengths_b)
-            or (a.generic_chain and not lengths_a)
-            or (b.generic_chain and not lengths_b)
-        ):
-            specific.extend(chain_specific)
-        for length in sorted(set(lengths_a) & set(lengths_b), key=int):
-            bonds_a = {f"{length}:{d}" for n, d in a.chains if str(n) == length and d is not None}
-            bonds_b = {f"{length}:{d}" for n, d in b.chains if str(n) == length and d is not None}
-            if bonds_a - bonds_b and bonds_b - bonds_a:
-                left = ",".join(sorted(bonds_a - bonds_b))
-                right = ",".join(sorted(bonds_b - bonds_a))
-                clashes.append(f"chain {left}!={right}")
 
-    # Multipliers: compare the total count of each root both names use.
-    if a.multipliers != b.multipliers:
-        totals_a = dict(a.multipliers)
-        totals_b = dict(b.multipliers)
-        for root in sorted(set(totals_a) & set(totals_b)):
-            if totals_a[root] != totals_b[root]:
-                clashes.append(f"multiplier {root} {totals_a[root]}!={totals_b[root]}")
-    return clashes, specific
+def _compare_chains(a: _Features, b: _Features, clashes: list[str], specific: list[str]):
+    """Chain lengths first (as sets: "Palmitoyl-CoA (C16:0)" names the same chain
+    twice), then double bonds for lengths both sides give."""
+    lengths_a = tuple(sorted({str(n) for n, _ in a.chains}, key=int))
+    lengths_b = tuple(sorted({str(n) for n, _ in b.chains}, key=int))
+    chain_specific: list[str] = []
+    _compare("chain", lengths_a, lengths_b, clashes, chain_specific)
+    if chain_specific and (
+        (lengths_a and lengths_b)
+        or (a.generic_chain and not lengths_a)
+        or (b.generic_chain and not lengths_b)
+    ):
+        specific.extend(chain_specific)
+    for length in sorted(set(lengths_a) & set(lengths_b), key=int):
+        bonds_a = {f"{length}:{d}" for n, d in a.chains if str(n) == length and d is not None}
+        bonds_b = {f"{length}:{d}" for n, d in b.chains if str(n) == length and d is not None}
+        if bonds_a - bonds_b and bonds_b - bonds_a:
+            left = ",".join(sorted(bonds_a - bonds_b))
+            right = ",".join(sorted(bonds_b - bonds_a))
+            clashes.append(f"chain {left}!={right}")
 
 
 def distinguishing_clash(name1: str, name2: str) -> list[str]:

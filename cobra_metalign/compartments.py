@@ -397,18 +397,29 @@ def split_id(
     if not base:
         return base, own
     if own:
-        aliases = compartment_aliases(own)
-        for remainder, token in _suffix_token(base, dash=True):
-            if token in aliases and remainder:
-                return remainder, own
-        for alias in sorted(aliases, key=len, reverse=True):
-            if (
-                alias[0].isalpha()
-                and base.endswith(alias)
-                and _ACCESSION.fullmatch(base[: -len(alias)])
-            ):
-                return base[: -len(alias)], own
-        return base, own
+        return _strip_own_compartment(base, own), own
+    return _infer_compartment(base, compartments)
+
+
+def _strip_own_compartment(base: str, own: str) -> str:
+    """``base`` without a suffix naming its own compartment ``own`` (``_c``, ``[c]``, ``c``
+    glued to an accession such as ``MAM00001c``)."""
+    aliases = compartment_aliases(own)
+    for remainder, token in _suffix_token(base, dash=True):
+        if token in aliases and remainder:
+            return remainder
+    for alias in sorted(aliases, key=len, reverse=True):
+        if (
+            alias[0].isalpha()
+            and base.endswith(alias)
+            and _ACCESSION.fullmatch(base[: -len(alias)])
+        ):
+            return base[: -len(alias)]
+    return base
+
+
+def _infer_compartment(base: str, compartments: Collection[str]) -> tuple[str, str]:
+    """Base id and compartment from a suffix naming one of the model's compartments."""
     lookup: dict[str, str] = {}
     for candidate in sorted(str(c) for c in compartments if c and str(c).strip()):
         for alias in compartment_aliases(candidate):

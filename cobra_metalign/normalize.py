@@ -373,19 +373,29 @@ def _is_trailing_formula(token: str) -> bool:
     return all(symbol in ELEMENT_SYMBOLS or symbol in ("R", "X") for symbol, _ in parts)
 
 
+def _strip_compartment_tag(text: str) -> str | None:
+    """``text`` without a closing ``[c]``, ``(cytosol)`` or ``[in cytosol]`` tag, or None."""
+    last = text[-1]
+    opening = text.rfind("[" if last == "]" else "(")
+    if opening <= 0:
+        return None
+    content = text[opening + 1 : -1].strip()
+    low = content.lower()
+    if low.startswith("in "):
+        low = low[3:].strip()
+    code = _BRACKET_CODE if last == "]" else _PAREN_CODE
+    if low in _COMPARTMENT_NAMES or code.fullmatch(content):
+        return text[:opening].rstrip(" _")
+    return None
+
+
 def _strip_decoration(text: str) -> str:
     """Remove one compartment tag or trailing formula from the end, if any."""
     last = text[-1]
     if last in "])":
-        opening = text.rfind("[" if last == "]" else "(")
-        if opening > 0:
-            content = text[opening + 1 : -1].strip()
-            low = content.lower()
-            if low.startswith("in "):
-                low = low[3:].strip()
-            code = _BRACKET_CODE if last == "]" else _PAREN_CODE
-            if low in _COMPARTMENT_NAMES or code.fullmatch(content):
-                return text[:opening].rstrip(" _")
+        stripped = _strip_compartment_tag(text)
+        if stripped is not None:
+            return stripped
     if "_" in text[-5:] or "-" in text[-5:]:
         match = _SUFFIX_CODE.search(text, max(0, len(text) - 5))
         if match and match.start() > 0:

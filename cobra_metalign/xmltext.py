@@ -189,7 +189,19 @@ def clean_model_text(model: cobra.Model, source: str = "") -> dict[str, list[str
     """
     cleaner = _Cleaner(source or str(model.id))
     found: dict[str, list[str]] = {}
+    _clean_model_fields(model, cleaner, found)
+    renamed = _clean_compartments(model, cleaner, found)
+    _clean_metabolites(model, renamed, cleaner, found)
+    _clean_reactions(model, cleaner, found)
+    _clean_genes(model, cleaner, found)
+    _clean_groups(model, cleaner, found)
+    if found:
+        model.repair()
+        _warn_cleaned(cleaner)
+    return found
 
+
+def _clean_model_fields(model: cobra.Model, cleaner: _Cleaner, found: dict) -> None:
     notes: list[str] = []
     model.name = cleaner.text(model.name, "name", notes)
     cleaner.mapping(model.notes, "notes", notes)
@@ -200,56 +212,77 @@ def clean_model_text(model: cobra.Model, source: str = "") -> dict[str, list[str
     if notes:
         found[f"model {model.id!r}"] = notes
 
+
+def _clean_compartments(model: cobra.Model, cleaner: _Cleaner, found: dict) -> dict[str, str]:
+    """Clean compartment ids and names; ``{old id: cleaned id}`` of those renamed."""
     compartments = dict(model.compartments)
-    renamed_compartments: dict[str, str] = {}
-    new_compartments: dict[str, Any] = {}
+    renamed: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
     for compartment_id, name in compartments.items():
-        notes = []
+        notes: list[str] = []
         new_id = compartment_id
         if isinstance(compartment_id, str):
             new_id = cleaner.identifier(
                 compartment_id, "compartment", set(compartments) - {compartment_id}, notes
             )
-        new_compartments[new_id] = cleaner.text(name, "name", notes)
+        cleaned[new_id] = cleaner.text(name, "name", notes)
         if new_id != compartment_id:
-            renamed_compartments[compartment_id] = new_id
+            renamed[compartment_id] = new_id
         cleaner.record("compartment", str(new_id), notes)
         if notes:
             found[f"compartment {new_id!r}"] = notes
-    if new_compartments != compartments:
-        model.compartments = new_compartments
+    if cleaned != compartments:
+        model.compartments = cleaned
+    return renamed
 
-    for kind, objects in (("metabolite", model.metabolites), ("reaction", model.reactions)):
-        taken = {obj.id for obj in objects}
-        for obj in list(objects):
-            notes = []
-            new_id = cleaner.identifier(obj.id, kind, taken, notes)
-            if new_id != obj.id:
-                taken.discard(obj.id)
-                taken.add(new_id)
-                obj.id = new_id
-            obj.name = cleaner.text(obj.name, "name", notes)
-            cleaner.mapping(obj.notes, "notes", notes)
-            cleaner.mapping(obj.annotation, "annotation", notes)
-            if kind == "metabolite":
-                obj.formula = cleaner.text(obj.formula, "formula", notes)
-                if obj.compartment in renamed_compartments:
-                    obj.compartment = renamed_compartments[obj.compartment]
-                    notes.append("compartment id cleaned")
-                elif isinstance(obj.compartment, str):
-                    obj.compartment = cleaner.text(obj.compartment, "compartment", notes)
-            else:
-                obj.subsystem = cleaner.text(obj.subsystem, "subsystem", notes)
-            cleaner.record(kind, obj.id, notes)
-            if notes:
-                found[f"{kind} {obj.id!r}"] = notes
-                if kind == "metabolite":
-                    setattr(obj, CLEANED_ATTRIBUTE, [*getattr(obj, CLEANED_ATTRIBUTE, []), *notes])
 
+def _clean_object(obj: Any, kind: str, taken: set[str], cleaner: _Cleaner) -> list[str]:
+    """Clean the id, name, notes and annotation of a metabolite or reaction."""
+    notes: list[str] = []
+    new_id = cleaner.identifier(obj.id, kind, taken, notes)
+    if new_id != obj.id:
+        taken.discard(obj.id)
+        taken.add(new_id)
+        obj.id = new_id
+    obj.name = cleaner.text(obj.name, "name", notes)
+    cleaner.mapping(obj.notes, "notes", notes)
+    cleaner.mapping(obj.annotation, "annotation", notes)
+    return notes
+
+
+def _clean_metabolites(
+    model: cobra.Model, renamed: dict[str, str], cleaner: _Cleaner, found: dict
+) -> None:
+    taken = {met.id for met in model.metabolites}
+    for met in list(model.metabolites):
+        notes = _clean_object(met, "metabolite", taken, cleaner)
+        met.formula = cleaner.text(met.formula, "formula", notes)
+        if met.compartment in renamed:
+            met.compartment = renamed[met.compartment]
+            notes.append("compartment id cleaned")
+        elif isinstance(met.compartment, str):
+            met.compartment = cleaner.text(met.compartment, "compartment", notes)
+        cleaner.record("metabolite", met.id, notes)
+        if notes:
+            found[f"metabolite {met.id!r}"] = notes
+            setattr(met, CLEANED_ATTRIBUTE, [*getattr(met, CLEANED_ATTRIBUTE, []), *notes])
+
+
+def _clean_reactions(model: cobra.Model, cleaner: _Cleaner, found: dict) -> None:
+    taken = {reaction.id for reaction in model.reactions}
+    for reaction in list(model.reactions):
+        notes = _clean_object(reaction, "reaction", taken, cleaner)
+        reaction.subsystem = cleaner.text(reaction.subsystem, "subsystem", notes)
+        cleaner.record("reaction", reaction.id, notes)
+        if notes:
+            found[f"reaction {reaction.id!r}"] = notes
+
+
+def _clean_genes(model: cobra.Model, cleaner: _Cleaner, found: dict) -> None:
     gene_ids: dict[str, str] = {}
     taken = {gene.id for gene in model.genes}
     for gene in model.genes:
-        notes = []
+        notes: list[str] = []
         new_id = cleaner.identifier(gene.id, "gene", taken, notes)
         if new_id != gene.id:
             gene_ids[gene.id] = new_id
@@ -264,26 +297,29 @@ def clean_model_text(model: cobra.Model, source: str = "") -> dict[str, list[str
         from cobra.manipulation import rename_genes
 
         rename_genes(model, gene_ids)
+
+
+def _clean_groups(model: cobra.Model, cleaner: _Cleaner, found: dict) -> None:
     for group in model.groups:
-        notes = []
+        notes: list[str] = []
         group.name = cleaner.text(group.name, "name", notes)
         cleaner.mapping(group.notes, "notes", notes)
         cleaner.record("group", group.id, notes)
         if notes:
             found[f"group {group.id!r}"] = notes
-    if found:
-        model.repair()
-        shown = "; ".join(cleaner.changes[:_SHOWN])
-        more = len(cleaner.changes) - _SHOWN
-        logger.warning(
-            "%s: removed characters XML 1.0 cannot hold (control characters, U+FFFE/U+FFFF, "
-            "lone surrogates) from %d objects: %s%s",
-            cleaner.source,
-            len(cleaner.changes),
-            shown,
-            f" and {more} more" if more > 0 else "",
-        )
-    return found
+
+
+def _warn_cleaned(cleaner: _Cleaner) -> None:
+    shown = "; ".join(cleaner.changes[:_SHOWN])
+    more = len(cleaner.changes) - _SHOWN
+    logger.warning(
+        "%s: removed characters XML 1.0 cannot hold (control characters, U+FFFE/U+FFFF, "
+        "lone surrogates) from %d objects: %s%s",
+        cleaner.source,
+        len(cleaner.changes),
+        shown,
+        f" and {more} more" if more > 0 else "",
+    )
 
 
 #: Characters a solver refuses in a name (GLPK aborts the process on them): ASCII controls.
@@ -344,53 +380,24 @@ def clean_model_dict(data: Any, source: str = "") -> dict[str, list[str]]:
     """
     if not isinstance(data, dict):
         return {}
-    met_notes: dict[str, list[str]] = {}
-    changes: list[str] = []
-
-    def clean_id(value: Any, what: str, notes: list[str]) -> Any:
-        cleaned, found = _clean_id_text(value)
-        if found:
-            notes.append(f"{what}: {', '.join(found)} replaced ({cleaned})")
-        return cleaned
-
-    def clean_fields(item: dict, kind: str, id_fields: tuple[str, ...]) -> list[str]:
-        notes: list[str] = []
-        for key in list(item):
-            if key in id_fields:
-                item[key] = clean_id(item[key], key, notes)
-            elif key == "metabolites" and isinstance(item[key], dict):
-                item[key] = {clean_id(k, "metabolite id", []): v for k, v in item[key].items()}
-            else:
-                item[key] = _clean_any(item[key], notes, key)
-        if notes:
-            changes.append(f"{kind} {item.get('id')!r}: {'; '.join(notes)}")
-        return notes
-
+    cleaner = _DictCleaner()
     top_notes: list[str] = []
     for key in list(data):
         if key in ("metabolites", "reactions", "genes") and isinstance(data[key], list):
-            for item in data[key]:
-                if not isinstance(item, dict):
-                    continue
-                kind = key[:-1]
-                ids = ("id", "compartment") if kind == "metabolite" else ("id",)
-                if kind == "reaction":
-                    ids = ("id", "gene_reaction_rule")
-                notes = clean_fields(item, kind, ids)
-                if kind == "metabolite" and notes:
-                    met_notes[str(item.get("id"))] = notes
+            cleaner.items(data[key], key[:-1])
         elif key == "compartments" and isinstance(data[key], dict):
             data[key] = {
-                clean_id(k, "compartment id", top_notes): _clean_any(v, top_notes, "name")
+                cleaner.clean_id(k, "compartment id", top_notes): _clean_any(v, top_notes, "name")
                 for k, v in data[key].items()
             }
         elif key == "id":
-            data[key] = clean_id(data[key], "id", top_notes)
+            data[key] = cleaner.clean_id(data[key], "id", top_notes)
         else:
             data[key] = _clean_any(data[key], top_notes, key)
     if top_notes:
-        changes.append(f"model: {'; '.join(top_notes)}")
-    if changes:
+        cleaner.changes.append(f"model: {'; '.join(top_notes)}")
+    if cleaner.changes:
+        changes = cleaner.changes
         logger.warning(
             "%s: removed characters XML 1.0 (or the solver) cannot hold from %d objects: %s%s",
             source or "model",
@@ -398,7 +405,52 @@ def clean_model_dict(data: Any, source: str = "") -> dict[str, list[str]]:
             "; ".join(changes[:_SHOWN]),
             f" and {len(changes) - _SHOWN} more" if len(changes) > _SHOWN else "",
         )
-    return met_notes
+    return cleaner.met_notes
+
+
+#: The fields of a model dict's items that hold ids (cleaned as ids, not as text).
+_ID_FIELDS = {
+    "metabolite": ("id", "compartment"),
+    "reaction": ("id", "gene_reaction_rule"),
+    "gene": ("id",),
+}
+
+
+class _DictCleaner:
+    """Cleans the items of a model dict, collecting notes per metabolite and a change list."""
+
+    def __init__(self) -> None:
+        self.met_notes: dict[str, list[str]] = {}
+        self.changes: list[str] = []
+
+    @staticmethod
+    def clean_id(value: Any, what: str, notes: list[str]) -> Any:
+        cleaned, found = _clean_id_text(value)
+        if found:
+            notes.append(f"{what}: {', '.join(found)} replaced ({cleaned})")
+        return cleaned
+
+    def fields(self, item: dict, kind: str) -> list[str]:
+        notes: list[str] = []
+        id_fields = _ID_FIELDS[kind]
+        for key in list(item):
+            if key in id_fields:
+                item[key] = self.clean_id(item[key], key, notes)
+            elif key == "metabolites" and isinstance(item[key], dict):
+                item[key] = {self.clean_id(k, "metabolite id", []): v for k, v in item[key].items()}
+            else:
+                item[key] = _clean_any(item[key], notes, key)
+        if notes:
+            self.changes.append(f"{kind} {item.get('id')!r}: {'; '.join(notes)}")
+        return notes
+
+    def items(self, items: list, kind: str) -> None:
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            notes = self.fields(item, kind)
+            if kind == "metabolite" and notes:
+                self.met_notes[str(item.get("id"))] = notes
 
 
 def mark_cleaned(model: cobra.Model, notes: dict[str, list[str]]) -> None:

@@ -112,6 +112,43 @@ def test_python_m_runs_the_cli():
     assert done.returncode == 0 and "metalign" in done.stdout
 
 
+def test_the_executable_keeps_exit_codes_and_output(tmp_path):
+    """``python -m cobra_metalign.cli`` (run: main, then gc.freeze) exits as main does."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    missing = tmp_path / "missing.xml"
+    bad = subprocess.run(
+        [sys.executable, "-m", "cobra_metalign.cli", "fix", str(missing)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+    )
+    assert bad.returncode == 2, bad.stderr  # click refuses a path that does not exist
+    model = tmp_path / "m.xml"
+    model.write_bytes(EXAMPLE.read_bytes())
+    good = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cobra_metalign.cli",
+            "fix",
+            str(model),
+            "-o",
+            str(tmp_path / "o.xml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+    )
+    assert good.returncode == 0, good.stderr
+    assert "wrote reactions" in good.stdout  # stdout flushed before the process ended
+    assert (tmp_path / "o.xml").stat().st_size > 0 and (tmp_path / "o.audit.tsv").is_file()
+
+
 # ------------------------------------------------------ match and catalog info
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "textbook_mixed.xml"
 

@@ -1075,3 +1075,67 @@ def test_check_xml_file_for_other_libsbml_readers(tmp_path):
     bad = _write(tmp_path / "bad.xml.gz", XXE)
     with pytest.raises(ModelReadError, match="entity declarations"):
         model_io.check_xml_file(bad)
+
+
+def test_written_copy_of_the_input_needs_no_second_parse(tmp_path, monkeypatch):
+    import libsbml
+
+    source = tmp_path / "in.xml"
+    write_model(tiny_model(), source)
+    _, document = model_io.read_model_document(source)
+    baseline = model_io.sbml_baseline(document)
+    assert baseline.sha256 is not None and not baseline.errors
+    same = _write(tmp_path / "same.xml", source.read_bytes())
+    same_gz = _write(tmp_path / "same.xml.gz", source.read_bytes())
+    other = _write(tmp_path / "other.xml", source.read_text().replace('name="', 'name="\x01', 1))
+    calls = []
+    real = libsbml.readSBMLFromFile
+
+    def counted(path):
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(libsbml, "readSBMLFromFile", counted)
+    model_io.check_written_model(same, baseline)
+    model_io.check_written_model(same_gz, baseline)
+    assert calls == []  # the very bytes libsbml read at input: known readable
+    with pytest.raises(ModelWriteError, match="cannot be read back"):
+        model_io.check_written_model(other, baseline)
+    assert calls == [str(other)]
+    assert model_io.source_bytes(document) == source.read_bytes()
+    source.write_text(source.read_text().replace("tiny", "tinz"))
+    assert model_io.source_bytes(document) is None  # changed since it was read
+
+
+def test_sbml_reader_shares_metabolites_only_in_its_own_thread(tmp_path, monkeypatch):
+    import threading
+
+    import cobra.io.sbml as cobra_sbml
+
+    source = write_model(tiny_model(), tmp_path / "in.xml")
+    probe = Metabolite("probe_c", compartment="c")
+    Model("other").add_metabolites([probe])
+    seen = {}
+    real = cobra_sbml._sbml_to_model
+
+    def building(document, *args, **kwargs):
+        seen["here"] = probe.copy() is probe
+        elsewhere = threading.Thread(target=lambda: seen.update(there=probe.copy() is probe))
+        elsewhere.start()
+        elsewhere.join()
+        return real(document, *args, **kwargs)
+
+    monkeypatch.setattr(cobra_sbml, "_sbml_to_model", building)
+    model = read_model(source)
+    assert seen == {"here": True, "there": False}
+    assert "copy" not in Metabolite.__dict__ and probe.copy() is not probe
+    expected = cobra.io.read_sbml_model(str(source))
+    for reaction in model.reactions:
+        assert {m.id: c for m, c in reaction.metabolites.items()} == {
+            m.id: c for m, c in expected.reactions.get_by_id(reaction.id).metabolites.items()
+        }
+        assert all(m is model.metabolites.get_by_id(m.id) for m in reaction.metabolites)
+    for met in model.metabolites:
+        assert {r.id for r in met.reactions} == {
+            r.id for r in expected.metabolites.get_by_id(met.id).reactions
+        }

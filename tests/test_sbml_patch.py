@@ -352,3 +352,57 @@ def test_apply_writes_the_patched_document_and_json_goes_through_cobra(
     as_json = tmp_path / "fixed.json"
     assert runner.invoke(main, ["fix", str(tiny), "-o", str(as_json)]).exit_code == 0
     assert "atp_c" in cobra.io.load_json_model(str(as_json)).metabolites
+
+
+# ------------------------------------------------------- unchanged: the input's bytes
+def test_unchanged_document_keeps_the_input_bytes(tiny: Path, tmp_path: Path) -> None:
+    from cobra_metalign.io.model import check_written_model, sbml_baseline
+    from cobra_metalign.rewrite.sbml import keep_input_bytes
+
+    gz = tmp_path / "tiny.xml.gz"
+    gz.write_bytes(gzip.compress(tiny.read_bytes()))
+    model, document = read_model_document(gz)
+    baseline = sbml_baseline(document)
+    plan, _, _ = plan_matches(model, matches(model))
+    result = patch_document(document, plan)
+    assert not result.changed
+    assert keep_input_bytes(result)
+    assert result.to_bytes() == tiny.read_bytes()  # byte for byte, not re-serialised
+    written = write_model(result, tmp_path / "out.xml")
+    assert written.read_bytes() == tiny.read_bytes()
+    check_written_model(written, baseline)
+
+
+def test_changed_plan_or_changed_file_is_serialised(tiny: Path) -> None:
+    from cobra_metalign.rewrite.sbml import keep_input_bytes
+
+    result = patched(tiny)[-2]
+    assert result.changed and result.noted
+    assert not keep_input_bytes(result) and result.original is None
+    model, document = read_model_document(tiny)
+    plan, _, _ = plan_matches(model, matches(model))
+    result = patch_document(document, plan)
+    tiny.write_text(DOCUMENT.replace('name="cytosol"', 'name="cytoplasm"'))
+    assert not keep_input_bytes(result)  # the file changed since it was read
+    assert result.to_bytes() == libsbml.writeSBMLToString(document).encode()
+
+
+def test_fix_of_a_model_that_needs_no_change_writes_it_unchanged(tmp_path: Path) -> None:
+    from cobra_metalign.cli.app import main
+
+    model = cobra.Model("plain")
+    model.add_metabolites(
+        [cobra.Metabolite(f"zzq{i}_c", name=f"Qzzx compound {i}", compartment="c") for i in (1, 2)]
+    )
+    reaction = cobra.Reaction("R1")
+    reaction.add_metabolites({model.metabolites[0]: -1, model.metabolites[1]: 1})
+    model.add_reactions([reaction])
+    source = tmp_path / "plain.xml"
+    cobra.io.write_sbml_model(model, str(source))
+    text = source.read_text().replace("<listOfSpecies>", "<listOfSpecies>\n  <!-- kept -->")
+    source.write_text(text)
+    out = tmp_path / "out" / "plain.xml.gz"
+    result = CliRunner().invoke(main, ["fix", str(source), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "UNMATCHED" in result.output
+    assert gzip.decompress(out.read_bytes()) == source.read_bytes()

@@ -1,5 +1,5 @@
 """``python -m cobra_metalign.cli``."""
 
-from cobra_metalign.cli.app import main
+from cobra_metalign.cli.app import run
 
-main()
+run()

@@ -11,6 +11,7 @@ with ``fix --in-place``, which keeps a backup ``model.xml.bak``.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import os
 import shutil
@@ -184,7 +185,7 @@ def matcher_options(func: Any) -> Any:
 
 
 def _write_outputs(
-    model: Any,
+    held: list[Any],
     audit: pd.DataFrame,
     reactions: pd.DataFrame,
     outputs: dict[str, Path],
@@ -195,8 +196,12 @@ def _write_outputs(
 ) -> None:
     """Write the model, audit and reactions (and the --in-place backup) all-or-nothing.
 
-    ``baseline``: the input document's own libsbml errors
-    (:func:`cobra_metalign.io.sbml_error_counts`), which the read-back tolerates.
+    ``held``: a one-item list with the model to write (a cobra model or a patched
+    document). It is taken out of the list once written, so that, when the caller
+    holds no other reference, its memory is freed before the written SBML is read
+    back (a second document of the carveme universe takes 1 GB). ``baseline``: the
+    input document's own libsbml errors (:func:`cobra_metalign.io.model.sbml_baseline`),
+    which the read-back tolerates.
 
     Each file goes to a hidden temporary file first; the SBML model is read back
     with libsbml; only when every file is ready are they moved into place
@@ -205,6 +210,10 @@ def _write_outputs(
     from cobra_metalign.cache import Output, write_outputs
     from cobra_metalign.io.model import check_written_model, write_model
     from cobra_metalign.rewrite.audit import write_reactions
+
+    def write_and_release(tmp: Path) -> None:
+        write_model(held.pop(), tmp, overwrite=True)
+        gc.collect()  # a cobra model is full of reference cycles
 
     items: list[Output] = []
     mode = None
@@ -217,7 +226,7 @@ def _write_outputs(
     items += [
         Output(
             outputs["model"],
-            lambda tmp: write_model(model, tmp, overwrite=True),
+            write_and_release,
             label="model",
             check=functools.partial(
                 check_written_model, baseline=input_path if baseline is None else baseline
@@ -241,6 +250,29 @@ def _write_outputs(
     say(f"wrote model:     {outputs['model']}")
     say(f"wrote audit:     {outputs['audit']}")
     say(f"wrote reactions: {outputs['reactions']}")
+
+
+def _fix_outputs(
+    model_path: Path, output_format: str | None, catalog_path: Path | None, **options: Any
+) -> tuple[list[Any], pd.DataFrame, pd.DataFrame, Any]:
+    """Read and align ``model_path`` for ``fix``.
+
+    Returns what to write (held in a list, see :func:`_write_outputs`), the audit,
+    the flagged reactions and the read-back baseline. The cobra model and the
+    matches are not returned: nothing but the written object keeps them alive.
+    """
+    from cobra_metalign.alignment import align_for_output
+    from cobra_metalign.io.model import read_model_document, sbml_baseline
+
+    model, document = read_model_document(model_path)
+    known = None if document is None else sbml_baseline(document)
+    catalog = _load_catalog(catalog_path)
+    encoder = make_encoder(options.pop("encoder"), options.pop("adapter"))
+    if options.pop("add_xrefs"):
+        options["add_xrefs"] = catalog
+    result, written = align_for_output(model, document, output_format, catalog, encoder, **options)
+    _echo_summary(str(model_path), result.audit, result.reactions, METABOLITE_STATUSES)
+    return [written], result.audit, result.reactions, known
 
 
 # ------------------------------------------------------------------------ fix
@@ -297,8 +329,7 @@ def fix(
     input is never changed unless --in-place. Review the audit, edit its
     decision column, and run `metalign apply MODEL AUDIT`.
     """
-    from cobra_metalign.alignment import align_for_output
-    from cobra_metalign.io.model import format_of, read_model_document, sbml_error_counts
+    from cobra_metalign.io.model import format_of
 
     if in_place and output is not None:
         raise click.UsageError("--in-place and --output exclude each other")
@@ -313,26 +344,20 @@ def fix(
         outputs["backup"] = model_path.with_name(model_path.name + ".bak")
     if not dry_run:
         _check_outputs(outputs, [model_path], overwrite, replace=("model",) if in_place else ())
-    model, document = read_model_document(model_path)
-    known = None if document is None else sbml_error_counts(document)
-    catalog = _load_catalog(catalog_path)
-    result, written = align_for_output(
-        model,
-        document,
+    held, audit, reactions, known = _fix_outputs(
+        model_path,
         format_of(outputs["model"]),
-        catalog,
-        make_encoder(encoder, adapter),
+        catalog_path,
+        encoder=encoder,
+        adapter=adapter,
         rename=not no_rename,
         accept_review=accept_review,
-        add_xrefs=catalog if add_xrefs else False,
+        add_xrefs=add_xrefs,
     )
-    _echo_summary(str(model_path), result.audit, result.reactions, METABOLITE_STATUSES)
     if dry_run:
         say("dry run: nothing written")
         return
-    _write_outputs(
-        written, result.audit, result.reactions, outputs, overwrite, model_path, in_place, known
-    )
+    _write_outputs(held, audit, reactions, outputs, overwrite, model_path, in_place, known)
 
 
 # ---------------------------------------------------------------------- apply
@@ -406,7 +431,7 @@ def apply(
     metabolite as it is, an empty decision leaves a proposal unapplied. An audit
     that does not fit MODEL (unknown or missing ids, a changed model) is refused.
     """
-    from cobra_metalign.io.model import format_of, read_model_document, sbml_error_counts
+    from cobra_metalign.io.model import format_of, read_model_document, sbml_baseline
     from cobra_metalign.rewrite.audit import apply_audit, read_audit
 
     defaults = (
@@ -421,7 +446,7 @@ def apply(
         _check_outputs(outputs, [model_path, audit_in], overwrite)
     audit = read_audit(audit_in)
     model, document = read_model_document(model_path)
-    known = None if document is None else sbml_error_counts(document)
+    known = None if document is None else sbml_baseline(document)
     patch = document is not None and format_of(outputs["model"]) == "sbml"
     catalog = _load_catalog(catalog_path)
     new_model, new_audit, reactions = apply_audit(
@@ -434,9 +459,10 @@ def apply(
         force=force,
     )
     if patch and not dry_run:
-        from cobra_metalign.rewrite.sbml import patch_document
+        from cobra_metalign.rewrite.sbml import keep_input_bytes, patch_document
 
         new_model = patch_document(document, new_model)
+        keep_input_bytes(new_model)
     _echo_summary(str(model_path), new_audit, reactions, METABOLITE_STATUSES)
     decisions = audit["decision"].value_counts()
     say(
@@ -446,7 +472,69 @@ def apply(
     if dry_run:
         say("dry run: nothing written")
         return
-    _write_outputs(new_model, new_audit, reactions, outputs, overwrite, model_path, baseline=known)
+    held = [new_model]
+    del new_model, model, document  # freed before the read-back
+    _write_outputs(held, new_audit, reactions, outputs, overwrite, model_path, baseline=known)
+
+
+def _say_premerge(premerged: Any, n_models: int) -> None:
+    """Print the pre-merge tables: statuses, compartments, formula vetoes, joins."""
+    say(f"pre-merge of {n_models} models (metabolites per status):")
+    say(premerged.summary().to_string())
+    compartments = premerged.compartment_table
+    say("compartments:")
+    say(compartments.to_string(index=False) if len(compartments) else "  (none)")
+    separate = compartments[compartments["status"].isin(["unmapped", "kept"])]
+    if len(separate):
+        say(f"compartments left separate: {len(separate)} (see the table)")
+    vetoes = {name: ids for name, ids in premerged.formula_vetoes.items() if ids}
+    if vetoes:
+        say(
+            "not merged (other heavy-atom formula), left for review: "
+            + "; ".join(f"{name}: {', '.join(ids)}" for name, ids in vetoes.items())
+        )
+    joins = premerged.joins
+    joined = int((joins["verdict"] == "joined").sum()) if len(joins) else 0
+    say(f"cross-model joins: {joined} pairs joined, {len(joins) - joined} not")
+
+
+def _say_merge(result: Any) -> None:
+    """Print the merge report: reactions, duplicate groups, growth and energy check."""
+    kinds = result.reaction_table["kind"].value_counts()
+    say(
+        "reactions: "
+        + ", ".join(
+            f"{kind} {int(kinds.get(kind, 0))}" for kind in ("kept", "added", "joined", "renamed")
+        )
+    )
+    report = result.report
+    say("merge report:")
+    say(report.to_string())
+    say(
+        "duplicate groups (same compartment and the same bigg.metabolite, inchikey, metanetx or "
+        f"seed id, or the same name and formula): {int(report.loc['plain', 'detected_groups'])} "
+        f"with a plain cobra merge, {int(report.loc['premerged', 'detected_groups'])} "
+        "after pre-merge"
+    )
+    duplicates = result.duplicates
+    say(f"duplicate groups left: {len(duplicates)}")
+    if len(duplicates):
+        say(duplicates[["members", "reason"]].to_string(index=False, max_colwidth=90))
+    if len(result.sanity):
+        _say_sanity(result.sanity)
+
+
+def _say_sanity(sanity: pd.DataFrame) -> None:
+    say("sanity (growth; ATP made with every uptake closed):")
+    say(sanity.to_string(max_colwidth=60))
+    if bool(sanity["energy_cycle"].iloc[-1]):
+        inputs = [str(n) for n, has in sanity["energy_cycle"].iloc[:-1].items() if has]
+        say(
+            "warning: the merged model has an energy-generating cycle ("
+            + (f"also in {', '.join(inputs)}" if inputs else "no input has one")
+            + "); reactions carrying it: "
+            + str(sanity["cycle_reactions"].iloc[-1])
+        )
 
 
 # ---------------------------------------------------------------------- merge
@@ -584,60 +672,13 @@ def merge(
         recheck=recheck,
         check_energy=not no_energy_check,
     )
-    premerged = result.premerge
-    say(f"pre-merge of {len(models)} models (metabolites per status):")
-    say(premerged.summary().to_string())
-    compartments = premerged.compartment_table
-    say("compartments:")
-    say(compartments.to_string(index=False) if len(compartments) else "  (none)")
-    separate = compartments[compartments["status"].isin(["unmapped", "kept"])]
-    if len(separate):
-        say(f"compartments left separate: {len(separate)} (see the table)")
-    vetoes = {name: ids for name, ids in premerged.formula_vetoes.items() if ids}
-    if vetoes:
-        say(
-            "not merged (other heavy-atom formula), left for review: "
-            + "; ".join(f"{name}: {', '.join(ids)}" for name, ids in vetoes.items())
-        )
-    joins = premerged.joins
-    joined = int((joins["verdict"] == "joined").sum()) if len(joins) else 0
-    say(f"cross-model joins: {joined} pairs joined, {len(joins) - joined} not")
-    kinds = result.reaction_table["kind"].value_counts()
-    say(
-        "reactions: "
-        + ", ".join(
-            f"{kind} {int(kinds.get(kind, 0))}" for kind in ("kept", "added", "joined", "renamed")
-        )
-    )
-    report = result.report
-    say("merge report:")
-    say(report.to_string())
-    say(
-        "duplicate groups (same compartment and the same bigg.metabolite, inchikey, metanetx or "
-        f"seed id, or the same name and formula): {int(report.loc['plain', 'detected_groups'])} "
-        f"with a plain cobra merge, {int(report.loc['premerged', 'detected_groups'])} "
-        "after pre-merge"
-    )
-    duplicates = result.duplicates
-    say(f"duplicate groups left: {len(duplicates)}")
-    if len(duplicates):
-        say(duplicates[["members", "reason"]].to_string(index=False, max_colwidth=90))
-    if len(result.sanity):
-        say("sanity (growth; ATP made with every uptake closed):")
-        say(result.sanity.to_string(max_colwidth=60))
-        sanity = result.sanity
-        if bool(sanity["energy_cycle"].iloc[-1]):
-            inputs = [str(n) for n, has in sanity["energy_cycle"].iloc[:-1].items() if has]
-            say(
-                "warning: the merged model has an energy-generating cycle ("
-                + (f"also in {', '.join(inputs)}" if inputs else "no input has one")
-                + "); reactions carrying it: "
-                + str(sanity["cycle_reactions"].iloc[-1])
-            )
+    _say_premerge(result.premerge, len(models))
+    _say_merge(result)
     if dry_run:
         say("dry run: nothing written")
         return
-    _write_outputs(result.model, premerged.audit, premerged.reactions, outputs, overwrite)
+    premerged = result.premerge
+    _write_outputs([result.model], premerged.audit, premerged.reactions, outputs, overwrite)
     for name, frame in result.tables().items():
         keep_index = name in ("report", "statuses", "sanity")
         frame.to_csv(tables[name], sep="\t", index=keep_index)

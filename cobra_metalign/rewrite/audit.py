@@ -379,40 +379,48 @@ def _split_header(text: str, path: Path) -> tuple[dict[str, Any], list[str]]:
     for number, raw in enumerate(lines):
         # A spreadsheet may pad comment lines with tabs or quote them.
         line = raw.rstrip("\t ").strip('"')
-        if not line.strip():
-            body_start = number + 1
-            continue
-        if not line.startswith("#"):
+        if line.strip() and not line.startswith("#"):
             body_start = number
             break
         body_start = number + 1
         content = line.lstrip("#").strip()
-        if ":" not in content:
-            continue
-        key, _, value = content.partition(":")
-        key, value = key.strip(), value.strip()
-        if key.startswith("model_fingerprint[") and key.endswith("]"):
-            fingerprints[key[len("model_fingerprint[") : -1]] = value
-        elif key in ("rename", "accept_review"):
-            try:
-                attrs[key] = _as_bool(value)
-            except ValueError as error:
-                raise AuditError(
-                    f"{path}: header line {number + 1}: {key} must be true or false"
-                ) from error
-        elif key in ("format", "model_id", "model_fingerprint"):
-            attrs[key] = value
+        if ":" in content:
+            _read_header_entry(content, number, path, attrs, fingerprints)
     if fingerprints:
         attrs["model_fingerprints"] = fingerprints
-    tag = str(attrs.get("format", "")).split(" ", 1)[0]
-    if "format" in attrs and tag not in (AUDIT_FORMAT, _LEGACY_FORMAT):
-        if str(attrs["format"]).startswith("cobra_metalign.audit/"):
-            raise AuditError(
-                f"{path}: audit format {attrs['format']!r} is not one this version reads "
-                f"({AUDIT_FORMAT}); write it again with this version of metalign"
-            )
-        raise AuditError(f"{path}: not a cobra_metalign audit (format {attrs['format']!r})")
+    _check_format(attrs, path)
     return attrs, lines[body_start:]
+
+
+def _read_header_entry(
+    content: str, number: int, path: Path, attrs: dict[str, Any], fingerprints: dict[str, str]
+) -> None:
+    """One ``key: value`` header line into ``attrs`` (or ``fingerprints``)."""
+    key, _, value = content.partition(":")
+    key, value = key.strip(), value.strip()
+    if key.startswith("model_fingerprint[") and key.endswith("]"):
+        fingerprints[key[len("model_fingerprint[") : -1]] = value
+    elif key in ("rename", "accept_review"):
+        try:
+            attrs[key] = _as_bool(value)
+        except ValueError as error:
+            raise AuditError(
+                f"{path}: header line {number + 1}: {key} must be true or false"
+            ) from error
+    elif key in ("format", "model_id", "model_fingerprint"):
+        attrs[key] = value
+
+
+def _check_format(attrs: dict[str, Any], path: Path) -> None:
+    tag = str(attrs.get("format", "")).split(" ", 1)[0]
+    if "format" not in attrs or tag in (AUDIT_FORMAT, _LEGACY_FORMAT):
+        return
+    if str(attrs["format"]).startswith("cobra_metalign.audit/"):
+        raise AuditError(
+            f"{path}: audit format {attrs['format']!r} is not one this version reads "
+            f"({AUDIT_FORMAT}); write it again with this version of metalign"
+        )
+    raise AuditError(f"{path}: not a cobra_metalign audit (format {attrs['format']!r})")
 
 
 def _read_table(path: Path, body: list[str]) -> pd.DataFrame:
@@ -481,7 +489,40 @@ def read_audit(path: str | os.PathLike[str]) -> pd.DataFrame:
     path = Path(path)
     text = _read_text(path, "audit")
     attrs, body = _split_header(text, path)
-    frame = _read_table(path, body)
+    frame = _audit_columns(_read_table(path, body), path, body)
+    problems = _long_id_problems(frame)
+    decisions, bad_decisions = _decision_problems(frame)
+    problems += bad_decisions
+    frame["decision"] = decisions
+    problems += _status_problems(frame)
+    scores, bad_scores = _parse_rows(frame["score"], _as_score)
+    if bad_scores:
+        problems.append(f"invalid scores {', '.join(bad_scores[:10])}")
+    conflicts, bad_conflicts = _parse_rows(frame["conflict"], _as_bool, False)
+    if bad_conflicts:
+        problems.append(f"invalid conflict values {', '.join(bad_conflicts[:10])}")
+    keys = ["model", "metabolite_id"] if "model" in frame.columns else ["metabolite_id"]
+    problems += _id_problems(frame, keys)
+    if problems:
+        raise AuditError(f"invalid audit {path}: " + "; ".join(problems))
+    frame["score"] = scores
+    frame["conflict"] = conflicts
+    columns = [c for c in AUDIT_COLUMNS if c in frame.columns]
+    extra = [c for c in frame.columns if c not in columns and c != "model"]
+    if "model" in frame.columns:
+        columns = ["model", *columns]
+    frame = frame[columns + extra].set_index(keys)
+    frame.attrs.update(attrs)
+    frame.attrs["path"] = str(path)
+    return frame
+
+
+def _row(position: int) -> str:
+    return f"row {position + 1}"
+
+
+def _audit_columns(frame: pd.DataFrame, path: Path, body: list[str]) -> pd.DataFrame:
+    """Refuse missing required columns; add the optional ones; every cell as stripped text."""
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise AuditError(
@@ -494,89 +535,81 @@ def read_audit(path: str | os.PathLike[str]) -> pd.DataFrame:
             frame[column] = "false" if column == "conflict" else default
     for column in frame.columns:
         frame[column] = frame[column].astype(str).str.strip()
+    return frame
 
-    problems: list[str] = []
+
+def _long_id_problems(frame: pd.DataFrame) -> list[str]:
+    problems = []
     for column, limit in (
         ("metabolite_id", 255),
         ("new_id", 255),
         ("bigg_id", MAX_AUDIT_ID_LENGTH),
     ):
-        if column in frame.columns:
-            long_ids = [i for i, v in enumerate(frame[column]) if len(v) > limit]
-            if long_ids:
-                problems.append(
-                    f"{column} longer than {limit} characters in row "
-                    + ", ".join(str(i + 1) for i in long_ids[:10])
-                )
+        if column not in frame.columns:
+            continue
+        long_ids = [i for i, v in enumerate(frame[column]) if len(v) > limit]
+        if long_ids:
+            problems.append(
+                f"{column} longer than {limit} characters in row "
+                + ", ".join(str(i + 1) for i in long_ids[:10])
+            )
+    return problems
 
-    def line_of(position: int) -> str:
-        return f"row {position + 1}"
 
+def _decision_problems(frame: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+    """The decisions normalized (aliases resolved), and the problem with invalid ones."""
     decisions = frame["decision"].str.lower().replace(_DECISION_ALIASES)
     bad = [
-        f"{line_of(i)} ({frame['metabolite_id'].iat[i]}): {frame['decision'].iat[i]!r}"
+        f"{_row(i)} ({frame['metabolite_id'].iat[i]}): {frame['decision'].iat[i]!r}"
         for i in range(len(frame))
         if decisions.iat[i] not in DECISIONS
     ]
-    if bad:
-        problems.append(
-            f"invalid decisions (use accept, reject or leave empty): {', '.join(bad[:10])}"
-            + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
-        )
-    frame["decision"] = decisions
-
-    bad_status = [
-        f"{line_of(i)}: {s!r}"
-        for i, s in enumerate(frame["status"])
-        if s not in METABOLITE_STATUSES
+    if not bad:
+        return decisions, []
+    return decisions, [
+        f"invalid decisions (use accept, reject or leave empty): {', '.join(bad[:10])}"
+        + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
     ]
-    if bad_status:
-        problems.append(
-            f"invalid statuses {', '.join(bad_status[:10])} (known: {', '.join(METABOLITE_STATUSES)})"
-        )
 
-    scores: list[float] = []
-    bad_scores: list[str] = []
-    for i, value in enumerate(frame["score"]):
-        try:
-            scores.append(float(value) if value else float("nan"))
-        except ValueError:
-            bad_scores.append(f"{line_of(i)}: {value!r}")
-            scores.append(float("nan"))
-    if bad_scores:
-        problems.append(f"invalid scores {', '.join(bad_scores[:10])}")
-    conflicts: list[bool] = []
-    bad_conflicts: list[str] = []
-    for i, value in enumerate(frame["conflict"]):
-        try:
-            conflicts.append(_as_bool(value))
-        except ValueError:
-            bad_conflicts.append(f"{line_of(i)}: {value!r}")
-            conflicts.append(False)
-    if bad_conflicts:
-        problems.append(f"invalid conflict values {', '.join(bad_conflicts[:10])}")
 
-    empty_ids = [line_of(i) for i, v in enumerate(frame["metabolite_id"]) if not v]
+def _status_problems(frame: pd.DataFrame) -> list[str]:
+    bad = [
+        f"{_row(i)}: {s!r}" for i, s in enumerate(frame["status"]) if s not in METABOLITE_STATUSES
+    ]
+    if not bad:
+        return []
+    return [f"invalid statuses {', '.join(bad[:10])} (known: {', '.join(METABOLITE_STATUSES)})"]
+
+
+def _as_score(value: str) -> float:
+    return float(value) if value else float("nan")
+
+
+def _parse_rows(
+    values: pd.Series, parse: Any, fallback: Any = float("nan")
+) -> tuple[list[Any], list[str]]:
+    """Each value parsed (``fallback`` where it fails), and the rows that failed."""
+    parsed: list[Any] = []
+    bad: list[str] = []
+    for i, value in enumerate(values):
+        try:
+            parsed.append(parse(value))
+        except ValueError:
+            bad.append(f"{_row(i)}: {value!r}")
+            parsed.append(fallback)
+    return parsed, bad
+
+
+def _id_problems(frame: pd.DataFrame, keys: list[str]) -> list[str]:
+    problems = []
+    empty_ids = [_row(i) for i, v in enumerate(frame["metabolite_id"]) if not v]
     if empty_ids:
         problems.append(f"empty metabolite_id in {', '.join(empty_ids[:10])}")
-    keys = ["model", "metabolite_id"] if "model" in frame.columns else ["metabolite_id"]
     repeated = frame[frame.duplicated(keys, keep=False)]
     if len(repeated):
         ids = sorted(set(map(str, repeated["metabolite_id"])))
         problems.append(f"duplicate metabolite ids: {', '.join(ids[:10])}")
-    if problems:
-        raise AuditError(f"invalid audit {path}: " + "; ".join(problems))
-
-    frame["score"] = scores
-    frame["conflict"] = conflicts
-    columns = [c for c in AUDIT_COLUMNS if c in frame.columns]
-    extra = [c for c in frame.columns if c not in columns and c != "model"]
-    if "model" in frame.columns:
-        columns = ["model", *columns]
-    frame = frame[columns + extra].set_index(keys)
-    frame.attrs.update(attrs)
-    frame.attrs["path"] = str(path)
-    return frame
+    return problems
 
 
 def read_reactions(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -901,6 +934,48 @@ def _refuse_conflicts(conflicts: Mapping[str, str], source: str) -> None:
     )
 
 
+def _audit_for_model(
+    audit: pd.DataFrame | str | os.PathLike[str], model: cobra.Model
+) -> tuple[pd.DataFrame, str]:
+    """The audit (read, or a copy with normalized decisions), its rows of ``model``
+    indexed by metabolite id, and its name for messages."""
+    if isinstance(audit, (str, os.PathLike)):
+        source = str(audit)
+        audit = read_audit(audit)
+    else:
+        source = str(audit.attrs.get("path", "the audit"))
+        audit = _normalized_decisions(audit.copy(), source)
+    missing = [c for c in ("bigg_id", "decision") if c not in audit.columns]
+    if missing:
+        raise AuditError(f"{source} lacks columns {missing}")
+    audit = _select_model_rows(audit, model, source)
+    if audit.index.name != "metabolite_id" and "metabolite_id" in audit.columns:
+        audit = audit.set_index("metabolite_id")
+    if audit.index.has_duplicates:
+        dupes = sorted(set(audit.index[audit.index.duplicated()]))
+        raise AuditError(f"{source}: duplicate metabolite ids {dupes[:10]}")
+    return audit, source
+
+
+def _normalized_decisions(audit: pd.DataFrame, source: str) -> pd.DataFrame:
+    if "decision" not in audit.columns:
+        return audit
+    audit["decision"] = (audit["decision"].fillna("").astype(str).str.strip().str.lower()).replace(
+        _DECISION_ALIASES
+    )
+    bad = sorted(set(audit["decision"]) - set(DECISIONS))
+    if bad:
+        raise AuditError(f"invalid decisions in {source}: {bad} (use accept, reject or '')")
+    return audit
+
+
+def _note_forced(conflicts: Mapping[str, str], notes: dict[str, str], source: str) -> None:
+    """Log and comment the formula conflicts applied by force."""
+    for met_id, text in conflicts.items():
+        logger.warning("%s: applied by force: %s", source, text)
+        notes[met_id] = "; ".join(filter(None, [notes.get(met_id), f"forced: {text}"]))
+
+
 def apply_audit(
     model: cobra.Model,
     audit: pd.DataFrame | str | os.PathLike[str],
@@ -968,28 +1043,7 @@ def apply_audit(
     from cobra_metalign.rewrite.cobra_model import apply_plan, plan_matches
     from cobra_metalign.xmltext import cleaning_notes
 
-    if isinstance(audit, (str, os.PathLike)):
-        source = str(audit)
-        audit = read_audit(audit)
-    else:
-        source = str(audit.attrs.get("path", "the audit"))
-        audit = audit.copy()
-        if "decision" in audit.columns:
-            audit["decision"] = (
-                audit["decision"].fillna("").astype(str).str.strip().str.lower()
-            ).replace(_DECISION_ALIASES)
-            bad = sorted(set(audit["decision"]) - set(DECISIONS))
-            if bad:
-                raise AuditError(f"invalid decisions in {source}: {bad} (use accept, reject or '')")
-    missing = [c for c in ("bigg_id", "decision") if c not in audit.columns]
-    if missing:
-        raise AuditError(f"{source} lacks columns {missing}")
-    audit = _select_model_rows(audit, model, source)
-    if audit.index.name != "metabolite_id" and "metabolite_id" in audit.columns:
-        audit = audit.set_index("metabolite_id")
-    if audit.index.has_duplicates:
-        dupes = sorted(set(audit.index[audit.index.duplicated()]))
-        raise AuditError(f"{source}: duplicate metabolite ids {dupes[:10]}")
+    audit, source = _audit_for_model(audit, model)
     _check_fit(audit, model, source)
     if not isinstance(catalog, Catalog):
         catalog = load_catalog(catalog)
@@ -1011,9 +1065,7 @@ def apply_audit(
     conflicts = _formula_conflicts(new_audit, original, catalog)
     if conflicts and not force:
         _refuse_conflicts(conflicts, source)
-    for met_id, text in conflicts.items():
-        logger.warning("%s: applied by force: %s", source, text)
-        notes[met_id] = "; ".join(filter(None, [notes.get(met_id), f"forced: {text}"]))
+    _note_forced(conflicts, notes, source)
     add_comments(new_audit, cleaning_notes(model))
     add_comments(new_audit, notes)
     new_model = plan if plan_only else apply_plan(model, plan, inplace=inplace)

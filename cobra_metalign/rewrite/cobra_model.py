@@ -185,15 +185,36 @@ def _execute(model: cobra.Model, plan: RewritePlan, inplace: bool) -> None:
     if context is not None and rewire:
         # Registered first, so it runs last on leaving the context.
         context(partial(_restore_order, model, list(model.metabolites)))
-
     # 0. Compartments taken from the id suffix of metabolites that had none.
     for met_id, compartment in plan.inferred.items():
-        met = mets[met_id]
-        if context is not None:
-            context(partial(setattr, met, "compartment", met.compartment))
-        met.compartment = compartment
-
+        _set_undoable(context, mets[met_id], "compartment", compartment)
     # 1. Annotations and notes of survivors and renamed metabolites.
+    _annotate_survivors(plan, mets, context)
+    # 2. Rewire every reaction of a merged-away metabolite onto its survivor.
+    _rewire(model, plan, mets, context)
+    # 3. Groups that held a merged-away metabolite now hold its survivor.
+    merged_away = {mets[m] for m in plan.merged_into}
+    _regroup(model, plan, mets, merged_away, context)
+    # 4. Remove the merged-away metabolites (cobra registers its own undo).
+    if merged_away:
+        model.remove_metabolites(sorted(merged_away, key=lambda m: m.id))
+    # 5. Rename.
+    new_ids = {mets[old]: new for old, new in plan.renames.items()}
+    _set_ids(model, new_ids)
+    if context is not None and new_ids:
+        context(partial(_set_ids, model, {met: old for met, old in _old_ids(new_ids, mets)}))
+
+
+def _set_undoable(context: Any, obj: Any, attribute: str, value: Any) -> None:
+    """``setattr``, with its undo registered in ``context`` (when there is one)."""
+    if context is not None:
+        context(partial(setattr, obj, attribute, getattr(obj, attribute)))
+    setattr(obj, attribute, value)
+
+
+def _annotate_survivors(plan: RewritePlan, mets: Mapping[str, Any], context: Any) -> None:
+    """Survivors get the annotations of their merged members and the plan's, and
+    the original ids in their notes."""
     notes_of = plan.notes
     for unit in plan.units:
         survivor = mets[unit.survivor]
@@ -202,19 +223,17 @@ def _execute(model: cobra.Model, plan: RewritePlan, inplace: bool) -> None:
             sources.append(plan.annotations[unit.survivor])
         annotation = _union_annotations(survivor.annotation, sources)
         if annotation != survivor.annotation:
-            if context is not None:
-                context(partial(setattr, survivor, "annotation", survivor.annotation))
-            survivor.annotation = annotation
+            _set_undoable(context, survivor, "annotation", annotation)
         if unit.survivor in notes_of:
             notes = dict(survivor.notes)
             recorded = [i.strip() for i in str(notes.get(NOTES_KEY, "")).split(";") if i.strip()]
             originals = list(dict.fromkeys([*recorded, *notes_of[unit.survivor]]))
             notes[NOTES_KEY] = "; ".join(originals)
-            if context is not None:
-                context(partial(setattr, survivor, "notes", survivor.notes))
-            survivor.notes = notes
+            _set_undoable(context, survivor, "notes", notes)
 
-    # 2. Rewire every reaction of a merged-away metabolite onto its survivor.
+
+def _rewire(model: cobra.Model, plan: RewritePlan, mets: Mapping[str, Any], context: Any) -> None:
+    """Set the plan's summed stoichiometry on every reaction it changes."""
     before: dict[Any, dict] = {}
     after: dict[Any, dict] = {}
     for reaction_id, terms in plan.stoichiometry.items():
@@ -226,9 +245,16 @@ def _execute(model: cobra.Model, plan: RewritePlan, inplace: bool) -> None:
         # Runs after cobra has put the removed metabolites (and their rows) back.
         context(partial(_set_stoichiometry, model, before))
 
-    # 3. Groups that held a merged-away metabolite now hold its survivor.
+
+def _regroup(
+    model: cobra.Model,
+    plan: RewritePlan,
+    mets: Mapping[str, Any],
+    merged_away: set[Any],
+    context: Any,
+) -> None:
+    """Groups that held a merged-away metabolite hold its survivor instead."""
     survivor_of = plan.merged_into
-    merged_away = {mets[m] for m in survivor_of}
     for group in model.groups:
         gone = [m for m in group.members if m in merged_away]
         if not gone:
@@ -241,16 +267,6 @@ def _execute(model: cobra.Model, plan: RewritePlan, inplace: bool) -> None:
         group.add_members(sorted(survivors, key=lambda s: s.id))
         if context is not None:
             context(partial(setattr, group, "_members", original_members))
-
-    # 4. Remove the merged-away metabolites (cobra registers its own undo).
-    if merged_away:
-        model.remove_metabolites(sorted(merged_away, key=lambda m: m.id))
-
-    # 5. Rename.
-    new_ids = {mets[old]: new for old, new in plan.renames.items()}
-    _set_ids(model, new_ids)
-    if context is not None and new_ids:
-        context(partial(_set_ids, model, {met: old for met, old in _old_ids(new_ids, mets)}))
 
 
 def _old_ids(new_ids: Mapping[Any, str], mets: Mapping[str, Any]) -> list[tuple[Any, str]]:

@@ -291,6 +291,43 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _indexed_matches(matches: pd.DataFrame) -> pd.DataFrame:
+    """A copy indexed by metabolite id (text); refused without its columns or with repeats."""
+    if not isinstance(matches, pd.DataFrame):
+        raise TypeError(f"matches must be a pandas DataFrame, not {type(matches).__name__}")
+    frame = matches.copy()
+    if "metabolite_id" in frame.columns:
+        frame = frame.set_index("metabolite_id")
+    frame.index = frame.index.map(str)
+    missing_columns = [c for c in ("bigg_id", "decision") if c not in frame.columns]
+    if missing_columns:
+        raise ValueError(f"the match frame lacks columns {missing_columns}")
+    if frame.index.has_duplicates:
+        dupes = sorted(set(frame.index[frame.index.duplicated()]))
+        raise ValueError(f"the match frame repeats metabolite ids {dupes[:10]}")
+    return frame
+
+
+def _with_model_rows(frame: pd.DataFrame, model_ids: list[str], model_id: Any) -> pd.DataFrame:
+    """Refuse rows of unknown metabolites; add ``none`` rows for those without one."""
+    unknown = sorted(set(frame.index) - set(model_ids))
+    if unknown:
+        raise ValueError(
+            f"the match frame names {len(unknown)} metabolites not in model {model_id!r}: "
+            f"{unknown[:10]}"
+        )
+    absent = [m for m in model_ids if m not in frame.index]
+    if not absent:
+        return frame
+    logger.warning(
+        "%d metabolites have no row in the match frame; they are left UNMATCHED (%s)",
+        len(absent),
+        ", ".join(absent[:5]),
+    )
+    filler = pd.DataFrame({"bigg_id": "", "decision": "none"}, index=pd.Index(absent))
+    return pd.concat([frame, filler])
+
+
 def normalize_matches(model: cobra.Model, matches: pd.DataFrame) -> pd.DataFrame:
     """Check a match frame against the model; fill absent rows and columns.
 
@@ -313,34 +350,8 @@ def normalize_matches(model: cobra.Model, matches: pd.DataFrame) -> pd.DataFrame
         A frame that is not a DataFrame, lacks columns, repeats ids, names
         metabolites that are not in the model or holds unknown decisions.
     """
-    if not isinstance(matches, pd.DataFrame):
-        raise TypeError(f"matches must be a pandas DataFrame, not {type(matches).__name__}")
-    frame = matches.copy()
-    if "metabolite_id" in frame.columns:
-        frame = frame.set_index("metabolite_id")
-    frame.index = frame.index.map(str)
-    missing_columns = [c for c in ("bigg_id", "decision") if c not in frame.columns]
-    if missing_columns:
-        raise ValueError(f"the match frame lacks columns {missing_columns}")
-    if frame.index.has_duplicates:
-        dupes = sorted(set(frame.index[frame.index.duplicated()]))
-        raise ValueError(f"the match frame repeats metabolite ids {dupes[:10]}")
     model_ids = [met.id for met in model.metabolites]
-    unknown = sorted(set(frame.index) - set(model_ids))
-    if unknown:
-        raise ValueError(
-            f"the match frame names {len(unknown)} metabolites not in model {model.id!r}: "
-            f"{unknown[:10]}"
-        )
-    absent = [m for m in model_ids if m not in frame.index]
-    if absent:
-        logger.warning(
-            "%d metabolites have no row in the match frame; they are left UNMATCHED (%s)",
-            len(absent),
-            ", ".join(absent[:5]),
-        )
-        filler = pd.DataFrame({"bigg_id": "", "decision": "none"}, index=pd.Index(absent))
-        frame = pd.concat([frame, filler])
+    frame = _with_model_rows(_indexed_matches(matches), model_ids, model.id)
     for column in _STRING_COLUMNS:
         if column not in frame.columns:
             frame[column] = ""
@@ -725,6 +736,36 @@ def _descriptor_difference(first: Any, second: Any) -> str:
     return "stereo/anomer descriptors differ: " + "; ".join(only)
 
 
+def _guarded_members(
+    plan: RewritePlan, survivor: str, others: list[str], mets: Mapping[str, Any]
+) -> list[str]:
+    """The members the merge guard lets join ``survivor``; the others go to review."""
+    kept = []
+    for member in others:
+        why = _guard(plan, mets[survivor], mets[member])
+        if why:
+            plan.state[member] = PENDING
+            plan.held[member] = survivor
+            plan.comment[member].append(
+                f"possible duplicate of {survivor} not merged, {why}: review"
+            )
+        else:
+            kept.append(member)
+    return kept
+
+
+def _unit_target(plan: RewritePlan, bigg: Mapping[str, str], members: tuple[str, ...]) -> str:
+    """The survivor's applied BiGG id, else the most common applied one of the unit."""
+    survivor = members[0]
+    if bigg[survivor] and plan.state[survivor] == APPLIED:
+        return bigg[survivor]
+    targets = [bigg[m] for m in members if plan.state[m] == APPLIED and bigg[m]]
+    if not targets:
+        return ""
+    counts = Counter(targets)
+    return min(sorted(set(targets)), key=lambda b: (-counts[b], b))
+
+
 def _make_unit(
     members: list[str],
     plan: RewritePlan,
@@ -762,27 +803,8 @@ def _make_unit(
     survivor = min(members, key=lambda m: (not has_target(m), -n_reactions[m], m))
     others = [m for m in members if m != survivor]
     if plan.automatic:
-        kept = []
-        for member in others:
-            why = _guard(plan, mets[survivor], mets[member])
-            if why:
-                state[member] = PENDING
-                plan.held[member] = survivor
-                plan.comment[member].append(
-                    f"possible duplicate of {survivor} not merged, {why}: review"
-                )
-            else:
-                kept.append(member)
-        others = kept
-        targets = [bigg[m] for m in (survivor, *others) if state[m] == APPLIED and bigg[m]]
-        distinct = sorted(set(targets))
-    if bigg[survivor] and state[survivor] == APPLIED:
-        target = bigg[survivor]
-    elif distinct:
-        counts = Counter(targets)
-        target = min(distinct, key=lambda b: (-counts[b], b))
-    else:
-        target = ""
+        others = _guarded_members(plan, survivor, others, mets)
+    target = _unit_target(plan, bigg, (survivor, *others))
     if target and plan.rename and compartment:
         final_id = plan.target_id(target, compartment)
     else:
@@ -807,23 +829,7 @@ def _name_difference(first: Any, second: Any) -> str:
 def _resolve_collisions(plan: RewritePlan) -> None:
     """Block units whose final id another metabolite keeps, until no id is used twice."""
     while True:
-        holders: dict[str, list[str]] = defaultdict(list)
-        unit_of = plan.unit_of
-        for met_id in plan.order:
-            unit = unit_of.get(met_id)
-            if unit is None:
-                holders[met_id].append(met_id)
-            elif met_id == unit.survivor:
-                holders[unit.final_id].append(met_id)
-        blocked: dict[int, tuple[MergeUnit, list[str]]] = {}
-        for ids in holders.values():
-            if len(ids) < 2:
-                continue
-            for met_id in ids:
-                unit = unit_of.get(met_id)
-                if unit is not None and unit.final_id != unit.survivor:
-                    others = [i for i in ids if i != met_id]
-                    blocked[id(unit)] = (unit, others)
+        blocked = _colliding_units(plan)
         if not blocked:
             return
         for unit, others in blocked.values():
@@ -839,6 +845,27 @@ def _resolve_collisions(plan: RewritePlan) -> None:
                 unit.final_id,
                 ", ".join(others),
             )
+
+
+def _colliding_units(plan: RewritePlan) -> dict[int, tuple[MergeUnit, list[str]]]:
+    """Units that would take an id another metabolite ends with, and those others."""
+    holders: dict[str, list[str]] = defaultdict(list)
+    unit_of = plan.unit_of
+    for met_id in plan.order:
+        unit = unit_of.get(met_id)
+        if unit is None:
+            holders[met_id].append(met_id)
+        elif met_id == unit.survivor:
+            holders[unit.final_id].append(met_id)
+    blocked: dict[int, tuple[MergeUnit, list[str]]] = {}
+    for ids in holders.values():
+        if len(ids) < 2:
+            continue
+        for met_id in ids:
+            unit = unit_of.get(met_id)
+            if unit is not None and unit.final_id != unit.survivor:
+                blocked[id(unit)] = (unit, [i for i in ids if i != met_id])
+    return blocked
 
 
 def _as_list(value: Any) -> list[str]:
@@ -901,6 +928,10 @@ def _reaction_changes(model: cobra.Model, plan: RewritePlan) -> None:
             target = survivor_of.get(met.id, met.id)
             terms[target] = terms.get(target, 0.0) + coefficient
         plan.stoichiometry[reaction.id] = {m: c for m, c in terms.items() if abs(c) > ZERO}
+    if not touched:  # nothing merged: no reaction to flag
+        plan.flagged = pd.DataFrame([], columns=list(REACTION_COLUMNS)).set_index("reaction_id")
+        return
+    position = {met_id: number for number, met_id in enumerate(plan.order)}
     index: dict[tuple, list[str]] = defaultdict(list)
     finals: dict[str, dict[str, float]] = {}
     for reaction in model.reactions:
@@ -916,7 +947,7 @@ def _reaction_changes(model: cobra.Model, plan: RewritePlan) -> None:
     for reaction in touched:
         terms = finals[reaction.id]
         merged = [m.id for m in reaction.metabolites if m.id in survivor_of]
-        merged.sort(key=plan.order.index)
+        merged.sort(key=position.__getitem__)
         base = {
             "reaction_id": reaction.id,
             "name": reaction.name or "",
@@ -962,11 +993,26 @@ def check_plan(plan: RewritePlan) -> None:
         Naming the metabolite and the broken invariant. A violation is a bug in
         the planner: nothing must be written.
     """
-    from cobra_metalign.chem import compare_formulas
-
     rows = plan.table
     bigg = rows["bigg_id"].to_dict()
     evidence = rows["evidence"].to_dict()
+    _check_final_ids(plan, bigg)
+    for unit in plan.units:
+        _check_unit(plan, unit)
+        if not plan.automatic:
+            continue
+        for member in unit.merged:
+            _check_automatic_merge(plan, unit, member)
+        for member in unit.members:
+            if bigg[member] and hard_evidence(evidence[member]) is False:
+                _violation(
+                    member,
+                    f"accepted as {bigg[member]} on similarity alone ({evidence[member]})",
+                )
+
+
+def _check_final_ids(plan: RewritePlan, bigg: Mapping[str, str]) -> None:
+    """No two metabolites end with one id; one holding its BiGG id keeps it."""
     seen: dict[str, str] = {}
     unit_of = plan.unit_of
     for met_id in plan.order:
@@ -983,40 +1029,38 @@ def check_plan(plan: RewritePlan) -> None:
         )
         if own and unit is not None and (met_id != unit.survivor or final != met_id):
             _violation(met_id, f"already holds its BiGG id but would become {final}")
-    for unit in plan.units:
-        comps = {plan.compartment[m] for m in unit.members}
-        if len(unit.members) > 1 and (len(comps) != 1 or "" in comps):
-            _violation(
-                unit.survivor,
-                f"merge across compartments {sorted(comps)}: {', '.join(unit.members)}",
-            )
-        holders = [m for m in unit.members if m == plan.target_id(unit.bigg_id, unit.compartment)]
-        if unit.bigg_id and holders and unit.survivor not in holders:
-            _violation(holders[0], f"holds the target id of its group but {unit.survivor} survives")
-        if not plan.automatic:
-            continue
-        survivor = plan.records[unit.survivor]
-        for member in unit.merged:
-            if boundary_copy(member, plan.compartment[member]) != boundary_copy(
-                unit.survivor, plan.compartment[unit.survivor]
-            ):
-                _violation(member, f"automatic merge of a boundary copy with {unit.survivor}")
-            record = plan.records[member]
-            outcome = compare_formulas(
-                survivor.formula, record.formula, survivor.charge, record.charge
-            )
-            if outcome in _FORMULA_BLOCKS:
-                _violation(
-                    member,
-                    f"automatic merge into {unit.survivor}: {_FORMULA_BLOCKS[outcome]} "
-                    f"({survivor.formula} vs {record.formula})",
-                )
-        for member in unit.members:
-            if bigg[member] and hard_evidence(evidence[member]) is False:
-                _violation(
-                    member,
-                    f"accepted as {bigg[member]} on similarity alone ({evidence[member]})",
-                )
+
+
+def _check_unit(plan: RewritePlan, unit: MergeUnit) -> None:
+    """One known compartment; the member holding the target id survives."""
+    comps = {plan.compartment[m] for m in unit.members}
+    if len(unit.members) > 1 and (len(comps) != 1 or "" in comps):
+        _violation(
+            unit.survivor,
+            f"merge across compartments {sorted(comps)}: {', '.join(unit.members)}",
+        )
+    holders = [m for m in unit.members if m == plan.target_id(unit.bigg_id, unit.compartment)]
+    if unit.bigg_id and holders and unit.survivor not in holders:
+        _violation(holders[0], f"holds the target id of its group but {unit.survivor} survives")
+
+
+def _check_automatic_merge(plan: RewritePlan, unit: MergeUnit, member: str) -> None:
+    """No boundary copy merged with an inner one; no formula or charge that blocks."""
+    from cobra_metalign.chem import compare_formulas
+
+    if boundary_copy(member, plan.compartment[member]) != boundary_copy(
+        unit.survivor, plan.compartment[unit.survivor]
+    ):
+        _violation(member, f"automatic merge of a boundary copy with {unit.survivor}")
+    survivor = plan.records[unit.survivor]
+    record = plan.records[member]
+    outcome = compare_formulas(survivor.formula, record.formula, survivor.charge, record.charge)
+    if outcome in _FORMULA_BLOCKS:
+        _violation(
+            member,
+            f"automatic merge into {unit.survivor}: {_FORMULA_BLOCKS[outcome]} "
+            f"({survivor.formula} vs {record.formula})",
+        )
 
 
 def _violation(met_id: str, what: str) -> None:

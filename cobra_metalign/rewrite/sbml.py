@@ -46,7 +46,13 @@ from cobra_metalign.rewrite.plan import NOTES_KEY, ZERO, RewritePlan
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PatchedDocument", "patch_document", "species_id_map", "sbml_species_id"]
+__all__ = [
+    "PatchedDocument",
+    "keep_input_bytes",
+    "patch_document",
+    "species_id_map",
+    "sbml_species_id",
+]
 
 _XHTML = "http://www.w3.org/1999/xhtml"
 _RESOURCE = re.compile(r"^(?:https?://identifiers\.org/([^/:]+)[/:](.+)|urn:miriam:([^:]+):(.+))$")
@@ -75,6 +81,11 @@ class PatchedDocument:
         Species ids (final) that received CV terms.
     compartments : dict
         ``{species id: compartment}`` set on species that had none (from the id suffix).
+    noted : list of str
+        Species ids (final) whose notes received the original ids of a merge.
+    original : bytes or None
+        The input file's own bytes, to be written instead of the serialised document
+        (set by :func:`keep_input_bytes` when the plan changed nothing).
     """
 
     document: Any
@@ -83,9 +94,25 @@ class PatchedDocument:
     reactions: list[str] = field(default_factory=list)
     annotated: list[str] = field(default_factory=list)
     compartments: dict[str, str] = field(default_factory=dict)
+    noted: list[str] = field(default_factory=list)
+    original: bytes | None = field(default=None, repr=False)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the plan changed anything in the document."""
+        return bool(
+            self.renamed
+            or self.removed
+            or self.reactions
+            or self.annotated
+            or self.compartments
+            or self.noted
+        )
 
     def to_bytes(self) -> bytes:
-        """The document as SBML text (UTF-8)."""
+        """The document as SBML text (UTF-8), or the input's own bytes when kept."""
+        if self.original is not None:
+            return self.original
         text = libsbml.writeSBMLToString(self.document)
         if not text:
             raise ModelWriteError("libsbml could not serialise the patched document")
@@ -205,24 +232,40 @@ def _merge_references(reaction: Any, rename: Mapping[str, str], survivors: set[s
             refs[rename.get(old, old)].append((sign, index, old))
     removals: dict[int, list[int]] = {-1: [], 1: []}
     for group in refs.values():
-        if len(group) == 1:
-            continue
-        net = sum(sign * _stoichiometry(listings[sign].get(i), rid) for sign, i, _ in group)
-        if abs(net) <= ZERO:
-            for sign, index, _ in group:
-                removals[sign].append(index)
-            continue
-        side = 1 if net > 0 else -1
-        candidates = [item for item in group if item[0] == side]
-        # the survivor's own reference keeps its place, else the first on that side
-        keep = next((item for item in candidates if item[2] in survivors), candidates[0])
-        listings[side].get(keep[1]).setStoichiometry(abs(net))
-        for item in group:
-            if item != keep:
-                removals[item[0]].append(item[1])
+        if len(group) > 1:
+            _join_group(group, listings, survivors, rid, removals)
     for sign, indices in removals.items():
         for index in sorted(indices, reverse=True):
             listings[sign].remove(index)
+    _dedupe_modifiers(reaction, rename)
+
+
+def _join_group(
+    group: list[tuple[int, int, str]],
+    listings: Mapping[int, Any],
+    survivors: set[str],
+    rid: str,
+    removals: dict[int, list[int]],
+) -> None:
+    """References ``(sign, index, species)`` to one final species: one keeps the net
+    coefficient (none when it sums to zero); the others are marked for removal."""
+    net = sum(sign * _stoichiometry(listings[sign].get(i), rid) for sign, i, _ in group)
+    if abs(net) <= ZERO:
+        for sign, index, _ in group:
+            removals[sign].append(index)
+        return
+    side = 1 if net > 0 else -1
+    candidates = [item for item in group if item[0] == side]
+    # the survivor's own reference keeps its place, else the first on that side
+    keep = next((item for item in candidates if item[2] in survivors), candidates[0])
+    listings[side].get(keep[1]).setStoichiometry(abs(net))
+    for item in group:
+        if item != keep:
+            removals[item[0]].append(item[1])
+
+
+def _dedupe_modifiers(reaction: Any, rename: Mapping[str, str]) -> None:
+    """A modifier that ends as one already present is not repeated."""
     modifiers = reaction.getListOfModifiers()
     seen: set[str] = set()
     duplicates = []
@@ -301,20 +344,23 @@ def _rename_package_references(sbml_model: Any, mapping: Mapping[str, str]) -> N
     groups = sbml_model.getPlugin("groups")
     if groups is not None:
         for group in groups.getListOfGroups():
-            for member in group.getListOfMembers():
-                if member.getIdRef() in mapping:
-                    member.setIdRef(mapping[member.getIdRef()])
+            _follow(group.getListOfMembers(), "IdRef", mapping)
     fbc = sbml_model.getPlugin("fbc")
     if fbc is not None and hasattr(fbc, "getListOfGeneProducts"):
-        for product in fbc.getListOfGeneProducts():
-            if product.isSetAssociatedSpecies() and product.getAssociatedSpecies() in mapping:
-                product.setAssociatedSpecies(mapping[product.getAssociatedSpecies()])
+        products = [p for p in fbc.getListOfGeneProducts() if p.isSetAssociatedSpecies()]
+        _follow(products, "AssociatedSpecies", mapping)
     layout = sbml_model.getPlugin("layout")
     if layout is not None:
         for each in layout.getListOfLayouts():
-            for glyph in each.getListOfSpeciesGlyphs():
-                if glyph.getSpeciesId() in mapping:
-                    glyph.setSpeciesId(mapping[glyph.getSpeciesId()])
+            _follow(each.getListOfSpeciesGlyphs(), "SpeciesId", mapping)
+
+
+def _follow(elements: Iterable[Any], attribute: str, mapping: Mapping[str, str]) -> None:
+    """Set ``attribute`` (``IdRef``, ``SpeciesId``...) of each element to its new id."""
+    for element in elements:
+        old = getattr(element, f"get{attribute}")()
+        if old in mapping:
+            getattr(element, f"set{attribute}")(mapping[old])
 
 
 def _dedupe_group_members(sbml_model: Any) -> None:
@@ -572,6 +618,7 @@ def _annotate(
             patched.annotated.append(species.getId())
         if unit.survivor in notes_of:
             _add_notes(species, notes_of[unit.survivor])
+            patched.noted.append(species.getId())
 
 
 def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
@@ -607,38 +654,79 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
         )
     mapping = _species_mapping(plan, sid_of)
     removed = [sid_of[m] for m in plan.merged_into]
-    removed_set = set(removed)
     _refuse_set_species(sbml_model, removed)
     new_metaid = _MetaIds(document)
     if mapping:
-        _check_new_ids(new_metaid.sids, mapping, removed_set)
+        _check_new_ids(new_metaid.sids, mapping, set(removed))
     patched = PatchedDocument(document=document)
 
     # 1. annotations and notes, on the species objects (before removal and renaming)
     by_id = {species.getId(): species for species in _items(sbml_model.getListOfSpecies())}
     _annotate(plan, sbml_model, by_id, sid_of, new_metaid, patched)
     patched.annotated = [mapping.get(sid, sid) for sid in patched.annotated]
+    patched.noted = [mapping.get(sid, sid) for sid in patched.noted]
+    _set_inferred_compartments(plan, sbml_model, by_id, sid_of, patched)
+    # 2. reactions: join merged references, then follow the new ids
+    survivors = {sid_of[u.survivor] for u in plan.units if u.merged}
+    _patch_reactions(sbml_model, mapping, set(removed), survivors, patched)
+    # 3. remove merged species, rename the rest, follow every other reference
+    _remove_and_rename(sbml_model, by_id, mapping, removed, patched)
+    logger.info(
+        "Patched the SBML document: %d species renamed, %d removed by merges, %d reactions "
+        "rewired, %d annotated",
+        len(patched.renamed),
+        len(patched.removed),
+        len(patched.reactions),
+        len(patched.annotated),
+    )
+    return patched
 
-    # compartments taken from the id suffix of species that had none (SBML requires one)
+
+def _set_inferred_compartments(
+    plan: RewritePlan,
+    sbml_model: Any,
+    by_id: Mapping[str, Any],
+    sid_of: Mapping[str, str],
+    patched: PatchedDocument,
+) -> None:
+    """Compartments taken from the id suffix of species that had none (SBML requires one)."""
     for met_id, compartment in plan.inferred.items():
         species = by_id[sid_of[met_id]]
         if not species.isSetCompartment() and sbml_model.getCompartment(compartment):
             species.setCompartment(compartment)
             patched.compartments[species.getId()] = compartment
 
-    # 2. reactions: join merged references, then follow the new ids
-    survivors = {sid_of[u.survivor] for u in plan.units if u.merged}
+
+def _patch_reactions(
+    sbml_model: Any,
+    mapping: Mapping[str, str],
+    removed: set[str],
+    survivors: set[str],
+    patched: PatchedDocument,
+) -> None:
+    """Join the references of merged species, then point every reference at the new ids."""
+    if not removed and not mapping:
+        return
     for reaction in _items(sbml_model.getListOfReactions()):
-        if removed_set and _involves(reaction, removed_set):
+        if removed and _involves(reaction, removed):
             _merge_references(reaction, mapping, survivors)
             patched.reactions.append(reaction.getId())
         if mapping:
             _rename_in_reaction(reaction, mapping)
 
-    # 3. remove merged species, rename the rest, follow every other reference
+
+def _remove_and_rename(
+    sbml_model: Any,
+    by_id: Mapping[str, Any],
+    mapping: Mapping[str, str],
+    removed: list[str],
+    patched: PatchedDocument,
+) -> None:
+    """Remove the merged species, rename the rest, follow every other reference."""
     for sid in removed:
         sbml_model.removeSpecies(sid)
     patched.removed = removed
+    removed_set = set(removed)
     for old, new in mapping.items():
         if old in removed_set:
             continue
@@ -649,15 +737,28 @@ def patch_document(document: Any, plan: RewritePlan) -> PatchedDocument:
     if mapping:
         _rename_references(sbml_model, mapping)
         _dedupe_group_members(sbml_model)
-    logger.info(
-        "Patched the SBML document: %d species renamed, %d removed by merges, %d reactions "
-        "rewired, %d annotated",
-        len(patched.renamed),
-        len(patched.removed),
-        len(patched.reactions),
-        len(patched.annotated),
-    )
-    return patched
+
+
+def keep_input_bytes(patched: PatchedDocument) -> bool:
+    """Write the input file's own bytes when the plan changed nothing in its document.
+
+    For a document from :func:`cobra_metalign.io.model.read_model_document`, left
+    as read but for ``patch_document``: the file is read again and its bytes kept
+    only when their sha256 is the one of the bytes libsbml parsed (the file has not
+    changed since). The output is then the input byte for byte, not libsbml's
+    re-serialisation of it.
+
+    Returns
+    -------
+    bool
+        Whether the input's bytes are kept (``patched.original``).
+    """
+    from cobra_metalign.io.model import source_bytes
+
+    if patched.changed:
+        return False
+    patched.original = source_bytes(patched.document)
+    return patched.original is not None
 
 
 def _elements(sbml_model: Any) -> Iterable[Any]:
