@@ -505,6 +505,31 @@ def match_command(
     )
 
 
+def decision_option(func: Any) -> Any:
+    """The ``--decision`` option: the hand-set rules, the packaged learned decision, or a file."""
+
+    def load(ctx: click.Context, param: click.Parameter, value: str) -> Any:
+        if value == "rules":
+            return None
+        from cobra_metalign.matching.decision import load_decision
+
+        try:
+            return load_decision(None if value == "learned" else Path(value))
+        except MetalignError as error:
+            raise click.BadParameter(str(error), ctx, param) from error
+
+    return click.option(
+        "--decision",
+        default="rules",
+        show_default=True,
+        metavar="rules|learned|FILE",
+        callback=load,
+        help="How candidates are accepted: the hand-set rules, the packaged learned decision "
+        "(hybrid: keeps what the rules accept, learned on the rest), or a JSON file written "
+        "by `metalign train-decision`.",
+    )(func)
+
+
 def make_encoder(name: str | None, adapter: Path | None):
     """Build the encoder the options name (None when neither is given: torch is not imported)."""
     if name is None and adapter is None:
@@ -551,6 +576,7 @@ def make_encoder(name: str | None, adapter: Path | None):
     help="BiGG's old-id table (old_bigg_id, universal_bigg_id): old/new pairs count as correct.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --json file.")
+@decision_option
 @handle_errors
 def benchmark(
     gold: Path,
@@ -564,6 +590,7 @@ def benchmark(
     adjudicated_path: Path | None,
     old_ids_path: Path | None,
     overwrite: bool,
+    decision: Any,
 ) -> None:
     """Score the matcher and the baselines on a GOLD table of source_id -> gold_bigg.
 
@@ -592,6 +619,7 @@ def benchmark(
         ablations=not no_ablations,
         adjudication=Adjudication.read(adjudicated_path) if adjudicated_path else None,
         old_ids=read_old_ids(old_ids_path) if old_ids_path else None,
+        decision=decision,
     )
     click.echo(f"{gold}{' (no xrefs)' if no_xrefs else ''}")
     click.echo(format_results(results))

@@ -23,7 +23,13 @@ from typing import Any
 import click
 import pandas as pd
 
-from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, make_encoder, say
+from cobra_metalign.cli.app import (
+    CONTEXT_SETTINGS,
+    decision_option,
+    handle_errors,
+    make_encoder,
+    say,
+)
 from cobra_metalign.errors import ModelWriteError
 from cobra_metalign.rewrite.audit import write_audit
 from cobra_metalign.schema import METABOLITE_STATUSES, REACTION_STATUSES
@@ -299,6 +305,7 @@ def _fix_outputs(
     help="Flagged reactions (TSV) [default: OUT.reactions.tsv, or MODEL.reactions.tsv].",
 )
 @matcher_options
+@decision_option
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the summary only.")
 @click.option(
     "--in-place",
@@ -318,6 +325,7 @@ def fix(
     accept_review: bool,
     no_rename: bool,
     add_xrefs: bool,
+    decision: Any,
     dry_run: bool,
     in_place: bool,
     overwrite: bool,
@@ -353,6 +361,7 @@ def fix(
         rename=not no_rename,
         accept_review=accept_review,
         add_xrefs=add_xrefs,
+        decision=decision,
     )
     if dry_run:
         say("dry run: nothing written")
