@@ -222,3 +222,35 @@ def test_hybrid_keeps_what_the_rules_accept_and_decides_the_rest(catalog) -> Non
 def test_mode_is_checked(tmp_path) -> None:
     with pytest.raises(MetalignError, match="mode"):
         _one_feature_model("name_exact", 1.0, mode="sometimes")
+
+
+def test_organism_tags_and_share(catalog) -> None:
+    from cobra_metalign.matching.matcher import organism_tags
+
+    tags = organism_tags(catalog)
+    assert {"hs", "cho"} <= tags
+    assert "L" not in tags and "D" not in tags  # stereo suffixes are not organisms
+    features = pair_features(
+        _candidate(proposed="pail4p_hs", organism="hs", profile={"hs": 0.9, "cho": 0.1}),
+        {"base_id": "MAM1", "formula": ""},
+        EVIDENCE_WEIGHTS,
+    )
+    assert features["organism_tagged"] == 1 and features["organism_share"] == 0.9
+    untagged = pair_features(_candidate(), {"base_id": "x"}, EVIDENCE_WEIGHTS)
+    assert untagged["organism_tagged"] == 0 and untagged["organism_share"] == 0
+
+
+def test_profile_counts_the_organism_copies_the_rules_accept(catalog) -> None:
+    from cobra_metalign.io.model import metabolite_table
+
+    model = _tiny(
+        *(
+            cobra.Metabolite(f"{bigg}_c", name="", compartment="c")
+            for bigg in ("pail4p_hs", "pail3p_hs", "crm_hs", "pail5p_cho", "glc__D")
+        )
+    )
+    table = Matcher(catalog).candidate_table(metabolite_table(model))
+    shares = table.set_index("bigg_id")["organism_share"]
+    assert shares["pail4p_hs"] == pytest.approx(0.75)
+    assert shares["pail5p_cho"] == pytest.approx(0.25)
+    assert shares["glc__D"] == 0

@@ -97,6 +97,9 @@ FEATURES: tuple[str, ...] = (
     "twins",
     "id_similarity",
     "bigg_models",
+    # the model as a whole: which organism's copies of BiGG compounds it uses
+    "organism_tagged",
+    "organism_share",
 )
 
 
@@ -148,6 +151,7 @@ def pair_features(
     charge_difference = candidate.get("charge_difference")
     base_id = str(metabolite.get("base_id") or "").lower()
     proposed = str(candidate["proposed"])
+    organism = str(candidate.get("organism") or "")
     features = {
         "id_exact": float("id=exact" in labels),
         "id_old": float(any(lab.startswith("id=old") for lab in labels)),
@@ -178,6 +182,10 @@ def pair_features(
             SequenceMatcher(None, base_id, proposed.lower()).ratio() if base_id else 0.0
         ),
         "bigg_models": math.log1p(max(int(candidate["bigg_models"]), 0)),
+        "organism_tagged": float(bool(organism)),
+        "organism_share": float(candidate.get("profile", {}).get(organism, 0.0))
+        if organism
+        else 0.0,
     }
     for other in FORMULA_VERDICTS:
         if other != "missing":

@@ -37,6 +37,7 @@ passes every guard with a clear margin is accepted.
 from __future__ import annotations
 
 import logging
+import re
 import weakref
 from collections import defaultdict
 from collections.abc import Collection, Iterable
@@ -254,6 +255,40 @@ class _Group:
     charge_difference: float | None = None
 
 
+_ORGANISM_TAGS: weakref.WeakKeyDictionary[Catalog, frozenset[str]] = weakref.WeakKeyDictionary()
+_TAGGED = re.compile(r"^(.+?)_([A-Za-z]{2,4})$")
+
+
+def organism_tags(catalog: Catalog) -> frozenset[str]:
+    """Id suffixes that mark BiGG's organism copies of a compound (``_hs``, ``_cho``, ``_BS``).
+
+    A suffix counts when at least 5 id stems carry it and another suffix too
+    (``pail4p_hs`` and ``pail4p_cho``); computed once per catalogue.
+    """
+    tags = _ORGANISM_TAGS.get(catalog)
+    if tags is None:
+        stems: dict[str, set[str]] = defaultdict(set)
+        for entry in catalog:
+            found = _TAGGED.match(entry.id)
+            if found and not entry.id.endswith("__" + found.group(2)):
+                stems[found.group(1)].add(found.group(2))
+        counts: dict[str, int] = defaultdict(int)
+        for suffixes in stems.values():
+            if len(suffixes) > 1:
+                for suffix in suffixes:
+                    counts[suffix] += 1
+        tags = frozenset(tag for tag, count in counts.items() if count >= 5)
+        _ORGANISM_TAGS[catalog] = tags
+    return tags
+
+
+def _organism_tag(bigg_id: str, tags: frozenset[str]) -> str:
+    found = _TAGGED.match(bigg_id)
+    if found is None or bigg_id.endswith("__" + found.group(2)):
+        return ""
+    return found.group(2) if found.group(2) in tags else ""
+
+
 class Matcher:
     """Map metabolites to universal BiGG ids.
 
@@ -357,11 +392,11 @@ class Matcher:
         pandas.DataFrame
         """
         records = table.to_dict("index")
-        candidates = {met_id: self._hard_evidence(row) for met_id, row in records.items()}
-        self._similarity_evidence(records, candidates)
+        ranked = self._rank_all(records)
+        profile = self._organism_profile(records, ranked) if self.decision is not None else {}
         rows = []
         for met_id, row in records.items():
-            rows.append(self._decide(met_id, row, candidates[met_id]))
+            rows.append(self._decide(met_id, row, *ranked[met_id], profile))
         result = pd.DataFrame(rows, columns=["metabolite_id", *MATCH_COLUMNS])
         result = result.set_index("metabolite_id")
         n_reactions = table["n_reactions"] if "n_reactions" in table else None
@@ -676,24 +711,66 @@ class Matcher:
                 least = difference
         return least or ()
 
-    def _ranked(
-        self, row: dict[str, Any], found: dict[str, _Candidate]
-    ) -> tuple[list[_Group], list[str], list[dict[str, Any]]]:
-        """Candidate groups after the guards, best first by rule score, with the twins
-        pooled into the best and, per group, its features and whether the guards allow
-        accepting it."""
-        met_name = str(row.get("clean_name") or row.get("name") or "")
-        groups = self._group(met_name, row, found)
-        if not groups:
-            return [], [], []
-        groups, twins = self._pool_twins(groups, met_name)
-        return groups, twins, self._pairs(groups, twins, row)
+    def _rank_all(
+        self, records: dict[str, dict[str, Any]]
+    ) -> dict[str, tuple[list[_Group], list[str]]]:
+        """Per metabolite, its candidate groups after the guards (best first by rule
+        score) with the twins pooled into the best."""
+        candidates = {met_id: self._hard_evidence(row) for met_id, row in records.items()}
+        self._similarity_evidence(records, candidates)
+        ranked = {}
+        for met_id, row in records.items():
+            met_name = str(row.get("clean_name") or row.get("name") or "")
+            groups = self._group(met_name, row, candidates[met_id])
+            ranked[met_id] = self._pool_twins(groups, met_name) if groups else ([], [])
+        return ranked
+
+    def _rule_of(self, groups: list[_Group], met_name: str) -> str:
+        """What the hand-set rules decide for the best of ``groups``."""
+        return self._rule_decision(
+            groups[0],
+            groups[1].score if len(groups) > 1 else 0.0,
+            self._rivals(groups[0], groups[1:], met_name),
+            met_name,
+        )
+
+    def _organism_profile(
+        self,
+        records: dict[str, dict[str, Any]],
+        ranked: dict[str, tuple[list[_Group], list[str]]],
+    ) -> dict[str, float]:
+        """Which organism's copies of BiGG compounds the model uses.
+
+        BiGG keeps organism copies of some compounds (``pail4p_hs``, ``pail4p_cho``,
+        ``cdpdag_BS``) that names alone cannot tell apart. Counted over the ids the
+        rules accept in this model: the share of each organism tag among the accepted
+        ids that carry one ({} when fewer than 3 do).
+        """
+        tags = organism_tags(self.catalog)
+        counts: dict[str, int] = defaultdict(int)
+        for met_id, (groups, _twins) in ranked.items():
+            if not groups:
+                continue
+            tag = _organism_tag(groups[0].proposed, tags)
+            row = records[met_id]
+            met_name = str(row.get("clean_name") or row.get("name") or "")
+            if tag and self._rule_of(groups, met_name) == "accept":
+                counts[tag] += 1
+        total = sum(counts.values())
+        if total < 3:
+            return {}
+        return {tag: count / total for tag, count in counts.items()}
 
     def _pairs(
-        self, groups: list[_Group], twins: list[str], row: dict[str, Any]
+        self,
+        groups: list[_Group],
+        twins: list[str],
+        row: dict[str, Any],
+        profile: dict[str, float],
     ) -> list[dict[str, Any]]:
         """Per candidate group, its features and whether the guards allow accepting it."""
         met_name = str(row.get("clean_name") or row.get("name") or "")
+        tags = organism_tags(self.catalog)
         pairs = []
         for rank, group in enumerate(groups):
             others = [g for g in groups if g is not group]
@@ -713,6 +790,8 @@ class Matcher:
                 "n_candidates": len(groups),
                 "twins": len(twins) if rank == 0 else 0,
                 "bigg_models": self.catalog[group.proposed].models,
+                "organism": _organism_tag(group.proposed, tags),
+                "profile": profile,
             }
             features = pair_features(candidate, row, EVIDENCE_WEIGHTS)
             pairs.append(
@@ -800,20 +879,15 @@ class Matcher:
             :data:`~cobra_metalign.matching.decision.FEATURES`.
         """
         records = table.to_dict("index")
-        candidates = {met_id: self._hard_evidence(row) for met_id, row in records.items()}
-        self._similarity_evidence(records, candidates)
+        ranked = self._rank_all(records)
+        profile = self._organism_profile(records, ranked)
         rows = []
         for met_id, row in records.items():
-            groups, _twins, pairs = self._ranked(row, candidates[met_id])
+            groups, twins = ranked[met_id]
             if not groups:
                 continue
-            met_name = str(row.get("clean_name") or row.get("name") or "")
-            rule = self._rule_decision(
-                groups[0],
-                groups[1].score if len(groups) > 1 else 0.0,
-                self._rivals(groups[0], groups[1:], met_name),
-                met_name,
-            )
+            pairs = self._pairs(groups, twins, row, profile)
+            rule = self._rule_of(groups, str(row.get("clean_name") or row.get("name") or ""))
             for position, (group, pair) in enumerate(zip(groups, pairs, strict=True)):
                 rows.append(
                     {
@@ -827,7 +901,14 @@ class Matcher:
         columns = ["metabolite_id", "bigg_id", "allowed", "rule_decision", *FEATURES]
         return pd.DataFrame(rows, columns=columns)
 
-    def _decide(self, met_id: str, row: dict[str, Any], found: dict[str, _Candidate]) -> dict:
+    def _decide(
+        self,
+        met_id: str,
+        row: dict[str, Any],
+        groups: list[_Group],
+        twins: list[str],
+        profile: dict[str, float],
+    ) -> dict:
         met_name = str(row.get("clean_name") or row.get("name") or "")
         charge = row.get("charge")
         result: dict[str, Any] = {
@@ -847,21 +928,14 @@ class Matcher:
             "equivalents": "",
             "duplicate_of": "",
         }
-        groups = self._group(met_name, row, found)
         if not groups:
             return result
-        groups, twins = self._pool_twins(groups, met_name)
-        rule = self._rule_decision(
-            groups[0],
-            groups[1].score if len(groups) > 1 else 0.0,
-            self._rivals(groups[0], groups[1:], met_name),
-            met_name,
-        )
+        rule = self._rule_of(groups, met_name)
         scores = [g.score for g in groups]
         probabilities = None
         pairs: list[dict[str, Any]] = []
         if self.decision is not None and not (self.decision.mode == "hybrid" and rule == "accept"):
-            pairs = self._pairs(groups, twins, row)
+            pairs = self._pairs(groups, twins, row, profile)
             probabilities = self.decision.probabilities([p["features"] for p in pairs])
         # a hybrid decision keeps what the rules accept and learns on the rest
         learned = probabilities is not None
