@@ -254,3 +254,32 @@ def test_profile_counts_the_organism_copies_the_rules_accept(catalog) -> None:
     assert shares["pail4p_hs"] == pytest.approx(0.75)
     assert shares["pail5p_cho"] == pytest.approx(0.25)
     assert shares["glc__D"] == 0
+
+
+def test_fix_takes_the_learned_decision_and_refuses_a_bad_file(tmp_path, textbook) -> None:
+    from click.testing import CliRunner
+
+    from cobra_metalign.cli import main
+
+    model_path = tmp_path / "textbook.xml"
+    cobra.io.write_sbml_model(textbook, str(model_path))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": 1, "kind": "trees"}))
+    runner = CliRunner()
+    result = runner.invoke(main, ["fix", str(model_path), "--decision", str(bad)])
+    assert result.exit_code == 2
+    assert "bad.json" in result.output and "not a decision model" in result.output
+    assert not (tmp_path / "textbook.aligned.xml").exists()
+    result = runner.invoke(main, ["fix", str(model_path), "--decision", "learned"])
+    assert result.exit_code == 0, result.output
+    audit = (tmp_path / "textbook.audit.tsv").read_text()
+    assert "accepted by the rules" in audit or "p=" in audit
+
+
+def test_packaged_decision_is_valid_and_hybrid() -> None:
+    decision = load_decision()
+    assert decision.mode == "hybrid"
+    assert set(decision.features) <= set(FEATURES)
+    assert 0.9 <= decision.accept_threshold <= 1.0
+    assert len(decision.metadata["data_sha256"]) == 64
+    assert decision.metadata["versions"]["scikit-learn"]
