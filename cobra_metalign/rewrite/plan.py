@@ -19,7 +19,7 @@ the model, as DESIGN.md ("Rewriting") says:
   whose formulas use R-group or polymer notation that cannot be compared, or
   whose charges differ on one formula, nor a boundary copy (``X_b``,
   ``X_e_boundary``) with the metabolite it bounds; such members stay ``REVIEW`` with the
-  reason. An accepted row whose evidence is only similarity (TF-IDF, encoder) or
+  reason (a boundary copy left unapplied is ``BOUNDARY``). An accepted row whose evidence is only similarity (TF-IDF, encoder) or
   an InChIKey skeleton is ``REVIEW`` too;
 * a target id already held by a metabolite that keeps it (and is not part of the
   unit) blocks the unit (``CONFLICT``); no two metabolites ever end with one id.
@@ -52,9 +52,11 @@ from cobra_metalign.compartments import (
     split_id,
     suffix_convention,
 )
+from cobra_metalign.rewrite.explain import boundary_comment, conflict_comment
 from cobra_metalign.schema import (
     ANNOTATED,
     AUDIT_COLUMNS,
+    BOUNDARY,
     CONFLICT,
     KEPT,
     MATCH_DECISIONS,
@@ -1129,15 +1131,27 @@ def build_audit(plan: RewritePlan) -> pd.DataFrame:
             state = plan.state[met_id]
             if state == BLOCKED:
                 status = CONFLICT
-                if row["conflict"] and not comments:
-                    comments.append("evidence disagrees")
+                if row["conflict"]:
+                    # which candidates disagree, and on what evidence, before other notes
+                    why = conflict_comment(
+                        bigg_id, row["evidence"], row["candidates"], met.formula, met.charge
+                    )
+                    comments.insert(0, why or "evidence disagrees")
             elif state == PENDING:
                 status = REVIEW
                 duplicate_of = plan.held.get(met_id, duplicate_of)
                 compartment = plan.compartment.get(met_id, "")
+                target = ""
                 if bigg_id:
                     target = plan.target_id(bigg_id, compartment) if compartment else bigg_id
                     comments.append(f"proposed {target}, not applied")
+                if boundary_copy(met_id, met.compartment):
+                    # its own status, so that a curator can filter the boundary copies out
+                    status = BOUNDARY
+                    bounded = plan.held.get(met_id) or (
+                        target if target in plan.records and target != met_id else None
+                    )
+                    comments.insert(0, boundary_comment(met_id, bounded, target))
             else:
                 status = UNMATCHED
         records.append(
