@@ -392,7 +392,7 @@ def test_a_proposed_b_copy_has_its_own_status_naming_the_metabolite_it_bounds() 
     assert audit.loc["acgam_b", "status"] == "BOUNDARY"
     assert audit.loc["acgam_b", "comment"].startswith("boundary copy of acgam_e: leave as is")
     assert audit.loc["orn_b", "status"] == "BOUNDARY"  # nothing it bounds in the model
-    assert audit.loc["orn_b", "comment"].startswith("boundary copy (no orn_e in the model)")
+    assert audit.loc["orn_b", "comment"].startswith("boundary copy, no orn_e in the model")
     assert audit.loc["akg_c", "status"] == "REVIEW"  # not a boundary copy
     assert len(new.reactions.EX_acgam.metabolites) == 2 and flagged.empty
 

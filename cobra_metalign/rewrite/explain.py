@@ -165,5 +165,5 @@ def boundary_comment(met_id: str, bounded: str | None, target: str = "") -> str:
             f"{bounded} and empty the exchange)"
         )
     if target:
-        return f"boundary copy (no {target} in the model): leave as is, or accept to rename it"
+        return f"boundary copy, no {target} in the model: leave as is (accepting renames it)"
     return "boundary copy: leave as is"

@@ -97,6 +97,8 @@ APPLIED, PENDING, BLOCKED, NONE = "applied", "review", "conflict", "none"
 ZERO = 1e-12
 #: Evidence labels that never suffice on their own for an automatic acceptance.
 SOFT_EVIDENCE = ("tfidf", "encoder", "inchikey=skeleton")
+#: Start of the comment on an id suffix that names another compartment than the attribute.
+_SUFFIX_NOTE = "id suffix names compartment"
 #: compare_formulas outcomes that forbid an automatic merge, and why.
 _FORMULA_BLOCKS = {
     "mismatch": "heavy-atom formulas differ",
@@ -422,7 +424,7 @@ def _compartments(model: cobra.Model, plan: RewritePlan) -> None:
                 _, other = split_id(met.id, None, [c for c in codes if c != own])
                 if other and other != own and not (compartment_aliases(other) & {own}):
                     plan.comment[met.id].append(
-                        f"id suffix names compartment {other}, the compartment attribute is {own}"
+                        f"{_SUFFIX_NOTE} {other}, the compartment attribute is {own}"
                     )
             continue
         _, inferred = split_id(met.id, None, known)
@@ -1109,6 +1111,9 @@ def build_audit(plan: RewritePlan) -> pd.DataFrame:
     rows = plan.table.to_dict("index")
     final = plan.final_ids
     unit_of = plan.unit_of
+    # the metabolite that ends with an id (a merged one ends with its survivor's)
+    holder = {final[m]: m for m in plan.order if unit_of.get(m) is None or m == final[m]}
+    holder.update({u.final_id: u.survivor for u in plan.units})
     for met_id in plan.order:
         met, row = plan.records[met_id], rows[met_id]
         unit = unit_of.get(met_id)
@@ -1144,14 +1149,16 @@ def build_audit(plan: RewritePlan) -> pd.DataFrame:
                 target = ""
                 if bigg_id:
                     target = plan.target_id(bigg_id, compartment) if compartment else bigg_id
-                    comments.append(f"proposed {target}, not applied")
                 if boundary_copy(met_id, met.compartment):
                     # its own status, so that a curator can filter the boundary copies out
                     status = BOUNDARY
-                    bounded = plan.held.get(met_id) or (
-                        target if target in plan.records and target != met_id else None
-                    )
-                    comments.insert(0, boundary_comment(met_id, bounded, target))
+                    bounded = plan.held.get(met_id) or holder.get(target)
+                    # its ``_b`` suffix is the boundary convention, not a compartment
+                    comments = [boundary_comment(met_id, bounded, target)] + [
+                        c for c in comments if not c.startswith(_SUFFIX_NOTE)
+                    ]
+                elif target:
+                    comments.append(f"proposed {target}, not applied")
             else:
                 status = UNMATCHED
         records.append(
