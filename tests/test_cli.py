@@ -138,6 +138,16 @@ def test_every_subcommand_takes_the_verbosity_options():
         assert "-v, --verbose" in result.output and "-q, --quiet" in result.output, command
 
 
+def test_a_command_run_without_the_group_takes_and_restores_verbosity(noisy):
+    from cobra_metalign.cli.rewrite import fix
+
+    before = [list(logging.getLogger(name).handlers) for name in FOREIGN_LOGGERS]
+    result = CliRunner().invoke(fix, [str(noisy), "--overwrite", "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "" and result.stdout == ""
+    assert [list(logging.getLogger(name).handlers) for name in FOREIGN_LOGGERS] == before
+
+
 def test_the_warning_summary_comes_before_the_error(noisy, tmp_path):
     """On error the error is the last line: cobra's summary is printed before it."""
     _fix(noisy, "-q")

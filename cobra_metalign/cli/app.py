@@ -171,6 +171,9 @@ def _set_verbosity(ctx: click.Context, verbose: int, quiet: bool) -> None:
         return
     if state is not None:
         state.close(report=False)
+    else:
+        # reported and restored when the command ends (also a command run without the group)
+        root.call_on_close(functools.partial(_close_logging, obj))
     obj["verbose"], obj["quiet"] = total
     obj["logging"] = _configure_logging(*total)
 
@@ -196,7 +199,8 @@ _VERBOSITY_MARK = "_metalign_verbosity"
 def with_verbosity(command: click.Command) -> click.Command:
     """Give ``command`` the group's ``-v``/``-q`` options, with the same meaning.
 
-    Idempotent; :class:`VerbosityGroup` calls it on every command it hands out.
+    Used as a decorator above ``@click.command``; idempotent. :class:`VerbosityGroup`
+    also calls it on every command it hands out (the ``train`` commands).
     """
     if getattr(command, _VERBOSITY_MARK, False) or command.callback is None:
         return command
@@ -393,10 +397,8 @@ def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     Exit codes: 0 success, 1 bad input (unreadable model, invalid audit,
     failed download), 2 usage error.
     """
-    obj = ctx.ensure_object(dict)
-    obj["debug"] = debug
+    ctx.ensure_object(dict)["debug"] = debug
     _set_verbosity(ctx, verbose, quiet)
-    ctx.call_on_close(functools.partial(_close_logging, obj))
     _exit_on_sigterm()
 
 
@@ -442,11 +444,13 @@ def _exit_on_sigterm() -> None:
 
 
 # ---------------------------------------------------------------- catalog
+@with_verbosity
 @main.group(cls=VerbosityGroup, context_settings=CONTEXT_SETTINGS)
 def catalog() -> None:
     """Inspect or update the BiGG catalogue."""
 
 
+@with_verbosity
 @catalog.command("info", context_settings=CONTEXT_SETTINGS)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.option(
@@ -478,6 +482,7 @@ def catalog_info(as_json: bool, catalog_path: Path | None) -> None:
         click.echo(f"  {namespace:<18} {count}")
 
 
+@with_verbosity
 @catalog.command("update", context_settings=CONTEXT_SETTINGS)
 @click.option("--url", help="URL of BiGG's bulk metabolite file (default: BiGG's own, https).")
 @click.option(
@@ -534,6 +539,7 @@ def catalog_update(
     click.echo(f"changes listed in {cache_dir() / DIFF_FILE}")
 
 
+@with_verbosity
 @catalog.command("use", context_settings=CONTEXT_SETTINGS)
 @click.argument("which", type=click.Choice(["packaged", "previous"]))
 @handle_errors
@@ -548,6 +554,7 @@ def catalog_use(which: str) -> None:
 
 
 # --------------------------------------------------------------- validate
+@with_verbosity
 @main.command(context_settings=CONTEXT_SETTINGS)
 @click.argument(
     "model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -573,6 +580,7 @@ def validate(model_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ match
+@with_verbosity
 @main.command("match", context_settings=CONTEXT_SETTINGS)
 @click.argument(
     "model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -662,6 +670,7 @@ def make_encoder(name: str | None, adapter: Path | None):
 
 
 # -------------------------------------------------------------- benchmark
+@with_verbosity
 @main.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
