@@ -460,3 +460,22 @@ def test_conflict_without_conflict_evidence_keeps_the_general_comment() -> None:
     rows = {"x_c": {"bigg_id": "co2", "decision": "review", "conflict": True, "evidence": ""}}
     _, audit, _ = plan_matches(model, matches(model, **rows))
     assert audit.loc["x_c", "comment"] == "evidence disagrees"
+
+
+def test_a_b_copy_names_the_metabolite_it_bounds_from_the_ids_not_the_proposal() -> None:
+    """BU_modelSEED: cpd15302_b (glycogen n-1) was proposed glycogen by similarity; it bounds
+    cpd15302_c0, and accepting it would merge it into glycogen, a different metabolite."""
+    model = cobra.Model("seed")
+    add(model, "cpd00155_c0", "c0", name="Glycogen")
+    add(model, "cpd15302_c0", "c0", name="glycogenn-1")
+    add(model, "cpd15302_b", "c0", name="glycogenn-1_b")
+    react(model, "EX_cpd15302_c0", {"cpd15302_c0": -1, "cpd15302_b": 1})
+    rows = {
+        "cpd00155_c0": {"bigg_id": "glycogen", "evidence": "name=exact"},
+        "cpd15302_b": {"bigg_id": "glycogen", "decision": "review", "evidence": "tfidf=0.84"},
+    }
+    _, audit, _ = apply_matches(model, matches(model, **rows))
+    assert audit.loc["cpd15302_b", "status"] == "BOUNDARY"
+    assert audit.loc["cpd15302_b", "comment"] == (
+        "boundary copy of cpd15302_c0: leave as is (accepting it would merge it into cpd00155_c0)"
+    )

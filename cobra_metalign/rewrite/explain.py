@@ -138,15 +138,15 @@ def conflict_comment(
     return "; ".join(parts)
 
 
-def boundary_comment(met_id: str, bounded: str | None, target: str = "") -> str:
+def boundary_comment(bounded: str | None, merged_into: str | None, target: str = "") -> str:
     """The comment of a boundary copy (``X_b``) left as it is.
 
     Parameters
     ----------
-    met_id : str
-        The boundary copy.
     bounded : str or None
-        The model's metabolite it is the boundary copy of (None when the model has none).
+        The model's metabolite it is the boundary copy of (None when none is found).
+    merged_into : str or None
+        The metabolite accepting the row would merge it into (None when none would be).
     target : str, optional
         The id accepting the row would give it.
 
@@ -156,14 +156,21 @@ def boundary_comment(met_id: str, bounded: str | None, target: str = "") -> str:
 
     Examples
     --------
-    >>> boundary_comment("ac_b", "ac_e", "ac_e")
+    >>> boundary_comment("ac_e", "ac_e", "ac_e")
     'boundary copy of ac_e: leave as is (accepting it would merge it into ac_e and empty the exchange)'
+    >>> boundary_comment("cpd15302_c0", "cpd00155_c0", "glycogen_c0")
+    'boundary copy of cpd15302_c0: leave as is (accepting it would merge it into cpd00155_c0)'
+    >>> boundary_comment(None, None, "orn_e")
+    'boundary copy, no orn_e in the model: leave as is (accepting renames it)'
     """
-    if bounded:
+    what = f"boundary copy of {bounded}" if bounded else "boundary copy"
+    if merged_into and merged_into == bounded:
         return (
-            f"boundary copy of {bounded}: leave as is (accepting it would merge it into "
-            f"{bounded} and empty the exchange)"
+            f"{what}: leave as is (accepting it would merge it into {merged_into} and empty "
+            "the exchange)"
         )
+    if merged_into:
+        return f"{what}: leave as is (accepting it would merge it into {merged_into})"
     if target:
-        return f"boundary copy, no {target} in the model: leave as is (accepting renames it)"
-    return "boundary copy: leave as is"
+        return f"{what}, no {target} in the model: leave as is (accepting renames it)"
+    return f"{what}: leave as is"

@@ -660,6 +660,29 @@ def boundary_copy(met_id: str, compartment: str | None) -> bool:
     return decoded.endswith("_boundary") or base.endswith(("_b", "_boundary"))
 
 
+def _bounded(plan: RewritePlan, met_id: str, compartment: str | None) -> str | None:
+    """The metabolite a boundary copy bounds, read from the ids (``acgam_b`` -> ``acgam_e``,
+    ``cpd00027_b`` -> ``cpd00027_e0``), preferring the copy's own compartment; None if no
+    single one is found."""
+    decoded = decode_sbml_id(met_id)
+    for tag in ("_boundary", "_b"):
+        if decoded.endswith(tag):
+            decoded = decoded[: -len(tag)]
+            break
+    known = sorted({c for c in plan.compartment.values() if c})
+    stem, _ = split_id(decoded, None, known)
+    found = [
+        other
+        for other in plan.order
+        if other != met_id
+        and not boundary_copy(other, plan.compartment.get(other))
+        and split_id(other, plan.compartment.get(other))[0] in (stem, decoded)
+    ]
+    same = [other for other in found if plan.compartment.get(other) == compartment]
+    chosen = same or found
+    return chosen[0] if len(chosen) == 1 else None
+
+
 def _guard(plan: RewritePlan, survivor: Any, member: Any) -> str:
     """Why ``member`` must not be merged into ``survivor`` automatically ("" if it may)."""
     from cobra_metalign.chem import compare_formulas
@@ -1152,9 +1175,10 @@ def build_audit(plan: RewritePlan) -> pd.DataFrame:
                 if boundary_copy(met_id, met.compartment):
                     # its own status, so that a curator can filter the boundary copies out
                     status = BOUNDARY
-                    bounded = plan.held.get(met_id) or holder.get(target)
+                    merged_into = plan.held.get(met_id) or holder.get(target)
+                    bounded = _bounded(plan, met_id, met.compartment)
                     # its ``_b`` suffix is the boundary convention, not a compartment
-                    comments = [boundary_comment(met_id, bounded, target)] + [
+                    comments = [boundary_comment(bounded, merged_into, target)] + [
                         c for c in comments if not c.startswith(_SUFFIX_NOTE)
                     ]
                 elif target:
