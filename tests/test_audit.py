@@ -239,6 +239,10 @@ def test_reject_an_accepted_row_and_a_merge(model, result, tmp_path):
     )
     assert audit.loc["cpd00027_c", "status"] == "UNMATCHED"
     assert {"cpd00020_c", "cpd00027_c", "glc__D_c"} <= {m.id for m in new.metabolites}
+    # the survivor keeps its status, but no longer claims the merge that was rejected
+    assert result[1].loc["glc__D_c", "comment"] == "survivor of cpd00027_c"
+    assert audit.loc["glc__D_c", "status"] == "KEPT"
+    assert "survivor of" not in audit.loc["glc__D_c", "comment"]
 
 
 def test_blanking_a_merge_leaves_it_for_review(model, result, tmp_path):
@@ -518,10 +522,12 @@ def test_apply_keeps_the_comments_of_rows_the_curator_did_not_touch(model, resul
     assert untouched.loc["x_c", "comment"] == "asked the lab; see ticket 12"
     assert untouched.loc["cpd00027_c", "comment"] == audit.loc["cpd00027_c", "comment"]
     _edit(path, "decision", "ala_c", "accept")
+    _edit(path, "decision", "cpd00020_c", "reject")
     _, curated, _ = apply_audit(model, path)
     assert curated.loc["ala_c", "comment"] == (
         "accepted by curator: REVIEW -> RENAMED; before: proposed ala__L_c, not applied"
     )
+    assert curated.loc["cpd00020_c", "comment"] == "rejected by curator: RENAMED -> UNMATCHED"
     # the curated audit applied again adds nothing
     again_path = write_audit(curated, tmp_path / "again.audit.tsv")
     _, again, _ = apply_audit(model, again_path)
@@ -605,3 +611,31 @@ def test_apply_renames_an_accepted_boundary_copy_without_a_twin(tmp_path):
     _, curated, _ = apply_audit(model, path)
     assert curated.loc["orn_b", "status"] == "RENAMED"
     assert curated.loc["orn_b", "new_id"] == "orn_e"
+
+
+def test_apply_keeps_the_guard_comments_only_the_matcher_run_writes(tmp_path):
+    """A REVIEW row held back by a merge guard keeps its reason through apply (it used to be
+    dropped: a curated plan does not run the automatic guards again)."""
+    model = cobra.Model("isb619")
+    for met_id, formula in (
+        ("pgly_SA_c", "C1936H3880O1940P484"),
+        ("pgly_SA2_c", "C1660H3328O1664P415"),
+    ):
+        model.add_metabolites(
+            [
+                cobra.Metabolite(
+                    met_id, name="Polyglycerol phosphate", formula=formula, compartment="c"
+                )
+            ]
+        )
+    rows = {
+        "pgly_SA_c": {"bigg_id": "pgly", "evidence": "id=exact; name=exact"},
+        "pgly_SA2_c": {"bigg_id": "pgly", "evidence": "id=exact; name=exact"},
+    }
+    _, audit, _ = apply_matches(model, matches(model, **rows))
+    held = audit.index[audit["status"] == "REVIEW"][0]
+    assert "heavy-atom formulas differ" in audit.loc[held, "comment"]
+    path = write_audit(audit, tmp_path / "p.audit.tsv")
+    _, curated, _ = apply_audit(model, path, allow_unknown_ids=True)
+    assert curated.loc[held, "status"] == "REVIEW"
+    assert "heavy-atom formulas differ" in curated.loc[held, "comment"]

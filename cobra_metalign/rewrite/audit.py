@@ -978,8 +978,28 @@ def _normalized_decisions(audit: pd.DataFrame, source: str) -> pd.DataFrame:
     return audit
 
 
+#: Starts of comment notes the rewrite plan writes whenever they hold: an earlier one that
+#: the new plan does not write again is out of date (the other notes are kept).
+_REGENERATED_NOTES = (
+    "survivor of ",
+    "merged into ",
+    "proposed ",
+    "conflict: ",
+    "evidence disagrees",
+    "boundary copy",
+    "target id ",
+    "duplicate group ",
+    "mapped to ",
+    "equivalent of ",
+)
+
+
+def _comment_text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
 def _comment_items(text: Any) -> list[str]:
-    return [item.strip() for item in str(text or "").split(";") if item.strip()]
+    return [item.strip() for item in _comment_text(text).split(";") if item.strip()]
 
 
 def _keep_earlier_comments(audit: pd.DataFrame, new_audit: pd.DataFrame) -> None:
@@ -995,13 +1015,23 @@ def _keep_earlier_comments(audit: pd.DataFrame, new_audit: pd.DataFrame) -> None
     for met_id in new_audit.index:
         if met_id not in audit.index:
             continue
-        earlier = str(audit.at[met_id, "comment"] or "").strip()
+        earlier = _comment_text(audit.at[met_id, "comment"]).strip()
         old_status = str(audit.at[met_id, "status"]) if "status" in audit.columns else ""
         new_status = str(new_audit.at[met_id, "status"])
         new_items = _comment_items(new_audit.at[met_id, "comment"])
         if not old_status or old_status == new_status:
-            items = _comment_items(earlier)
-            items += [item for item in new_items if item not in items]
+            # notes the plan writes again whenever they still hold are taken from the new
+            # plan (a merge the curator rejected elsewhere no longer has this survivor)
+            items = [
+                item
+                for item in _comment_items(earlier)
+                if item in new_items or not item.startswith(_REGENERATED_NOTES)
+            ]
+            items += [
+                item
+                for item in new_items
+                if not any(i == item or i.startswith(f"{item}:") for i in items)
+            ]
             new_audit.at[met_id, "comment"] = "; ".join(items)
             continue
         decision = str(audit.at[met_id, "decision"])
