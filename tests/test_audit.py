@@ -614,28 +614,23 @@ def test_apply_renames_an_accepted_boundary_copy_without_a_twin(tmp_path):
 
 
 def test_apply_keeps_the_guard_comments_only_the_matcher_run_writes(tmp_path):
-    """A REVIEW row held back by a merge guard keeps its reason through apply (it used to be
-    dropped: a curated plan does not run the automatic guards again)."""
-    model = cobra.Model("isb619")
-    for met_id, formula in (
-        ("pgly_SA_c", "C1936H3880O1940P484"),
-        ("pgly_SA2_c", "C1660H3328O1664P415"),
-    ):
+    """REVIEW reasons that only the matcher's run writes (the name guard, similarity-only
+    evidence) used to be dropped by apply, which does not run those checks again."""
+    model = cobra.Model("m")
+    for met_id, name in (("x_c", "Neu5Ac"), ("y_c", "N-Acetyl-beta-neuraminate"), ("z_c", "Zz")):
         model.add_metabolites(
-            [
-                cobra.Metabolite(
-                    met_id, name="Polyglycerol phosphate", formula=formula, compartment="c"
-                )
-            ]
+            [cobra.Metabolite(met_id, name=name, formula="C11H18NO9", compartment="c")]
         )
     rows = {
-        "pgly_SA_c": {"bigg_id": "pgly", "evidence": "id=exact; name=exact"},
-        "pgly_SA2_c": {"bigg_id": "pgly", "evidence": "id=exact; name=exact"},
+        "x_c": {"bigg_id": "acnam", "evidence": "name=exact"},
+        "y_c": {"bigg_id": "acnam", "evidence": "name=exact"},
+        "z_c": {"bigg_id": "glc__D", "evidence": "tfidf=0.91"},
     }
     _, audit, _ = apply_matches(model, matches(model, **rows))
-    held = audit.index[audit["status"] == "REVIEW"][0]
-    assert "heavy-atom formulas differ" in audit.loc[held, "comment"]
+    assert "names differ" in audit.loc["y_c", "comment"]
+    assert "evidence is only similarity" in audit.loc["z_c", "comment"]
     path = write_audit(audit, tmp_path / "p.audit.tsv")
-    _, curated, _ = apply_audit(model, path, allow_unknown_ids=True)
-    assert curated.loc[held, "status"] == "REVIEW"
-    assert "heavy-atom formulas differ" in curated.loc[held, "comment"]
+    _, curated, _ = apply_audit(model, path)
+    for met_id in ("y_c", "z_c"):
+        assert curated.loc[met_id, "status"] == audit.loc[met_id, "status"] == "REVIEW"
+        assert curated.loc[met_id, "comment"].startswith(audit.loc[met_id, "comment"])
