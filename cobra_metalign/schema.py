@@ -13,6 +13,7 @@ __all__ = [
     "ANNOTATED",
     "MERGED",
     "REVIEW",
+    "BOUNDARY",
     "CONFLICT",
     "UNMATCHED",
     "REACTION_EMPTIED",
@@ -33,6 +34,9 @@ RENAMED = "RENAMED"
 ANNOTATED = "ANNOTATED"
 MERGED = "MERGED"
 REVIEW = "REVIEW"
+#: A boundary copy (``X_b``, ``X_e_boundary``: the ModelSEED/COBRA convention for the
+#: outside of an exchange) with a proposal that was not applied: leave it as it is.
+BOUNDARY = "BOUNDARY"
 CONFLICT = "CONFLICT"
 UNMATCHED = "UNMATCHED"
 REACTION_EMPTIED = "REACTION_EMPTIED"
@@ -45,6 +49,7 @@ METABOLITE_STATUSES: tuple[str, ...] = (
     ANNOTATED,
     MERGED,
     REVIEW,
+    BOUNDARY,
     CONFLICT,
     UNMATCHED,
 )

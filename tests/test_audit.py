@@ -234,9 +234,15 @@ def test_reject_an_accepted_row_and_a_merge(model, result, tmp_path):
     new, audit, _ = apply_audit(model, path)
     assert audit.loc["cpd00020_c", "status"] == "UNMATCHED"
     assert audit.loc["cpd00020_c", "decision"] == "reject"
-    assert audit.loc["cpd00020_c", "comment"] == "rejected by curator"
+    assert audit.loc["cpd00020_c", "comment"].startswith(
+        "rejected by curator: RENAMED -> UNMATCHED"
+    )
     assert audit.loc["cpd00027_c", "status"] == "UNMATCHED"
     assert {"cpd00020_c", "cpd00027_c", "glc__D_c"} <= {m.id for m in new.metabolites}
+    # the survivor keeps its status, but no longer claims the merge that was rejected
+    assert result[1].loc["glc__D_c", "comment"] == "survivor of cpd00027_c"
+    assert audit.loc["glc__D_c", "status"] == "KEPT"
+    assert "survivor of" not in audit.loc["glc__D_c", "comment"]
 
 
 def test_blanking_a_merge_leaves_it_for_review(model, result, tmp_path):
@@ -501,3 +507,130 @@ def test_hydrogens_alone_are_no_formula_conflict(tmp_path):
     path = write_audit(audit, tmp_path / "h2.audit.tsv")
     with pytest.raises(AuditError, match=r"x_c \(C5H12O6\) mapped to glc__D"):
         apply_audit(model, path)
+
+
+# ------------------------------------------------ comments kept, boundary copies
+def test_apply_keeps_the_comments_of_rows_the_curator_did_not_touch(model, result, tmp_path):
+    """The REVIEW comment of an untouched row survives apply; a decided row says what changed."""
+    _, audit, _ = result
+    assert audit.loc["ala_c", "comment"] == "proposed ala__L_c, not applied"
+    path = write_audit(audit, tmp_path / "m.audit.tsv")
+    _edit(path, "comment", "x_c", "asked the lab; see ticket 12")  # a curator's own note
+    _, untouched, _ = apply_audit(model, path)
+    assert untouched.loc["ala_c", "status"] == "REVIEW"
+    assert untouched.loc["ala_c", "comment"] == "proposed ala__L_c, not applied"
+    assert untouched.loc["x_c", "comment"] == "asked the lab; see ticket 12"
+    assert untouched.loc["cpd00027_c", "comment"] == audit.loc["cpd00027_c", "comment"]
+    _edit(path, "decision", "ala_c", "accept")
+    _edit(path, "decision", "cpd00020_c", "reject")
+    _, curated, _ = apply_audit(model, path)
+    assert curated.loc["ala_c", "comment"] == (
+        "accepted by curator: REVIEW -> RENAMED; before: proposed ala__L_c, not applied"
+    )
+    assert curated.loc["cpd00020_c", "comment"] == "rejected by curator: RENAMED -> UNMATCHED"
+    # the curated audit applied again adds nothing
+    again_path = write_audit(curated, tmp_path / "again.audit.tsv")
+    _, again, _ = apply_audit(model, again_path)
+    assert again["comment"].tolist() == curated["comment"].tolist()
+
+
+def _boundary_model() -> cobra.Model:
+    model = cobra.Model("isb619_like")
+    for met_id, compartment in (("acgam_e", "e"), ("acgam_b", "e"), ("acgam_c", "c")):
+        model.add_metabolites(
+            [
+                cobra.Metabolite(
+                    met_id,
+                    name="N-Acetyl-D-glucosamine",
+                    formula="C8H15NO6",
+                    charge=0,
+                    compartment=compartment,
+                )
+            ]
+        )
+    for rxn_id, stoich in {
+        "EX_acgam": {"acgam_e": -1, "acgam_b": 1},
+        "ACGAMt": {"acgam_e": -1, "acgam_c": 1},
+    }.items():
+        rxn = cobra.Reaction(rxn_id, lower_bound=-1000, upper_bound=1000)
+        model.add_reactions([rxn])
+        rxn.add_metabolites({model.metabolites.get_by_id(k): v for k, v in stoich.items()})
+    return model
+
+
+def test_apply_refuses_an_accepted_boundary_copy_that_would_empty_its_exchange(tmp_path):
+    model = _boundary_model()
+    frame = matches(
+        model,
+        acgam_e={"bigg_id": "acgam", "score": 1.0, "evidence": "id=exact"},
+        acgam_c={"bigg_id": "acgam", "score": 1.0, "evidence": "id=exact"},
+        acgam_b={"bigg_id": "acgam", "decision": "review", "evidence": "name=exact"},
+    )
+    _, audit, _ = apply_matches(model, frame)
+    assert audit.loc["acgam_b", "status"] == "BOUNDARY"
+    path = write_audit(audit, tmp_path / "b.audit.tsv")
+    back = read_audit(path)  # BOUNDARY is a status the audit reader knows
+    assert back.loc["acgam_b", "status"] == "BOUNDARY"
+    _edit(path, "decision", "acgam_b", "accept")
+    with pytest.raises(
+        AuditError,
+        match=r"acgam_b is a boundary copy: accepting it would merge it with acgam_e and "
+        r"empty reaction EX_acgam; reject it or leave its decision empty",
+    ):
+        apply_audit(model, path)
+    # rejecting it, or leaving it, applies the rest and keeps the exchange
+    _edit(path, "decision", "acgam_b", "reject")
+    new, curated, flagged = apply_audit(model, path)
+    assert len(new.reactions.EX_acgam.metabolites) == 2 and flagged.empty
+    assert curated.loc["acgam_b", "decision"] == "reject"
+
+
+def test_apply_refuses_an_accepted_boundary_copy_whose_id_is_taken(tmp_path):
+    """The real metabolite keeps its id (left unmapped): the copy's rename would collide."""
+    model = _boundary_model()
+    frame = matches(
+        model,
+        acgam_b={"bigg_id": "acgam", "decision": "review", "evidence": "name=exact"},
+    )
+    _, audit, _ = apply_matches(model, frame)
+    path = write_audit(audit, tmp_path / "b.audit.tsv")
+    _edit(path, "decision", "acgam_b", "accept")
+    with pytest.raises(AuditError, match=r"acgam_b is a boundary copy: accepting it was not"):
+        apply_audit(model, path)
+
+
+def test_apply_renames_an_accepted_boundary_copy_without_a_twin(tmp_path):
+    model = cobra.Model("lone")
+    model.add_metabolites(
+        [cobra.Metabolite("orn_b", name="Ornithine", formula="C5H13N2O2", compartment="e")]
+    )
+    frame = matches(model, orn_b={"bigg_id": "orn", "decision": "review", "evidence": "x"})
+    _, audit, _ = apply_matches(model, frame)
+    path = write_audit(audit, tmp_path / "b.audit.tsv")
+    _edit(path, "decision", "orn_b", "accept")
+    _, curated, _ = apply_audit(model, path)
+    assert curated.loc["orn_b", "status"] == "RENAMED"
+    assert curated.loc["orn_b", "new_id"] == "orn_e"
+
+
+def test_apply_keeps_the_guard_comments_only_the_matcher_run_writes(tmp_path):
+    """REVIEW reasons that only the matcher's run writes (the name guard, similarity-only
+    evidence) used to be dropped by apply, which does not run those checks again."""
+    model = cobra.Model("m")
+    for met_id, name in (("x_c", "Neu5Ac"), ("y_c", "N-Acetyl-beta-neuraminate"), ("z_c", "Zz")):
+        model.add_metabolites(
+            [cobra.Metabolite(met_id, name=name, formula="C11H18NO9", compartment="c")]
+        )
+    rows = {
+        "x_c": {"bigg_id": "acnam", "evidence": "name=exact"},
+        "y_c": {"bigg_id": "acnam", "evidence": "name=exact"},
+        "z_c": {"bigg_id": "glc__D", "evidence": "tfidf=0.91"},
+    }
+    _, audit, _ = apply_matches(model, matches(model, **rows))
+    assert "names differ" in audit.loc["y_c", "comment"]
+    assert "evidence is only similarity" in audit.loc["z_c", "comment"]
+    path = write_audit(audit, tmp_path / "p.audit.tsv")
+    _, curated, _ = apply_audit(model, path)
+    for met_id in ("y_c", "z_c"):
+        assert curated.loc[met_id, "status"] == audit.loc[met_id, "status"] == "REVIEW"
+        assert curated.loc[met_id, "comment"].startswith(audit.loc[met_id, "comment"])

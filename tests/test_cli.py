@@ -85,6 +85,82 @@ def test_verbose_shows_progress(noisy):
     )
 
 
+def _fix_after(path: Path, *options: str):
+    """``metalign fix PATH --overwrite OPTIONS``: the options after the subcommand."""
+    result = CliRunner().invoke(
+        main, ["fix", str(path), "--overwrite", *options], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_quiet_after_the_subcommand_is_the_same_as_before(noisy):
+    result = _fix_after(noisy, "-q")
+    assert result.stderr == "" and result.stdout == ""
+
+
+def test_verbose_after_the_subcommand_is_the_same_as_before(noisy):
+    after = _fix_after(noisy, "-v").stderr
+    assert "INFO: Matching 12 metabolites" in after and "INFO: Wrote" in after
+    assert "DEBUG" not in after
+    every = _fix_after(noisy, "-vv").stderr
+    assert every.count("Use of FORMULA in the notes element") == 12
+    assert "counted per kind" not in every
+
+
+def test_verbosity_counts_add_up_across_the_subcommand(noisy):
+    both = CliRunner().invoke(
+        main, ["-v", "fix", str(noisy), "--overwrite", "-v"], catch_exceptions=False
+    )
+    assert both.exit_code == 0, both.output
+    assert both.stderr.count("Use of FORMULA in the notes element") == 12  # -v -v is -vv
+    quiet = CliRunner().invoke(
+        main, ["-v", "fix", str(noisy), "--overwrite", "-q"], catch_exceptions=False
+    )
+    assert quiet.exit_code == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
+def test_every_subcommand_takes_the_verbosity_options():
+    for command in (
+        ["fix"],
+        ["apply"],
+        ["merge"],
+        ["fix-many"],
+        ["match"],
+        ["validate"],
+        ["benchmark"],
+        ["train"],
+        ["catalog"],
+        ["catalog", "info"],
+    ):
+        result = CliRunner().invoke(main, [*command, "-h"])
+        assert result.exit_code == 0, (command, result.output)
+        assert "-v, --verbose" in result.output and "-q, --quiet" in result.output, command
+
+
+def test_a_command_run_without_the_group_takes_and_restores_verbosity(noisy):
+    from cobra_metalign.cli.rewrite import fix
+
+    before = [list(logging.getLogger(name).handlers) for name in FOREIGN_LOGGERS]
+    result = CliRunner().invoke(fix, [str(noisy), "--overwrite", "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "" and result.stdout == ""
+    assert [list(logging.getLogger(name).handlers) for name in FOREIGN_LOGGERS] == before
+
+
+def test_the_warning_summary_comes_before_the_error(noisy, tmp_path):
+    """On error the error is the last line: cobra's summary is printed before it."""
+    _fix(noisy, "-q")
+    other = tmp_path / "other.xml"
+    other.write_text(noisy_sbml(13))  # one metabolite more: the audit does not fit it
+    result = CliRunner().invoke(main, ["apply", str(other), str(tmp_path / "noisy.audit.tsv")])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert "warnings from cobra (counted per kind" in result.stderr
+    assert lines[-1].startswith("Error: "), result.stderr
+    assert sum("counted per kind" in line for line in lines) == 1  # not reported twice
+
+
 def test_library_logging_is_restored_after_the_command(noisy):
     before = {
         name: (list(logging.getLogger(name).handlers), logging.getLogger(name).propagate)

@@ -308,8 +308,10 @@ def test_boundary_copy_is_never_merged_automatically() -> None:
         "so4_e_boundary": {"bigg_id": "so4", "duplicate_of": "so4_e"},
     }
     new, audit, flagged = apply_matches(model, matches(model, **rows))
-    assert audit.loc["so4_e_boundary", "status"] == "REVIEW"
-    assert "boundary copy" in audit.loc["so4_e_boundary", "comment"]
+    assert audit.loc["so4_e_boundary", "status"] == "BOUNDARY"
+    assert audit.loc["so4_e_boundary", "comment"].startswith(
+        "boundary copy of so4_e: leave as is (accepting it would merge it into so4_e"
+    )
     assert len(new.reactions.EX_so4_e.metabolites) == 2 and flagged.empty
     plan = _plan(model, **rows)
     plan.units = [MergeUnit(("so4_e", "so4_e_boundary"), "so4", "so4_e", "e")]
@@ -370,3 +372,110 @@ def test_an_id_variant_with_the_same_name_still_merges() -> None:
     }
     _, audit, _ = plan_matches(model, matches(model, **rows))
     assert audit.loc["rbl-L_c", "status"] == "MERGED"
+
+
+def test_a_proposed_b_copy_has_its_own_status_naming_the_metabolite_it_bounds() -> None:
+    """iSB619: 86 of 87 REVIEW rows were ``X_b`` copies; they are BOUNDARY, to filter."""
+    model = cobra.Model("isb619")
+    add(model, "acgam_e", "e", name="N-Acetyl-D-glucosamine", formula="C8H15NO6")
+    add(model, "acgam_b", "e", name="N-Acetyl-D-glucosamine", formula="C8H15NO6")
+    add(model, "orn_b", "e", name="Ornithine", formula="C5H13N2O2")
+    add(model, "akg_c", "c", name="2-Oxoglutarate", formula="C5H4O5")
+    react(model, "EX_acgam", {"acgam_e": -1, "acgam_b": 1})
+    rows = {
+        "acgam_e": {"bigg_id": "acgam"},
+        "acgam_b": {"bigg_id": "acgam", "decision": "review", "evidence": "name=exact"},
+        "orn_b": {"bigg_id": "orn", "decision": "review", "evidence": "name=exact"},
+        "akg_c": {"bigg_id": "akg", "decision": "review", "evidence": "name=exact"},
+    }
+    new, audit, flagged = apply_matches(model, matches(model, **rows))
+    assert audit.loc["acgam_b", "status"] == "BOUNDARY"
+    assert audit.loc["acgam_b", "comment"].startswith("boundary copy of acgam_e: leave as is")
+    assert audit.loc["orn_b", "status"] == "BOUNDARY"  # nothing it bounds in the model
+    assert audit.loc["orn_b", "comment"].startswith("boundary copy, no orn_e in the model")
+    assert audit.loc["akg_c", "status"] == "REVIEW"  # not a boundary copy
+    assert len(new.reactions.EX_acgam.metabolites) == 2 and flagged.empty
+
+
+@pytest.mark.parametrize(
+    "evidence, candidates, formula, charge, expected",
+    [
+        (
+            "name=exact; conflict:cobalt2",
+            "co2:0.90; cobalt2:0.90",
+            "",
+            2,
+            "conflict: the name names co2; an id, cross-reference or InChIKey names "
+            "cobalt2 (0.90); no formula in the model (charge 2)",
+        ),
+        (
+            "xref:chebi=CHEBI:28938; name=exact; conflict:nh4",
+            "co2:0.98; nh4:0.98",
+            "H3N",
+            0,
+            "conflict: cross-reference chebi:CHEBI:28938 and the name names co2; an id, "
+            "cross-reference or InChIKey names nh4 (0.98); model formula H3N, charge 0",
+        ),
+        (
+            "name=exact; formula=mismatch; conflict:formula",
+            "co2:0.60",
+            "Co",
+            2,
+            "conflict: the name names co2, but its formula differs from the model formula Co, "
+            "charge 2",
+        ),
+        (
+            "name=exact; conflict:nh4(xref:chebi=CHEBI:28938)",
+            "co2:0.9; nh4:0.9",
+            "H4N",
+            1,
+            "conflict: the name names co2; cross-reference chebi:CHEBI:28938 names nh4 (0.9); "
+            "model formula H4N, charge 1",
+        ),
+    ],
+)
+def test_conflict_comment_names_the_candidates_and_their_evidence(
+    evidence, candidates, formula, charge, expected
+) -> None:
+    """Issue: CONFLICT rows said only "evidence disagrees"."""
+    model = cobra.Model("m")
+    add(model, "cpd00149_c", name="Co2", formula=formula or None, charge=charge)
+    rows = {
+        "cpd00149_c": {
+            "bigg_id": "co2",
+            "decision": "review",
+            "conflict": True,
+            "evidence": evidence,
+            "candidates": candidates,
+        }
+    }
+    _, audit, _ = plan_matches(model, matches(model, **rows))
+    assert audit.loc["cpd00149_c", "status"] == "CONFLICT"
+    assert audit.loc["cpd00149_c", "comment"] == expected
+
+
+def test_conflict_without_conflict_evidence_keeps_the_general_comment() -> None:
+    model = cobra.Model("m")
+    add(model, "x_c", name="X")
+    rows = {"x_c": {"bigg_id": "co2", "decision": "review", "conflict": True, "evidence": ""}}
+    _, audit, _ = plan_matches(model, matches(model, **rows))
+    assert audit.loc["x_c", "comment"] == "evidence disagrees"
+
+
+def test_a_b_copy_names_the_metabolite_it_bounds_from_the_ids_not_the_proposal() -> None:
+    """BU_modelSEED: cpd15302_b (glycogen n-1) was proposed glycogen by similarity; it bounds
+    cpd15302_c0, and accepting it would merge it into glycogen, a different metabolite."""
+    model = cobra.Model("seed")
+    add(model, "cpd00155_c0", "c0", name="Glycogen")
+    add(model, "cpd15302_c0", "c0", name="glycogenn-1")
+    add(model, "cpd15302_b", "c0", name="glycogenn-1_b")
+    react(model, "EX_cpd15302_c0", {"cpd15302_c0": -1, "cpd15302_b": 1})
+    rows = {
+        "cpd00155_c0": {"bigg_id": "glycogen", "evidence": "name=exact"},
+        "cpd15302_b": {"bigg_id": "glycogen", "decision": "review", "evidence": "tfidf=0.84"},
+    }
+    _, audit, _ = apply_matches(model, matches(model, **rows))
+    assert audit.loc["cpd15302_b", "status"] == "BOUNDARY"
+    assert audit.loc["cpd15302_b", "comment"] == (
+        "boundary copy of cpd15302_c0: leave as is (accepting it would merge it into cpd00155_c0)"
+    )

@@ -69,7 +69,58 @@ def _route_foreign_loggers(
     return saved
 
 
-def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
+class _LoggingState:
+    """The logging set up for one command: :meth:`report` the counted warnings, :meth:`close`."""
+
+    def __init__(
+        self,
+        handler: logging.Handler,
+        repeats: RepeatLimit,
+        summary: WarningSummary,
+        saved: list[tuple[logging.Logger, list[logging.Handler], int, bool]],
+        warnings_context: Any,
+    ) -> None:
+        self._handler = handler
+        self._repeats = repeats
+        self._summary = summary
+        self._saved = saved
+        self._warnings_context = warnings_context
+        self._closed = False
+
+    def report(self) -> None:
+        """Log the summaries of the counted warnings now (those counted later come at close)."""
+        self._summary.report()
+        lines = self._repeats.summary_lines()
+        if lines:
+            # printed once: the filter starts counting afresh
+            self._repeats.seen.clear()
+            self._repeats.examples.clear()
+            self._handler.removeFilter(self._repeats)
+            logging.getLogger("cobra_metalign").warning("\n".join(lines))
+            self._handler.addFilter(self._repeats)
+
+    def close(self, report: bool = True) -> None:
+        """Report (unless told not to), then restore the previous logging state."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if report:
+                self.report()
+            self._handler.removeFilter(self._repeats)
+        finally:
+            logging.captureWarnings(False)
+            self._warnings_context.__exit__(None, None, None)
+            for log, handlers, old_level, propagate in self._saved:
+                log.handlers[:] = handlers
+                log.setLevel(old_level)
+                log.propagate = propagate
+
+    def __call__(self) -> None:
+        self.close()
+
+
+def _configure_logging(verbose: int, quiet: bool) -> _LoggingState:
     """Set up the package's and the libraries' logging for one command.
 
     ``-q``: errors only, from every library, and no Python warnings. Default and
@@ -80,9 +131,10 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
 
     Returns
     -------
-    callable
-        Restores the previous logging state (after reporting the summary); the
-        CLI calls it when the command ends.
+    _LoggingState
+        Called (or closed) when the command ends: reports the summary, then restores the
+        previous logging state. :func:`handle_errors` reports it before an error message,
+        so that the error is the last thing printed.
     """
     level = _package_level(verbose, quiet)
     handler = logging.StreamHandler(sys.stderr)
@@ -102,23 +154,94 @@ def _configure_logging(verbose: int, quiet: bool) -> Callable[[], None]:
         warnings.simplefilter("ignore")
     else:
         logging.captureWarnings(True)
+    return _LoggingState(handler, repeats, summary, saved, warnings_context)
 
-    def restore() -> None:
-        try:
-            summary.report()
-            handler.removeFilter(repeats)
-            lines = repeats.summary_lines()
-            if lines:
-                package_logger.warning("\n".join(lines))
-        finally:
-            logging.captureWarnings(False)
-            warnings_context.__exit__(None, None, None)
-            for log, handlers, old_level, propagate in saved:
-                log.handlers[:] = handlers
-                log.setLevel(old_level)
-                log.propagate = propagate
 
-    return restore
+def _set_verbosity(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Add a command's ``-v``/``-q`` to those given before it, and set logging up for the total.
+
+    ``metalign -v fix M`` and ``metalign fix M -v`` mean the same; the counts add up
+    (``metalign -v fix M -v`` is ``-vv``), and ``-q`` anywhere wins.
+    """
+    root = ctx.find_root()
+    obj = root.ensure_object(dict)
+    total = (obj.get("verbose", 0) + verbose, bool(obj.get("quiet")) or quiet)
+    state = obj.get("logging")
+    if state is not None and total == (obj.get("verbose", 0), bool(obj.get("quiet"))):
+        return
+    if state is not None:
+        state.close(report=False)
+    else:
+        # reported and restored when the command ends (also a command run without the group)
+        root.call_on_close(functools.partial(_close_logging, obj))
+    obj["verbose"], obj["quiet"] = total
+    obj["logging"] = _configure_logging(*total)
+
+
+def _close_logging(obj: dict[str, Any]) -> None:
+    state = obj.get("logging")
+    if state is not None:
+        state.close()
+
+
+def report_warnings() -> None:
+    """Print the summary of the warnings counted so far (before an error message)."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    state = obj.get("logging") if obj else None
+    if state is not None:
+        state.report()
+
+
+_VERBOSITY_MARK = "_metalign_verbosity"
+
+
+def with_verbosity(command: click.Command) -> click.Command:
+    """Give ``command`` the group's ``-v``/``-q`` options, with the same meaning.
+
+    Used as a decorator above ``@click.command``; idempotent. :class:`VerbosityGroup`
+    also calls it on every command it hands out (the ``train`` commands).
+    """
+    if getattr(command, _VERBOSITY_MARK, False) or command.callback is None:
+        return command
+    names = {name for param in command.params for name in param.opts}
+    if names & {"-v", "--verbose", "-q", "--quiet"}:
+        return command
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        verbose = kwargs.pop("_verbose", 0)
+        quiet = kwargs.pop("_quiet", False)
+        _set_verbosity(click.get_current_context(), verbose, quiet)
+        return callback(*args, **kwargs)
+
+    command.params.extend(
+        [
+            click.Option(
+                ["-v", "--verbose", "_verbose"],
+                count=True,
+                show_default=False,
+                help="More log output (-v info, -vv debug); also before the command.",
+            ),
+            click.Option(
+                ["-q", "--quiet", "_quiet"],
+                is_flag=True,
+                help="Only errors; also before the command.",
+            ),
+        ]
+    )
+    command.callback = wrapped
+    setattr(command, _VERBOSITY_MARK, True)
+    return command
+
+
+class VerbosityGroup(click.Group):
+    """A click group whose commands all take ``-v``/``-q`` too (see :func:`with_verbosity`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        return None if command is None else with_verbosity(command)
 
 
 def say(message: Any = "", **kwargs: Any) -> None:
@@ -147,6 +270,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except (MetalignError, OSError) as error:
             if debug:
                 raise
+            # the summary of the warnings counted so far first: the error is the last line
+            report_warnings()
             click.echo(f"Error: {error}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
         finally:
@@ -197,7 +322,7 @@ class _PipeGuard:
         return getattr(self._stream, name)
 
 
-class LazyGroup(click.Group):
+class LazyGroup(VerbosityGroup):
     """A click group whose heavier subcommands are imported only when run (or asked for help).
 
     ``metalign --help`` lists them from the short help strings given here, so it starts fast.
@@ -243,7 +368,7 @@ class LazyGroup(click.Group):
             import importlib
 
             module, _, attribute = self.lazy_commands[cmd_name][0].partition(":")
-            return getattr(importlib.import_module(module), attribute)
+            return with_verbosity(getattr(importlib.import_module(module), attribute))
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -272,10 +397,8 @@ def main(ctx: click.Context, verbose: int, quiet: bool, debug: bool) -> None:
     Exit codes: 0 success, 1 bad input (unreadable model, invalid audit,
     failed download), 2 usage error.
     """
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-    ctx.obj["quiet"] = quiet
-    ctx.call_on_close(_configure_logging(verbose, quiet))
+    ctx.ensure_object(dict)["debug"] = debug
+    _set_verbosity(ctx, verbose, quiet)
     _exit_on_sigterm()
 
 
@@ -321,11 +444,13 @@ def _exit_on_sigterm() -> None:
 
 
 # ---------------------------------------------------------------- catalog
-@main.group(context_settings=CONTEXT_SETTINGS)
+@with_verbosity
+@main.group(cls=VerbosityGroup, context_settings=CONTEXT_SETTINGS)
 def catalog() -> None:
     """Inspect or update the BiGG catalogue."""
 
 
+@with_verbosity
 @catalog.command("info", context_settings=CONTEXT_SETTINGS)
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
 @click.option(
@@ -357,6 +482,7 @@ def catalog_info(as_json: bool, catalog_path: Path | None) -> None:
         click.echo(f"  {namespace:<18} {count}")
 
 
+@with_verbosity
 @catalog.command("update", context_settings=CONTEXT_SETTINGS)
 @click.option("--url", help="URL of BiGG's bulk metabolite file (default: BiGG's own, https).")
 @click.option(
@@ -413,6 +539,7 @@ def catalog_update(
     click.echo(f"changes listed in {cache_dir() / DIFF_FILE}")
 
 
+@with_verbosity
 @catalog.command("use", context_settings=CONTEXT_SETTINGS)
 @click.argument("which", type=click.Choice(["packaged", "previous"]))
 @handle_errors
@@ -427,6 +554,7 @@ def catalog_use(which: str) -> None:
 
 
 # --------------------------------------------------------------- validate
+@with_verbosity
 @main.command(context_settings=CONTEXT_SETTINGS)
 @click.argument(
     "model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -440,6 +568,7 @@ def validate(model_path: Path) -> None:
     for row in errors.itertuples(index=False):
         click.echo(" | ".join(str(value) for value in row))
     if model is None:
+        report_warnings()
         click.echo(
             f"Error: {model_path}: the model cannot be read ({len(errors)} errors).", err=True
         )
@@ -451,6 +580,7 @@ def validate(model_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ match
+@with_verbosity
 @main.command("match", context_settings=CONTEXT_SETTINGS)
 @click.argument(
     "model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -540,6 +670,7 @@ def make_encoder(name: str | None, adapter: Path | None):
 
 
 # -------------------------------------------------------------- benchmark
+@with_verbosity
 @main.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

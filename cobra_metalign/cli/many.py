@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, say
+from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, say, with_verbosity
 from cobra_metalign.cli.rewrite import matcher_options
 from cobra_metalign.errors import EXIT_BAD_INPUT
 
@@ -68,6 +68,7 @@ def _scheduler_option(ctx: click.Context, param: click.Parameter, value: str | N
     )
 
 
+@with_verbosity
 @click.command("fix-many", context_settings=CONTEXT_SETTINGS)
 @click.argument(
     "inputs",

@@ -29,6 +29,7 @@ from cobra_metalign.cli.app import (
     handle_errors,
     make_encoder,
     say,
+    with_verbosity,
 )
 from cobra_metalign.errors import ModelWriteError
 from cobra_metalign.rewrite.audit import write_audit
@@ -282,6 +283,7 @@ def _fix_outputs(
 
 
 # ------------------------------------------------------------------------ fix
+@with_verbosity
 @click.command("fix", context_settings=CONTEXT_SETTINGS)
 @click.argument(
     "model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -370,6 +372,7 @@ def fix(
 
 
 # ---------------------------------------------------------------------- apply
+@with_verbosity
 @click.command("apply", context_settings=CONTEXT_SETTINGS)
 @click.argument(
     "model_path", metavar="MODEL", type=click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -547,6 +550,7 @@ def _say_sanity(sanity: pd.DataFrame) -> None:
 
 
 # ---------------------------------------------------------------------- merge
+@with_verbosity
 @click.command("merge", context_settings=CONTEXT_SETTINGS)
 @click.argument(
     "model_paths",

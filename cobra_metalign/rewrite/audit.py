@@ -11,6 +11,7 @@ did:
 ``ANNOTATED``   mapped, id kept (``rename=False`` or no compartment): annotation only
 ``MERGED``      a duplicate merged into ``new_id`` (the survivor's final id)
 ``REVIEW``      a mapping or merge was proposed but not applied
+``BOUNDARY``    a boundary copy (``X_b``) with a proposal not applied: leave it as is
 ``CONFLICT``    the evidence disagrees, or the target id is held by another metabolite
 ``UNMATCHED``   no BiGG id found (or rejected by a curator)
 ==============  ==================================================================
@@ -35,7 +36,10 @@ Curator edits are checked before anything is applied: an accepted ``bigg_id``
 must be a catalogue id (a retired id is resolved to the current one, and a
 compartmented id such as ``nh4_c`` on a cytosolic row is read as ``nh4``) and
 hold only the characters of an SBML id; an accepted mapping or merge whose
-formulas differ in heavy atoms is refused unless forced.
+formulas differ in heavy atoms is refused unless forced, and so is an accepted
+boundary copy (``X_b``) that would be merged into, or renamed onto the id of, the
+metabolite it bounds (which would empty its exchange). The new audit keeps each
+row's earlier ``comment`` and adds what ``apply`` did.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from cobra_metalign.schema import (
     ANNOTATED,
     APPLIED_STATUSES,
     AUDIT_COLUMNS,
+    BOUNDARY,
     CONFLICT,
     DECISIONS,
     KEPT,
@@ -93,6 +98,7 @@ __all__ = [
     "ANNOTATED",
     "MERGED",
     "REVIEW",
+    "BOUNDARY",
     "CONFLICT",
     "UNMATCHED",
     "REACTION_EMPTIED",
@@ -926,8 +932,11 @@ def _matches_from_audit(audit: pd.DataFrame, source: str) -> pd.DataFrame:
 
 def _refuse_conflicts(conflicts: Mapping[str, str], source: str) -> None:
     texts = list(conflicts.values())
+    what = "would join different compounds"
+    if any(" is a boundary copy: " in text for text in texts):
+        what += " or a boundary copy with the metabolite it bounds"
     raise AuditError(
-        f"{source}: {len(texts)} accepted rows would join different compounds: "
+        f"{source}: {len(texts)} accepted rows {what}: "
         + "; ".join(texts[:10])
         + (f" and {len(texts) - 10} more" if len(texts) > 10 else "")
         + ". Correct the bigg_id or decision of these rows, or pass --force to apply them anyway"
@@ -967,6 +976,128 @@ def _normalized_decisions(audit: pd.DataFrame, source: str) -> pd.DataFrame:
     if bad:
         raise AuditError(f"invalid decisions in {source}: {bad} (use accept, reject or '')")
     return audit
+
+
+#: Starts of comment notes the rewrite plan writes whenever they hold: an earlier one that
+#: the new plan does not write again is out of date (the other notes are kept).
+_REGENERATED_NOTES = (
+    "survivor of ",
+    "merged into ",
+    "proposed ",
+    "conflict: ",
+    "evidence disagrees",
+    "boundary copy",
+    "target id ",
+    "duplicate group ",
+    "mapped to ",
+    "equivalent of ",
+)
+
+
+def _comment_text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _comment_items(text: Any) -> list[str]:
+    return [item.strip() for item in _comment_text(text).split(";") if item.strip()]
+
+
+def _keep_earlier_comments(audit: pd.DataFrame, new_audit: pd.DataFrame) -> None:
+    """Keep each row's comment from the curated audit, and add what apply did, in place.
+
+    A row whose status stayed the same keeps its comment, followed by the new notes it
+    does not hold yet (applying an audit twice adds nothing). A row the curator's
+    decision changed says so first (``accepted by curator: REVIEW -> RENAMED``), then the
+    new notes, then its earlier comment after ``before:``.
+    """
+    if "comment" not in audit.columns:
+        return
+    for met_id in new_audit.index:
+        if met_id not in audit.index:
+            continue
+        earlier = _comment_text(audit.at[met_id, "comment"]).strip()
+        old_status = str(audit.at[met_id, "status"]) if "status" in audit.columns else ""
+        new_status = str(new_audit.at[met_id, "status"])
+        new_items = _comment_items(new_audit.at[met_id, "comment"])
+        if not old_status or old_status == new_status:
+            # notes the plan writes again whenever they still hold are taken from the new
+            # plan (a merge the curator rejected elsewhere no longer has this survivor)
+            items = [
+                item
+                for item in _comment_items(earlier)
+                if item in new_items or not item.startswith(_REGENERATED_NOTES)
+            ]
+            items += [
+                item
+                for item in new_items
+                if not any(i == item or i.startswith(f"{item}:") for i in items)
+            ]
+            new_audit.at[met_id, "comment"] = "; ".join(items)
+            continue
+        decision = str(audit.at[met_id, "decision"])
+        done = {"accept": "accepted by curator", "reject": "rejected by curator"}.get(
+            decision, "after curation"
+        )
+        items = [f"{done}: {old_status} -> {new_status}"]
+        items += [item for item in new_items if item not in items and item != done]
+        if earlier:
+            # the earlier comment whole, after its own marker: it may hold "; " itself
+            items.append(f"before: {earlier}" if not earlier.startswith("before: ") else earlier)
+        new_audit.at[met_id, "comment"] = "; ".join(items)
+
+
+def _boundary_conflicts(
+    audit: pd.DataFrame, new_audit: pd.DataFrame, model: cobra.Model
+) -> dict[str, str]:
+    """Accepted boundary copies (``X_b``) that would be merged into, or collide with, the
+    metabolite they bound: the exchange between the two would be emptied or not applied."""
+    from cobra_metalign.rewrite.plan import boundary_copy
+
+    compartments = {met.id: met.compartment for met in model.metabolites}
+
+    def is_boundary(met_id: str) -> bool:
+        return boundary_copy(met_id, compartments.get(met_id))
+
+    def shared(first: str, second: str) -> str:
+        try:
+            a = model.metabolites.get_by_id(first).reactions
+            b = model.metabolites.get_by_id(second).reactions
+        except KeyError:
+            return ""
+        ids = sorted(r.id for r in a & b)
+        return (
+            f" and empty reaction{'s' if len(ids) > 1 else ''} {', '.join(ids[:3])}" if ids else ""
+        )
+
+    conflicts: dict[str, str] = {}
+    accepted = [str(i) for i in audit.index[audit["decision"] == "accept"]]
+    for met_id in accepted:
+        if not is_boundary(met_id) or met_id not in new_audit.index:
+            continue
+        row = new_audit.loc[met_id]
+        status = str(row["status"])
+        others: list[str] = []
+        if status == MERGED:
+            others = [str(row["duplicate_of"])]
+        elif status in _APPLIED:
+            merged = new_audit[
+                (new_audit["status"] == MERGED) & (new_audit["duplicate_of"] == met_id)
+            ]
+            others = [str(i) for i in merged.index]
+        others = [o for o in others if o and not is_boundary(o)]
+        if others:
+            conflicts[met_id] = (
+                f"{met_id} is a boundary copy: accepting it would merge it with "
+                f"{', '.join(others)}{shared(met_id, others[0])}; reject it or leave its "
+                "decision empty"
+            )
+        elif status == CONFLICT:
+            why = str(row["comment"] or "its target id is taken")
+            conflicts[met_id] = (
+                f"{met_id} is a boundary copy: accepting it was not applied ({why}); reject "
+                "it or leave its decision empty"
+            )
+    return conflicts
 
 
 def _note_forced(conflicts: Mapping[str, str], notes: dict[str, str], source: str) -> None:
@@ -1063,6 +1194,7 @@ def apply_audit(
         name_guard=False,
     )
     conflicts = _formula_conflicts(new_audit, original, catalog)
+    conflicts.update(_boundary_conflicts(audit, new_audit, model))
     if conflicts and not force:
         _refuse_conflicts(conflicts, source)
     _note_forced(conflicts, notes, source)
@@ -1073,6 +1205,7 @@ def apply_audit(
     if rejected:
         new_audit.loc[rejected, "decision"] = "reject"
         new_audit.loc[rejected, "comment"] = "rejected by curator"
+    _keep_earlier_comments(audit, new_audit)
     logger.info(
         "Applied %s: %d accepted, %d rejected rows",
         source,

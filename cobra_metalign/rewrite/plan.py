@@ -19,7 +19,7 @@ the model, as DESIGN.md ("Rewriting") says:
   whose formulas use R-group or polymer notation that cannot be compared, or
   whose charges differ on one formula, nor a boundary copy (``X_b``,
   ``X_e_boundary``) with the metabolite it bounds; such members stay ``REVIEW`` with the
-  reason. An accepted row whose evidence is only similarity (TF-IDF, encoder) or
+  reason (a boundary copy left unapplied is ``BOUNDARY``). An accepted row whose evidence is only similarity (TF-IDF, encoder) or
   an InChIKey skeleton is ``REVIEW`` too;
 * a target id already held by a metabolite that keeps it (and is not part of the
   unit) blocks the unit (``CONFLICT``); no two metabolites ever end with one id.
@@ -52,9 +52,11 @@ from cobra_metalign.compartments import (
     split_id,
     suffix_convention,
 )
+from cobra_metalign.rewrite.explain import boundary_comment, conflict_comment
 from cobra_metalign.schema import (
     ANNOTATED,
     AUDIT_COLUMNS,
+    BOUNDARY,
     CONFLICT,
     KEPT,
     MATCH_DECISIONS,
@@ -95,6 +97,8 @@ APPLIED, PENDING, BLOCKED, NONE = "applied", "review", "conflict", "none"
 ZERO = 1e-12
 #: Evidence labels that never suffice on their own for an automatic acceptance.
 SOFT_EVIDENCE = ("tfidf", "encoder", "inchikey=skeleton")
+#: Start of the comment on an id suffix that names another compartment than the attribute.
+_SUFFIX_NOTE = "id suffix names compartment"
 #: compare_formulas outcomes that forbid an automatic merge, and why.
 _FORMULA_BLOCKS = {
     "mismatch": "heavy-atom formulas differ",
@@ -420,7 +424,7 @@ def _compartments(model: cobra.Model, plan: RewritePlan) -> None:
                 _, other = split_id(met.id, None, [c for c in codes if c != own])
                 if other and other != own and not (compartment_aliases(other) & {own}):
                     plan.comment[met.id].append(
-                        f"id suffix names compartment {other}, the compartment attribute is {own}"
+                        f"{_SUFFIX_NOTE} {other}, the compartment attribute is {own}"
                     )
             continue
         _, inferred = split_id(met.id, None, known)
@@ -654,6 +658,29 @@ def boundary_copy(met_id: str, compartment: str | None) -> bool:
     decoded = decode_sbml_id(met_id)
     base, _ = split_id(met_id, compartment)
     return decoded.endswith("_boundary") or base.endswith(("_b", "_boundary"))
+
+
+def _bounded(plan: RewritePlan, met_id: str, compartment: str | None) -> str | None:
+    """The metabolite a boundary copy bounds, read from the ids (``acgam_b`` -> ``acgam_e``,
+    ``cpd00027_b`` -> ``cpd00027_e0``), preferring the copy's own compartment; None if no
+    single one is found."""
+    decoded = decode_sbml_id(met_id)
+    for tag in ("_boundary", "_b"):
+        if decoded.endswith(tag):
+            decoded = decoded[: -len(tag)]
+            break
+    known = sorted({c for c in plan.compartment.values() if c})
+    stem, _ = split_id(decoded, None, known)
+    found = [
+        other
+        for other in plan.order
+        if other != met_id
+        and not boundary_copy(other, plan.compartment.get(other))
+        and split_id(other, plan.compartment.get(other))[0] in (stem, decoded)
+    ]
+    same = [other for other in found if plan.compartment.get(other) == compartment]
+    chosen = same or found
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def _guard(plan: RewritePlan, survivor: Any, member: Any) -> str:
@@ -1107,6 +1134,9 @@ def build_audit(plan: RewritePlan) -> pd.DataFrame:
     rows = plan.table.to_dict("index")
     final = plan.final_ids
     unit_of = plan.unit_of
+    # the metabolite that ends with an id (a merged one ends with its survivor's)
+    holder = {final[m]: m for m in plan.order if unit_of.get(m) is None or m == final[m]}
+    holder.update({u.final_id: u.survivor for u in plan.units})
     for met_id in plan.order:
         met, row = plan.records[met_id], rows[met_id]
         unit = unit_of.get(met_id)
@@ -1129,14 +1159,29 @@ def build_audit(plan: RewritePlan) -> pd.DataFrame:
             state = plan.state[met_id]
             if state == BLOCKED:
                 status = CONFLICT
-                if row["conflict"] and not comments:
-                    comments.append("evidence disagrees")
+                if row["conflict"]:
+                    # which candidates disagree, and on what evidence, before other notes
+                    why = conflict_comment(
+                        bigg_id, row["evidence"], row["candidates"], met.formula, met.charge
+                    )
+                    comments.insert(0, why or "evidence disagrees")
             elif state == PENDING:
                 status = REVIEW
                 duplicate_of = plan.held.get(met_id, duplicate_of)
                 compartment = plan.compartment.get(met_id, "")
+                target = ""
                 if bigg_id:
                     target = plan.target_id(bigg_id, compartment) if compartment else bigg_id
+                if boundary_copy(met_id, met.compartment):
+                    # its own status, so that a curator can filter the boundary copies out
+                    status = BOUNDARY
+                    merged_into = plan.held.get(met_id) or holder.get(target)
+                    bounded = _bounded(plan, met_id, met.compartment)
+                    # its ``_b`` suffix is the boundary convention, not a compartment
+                    comments = [boundary_comment(bounded, merged_into, target)] + [
+                        c for c in comments if not c.startswith(_SUFFIX_NOTE)
+                    ]
+                elif target:
                     comments.append(f"proposed {target}, not applied")
             else:
                 status = UNMATCHED
