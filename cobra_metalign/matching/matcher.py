@@ -282,6 +282,16 @@ def organism_tags(catalog: Catalog) -> frozenset[str]:
     return tags
 
 
+def _rival_text(group: _Group) -> str:
+    """A rival of a conflict with the piece of evidence that makes it one: ``nh4(xref:chebi=…)``."""
+    for label in group.labels:
+        if label.startswith(("id=", "xref:", "idxref:", "inchikey=full")) and not any(
+            char in label for char in "(),;"
+        ):
+            return f"{group.proposed}({label})"
+    return group.proposed
+
+
 def _organism_tag(bigg_id: str, tags: frozenset[str]) -> str:
     found = _TAGGED.match(bigg_id)
     if found is None or bigg_id.endswith("__" + found.group(2)):
@@ -981,7 +991,7 @@ class Matcher:
             # strong evidence that disagrees with itself or with the chemistry: a curator decides
             result["conflict"] = True
             decision = "review"
-            others = ",".join(g.proposed for g in strong_elsewhere)
+            others = ",".join(_rival_text(g) for g in strong_elsewhere)
             evidence.append(f"conflict:{others or 'formula'}")
         if decision == "accept" and "id=exact" not in best.labels and met_name:
             # an anomer (alpha-/beta-cellobiose) is not its generic compound (cellobiose),
