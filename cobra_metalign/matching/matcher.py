@@ -415,67 +415,73 @@ class Matcher:
 
     # ------------------------------------------------------------- evidence
     def _hard_evidence(self, row: dict[str, Any]) -> dict[str, _Candidate]:
-        catalog = self.catalog
+        """Id, cross-reference, InChIKey and exact-name evidence for one metabolite."""
         found: dict[str, _Candidate] = defaultdict(_Candidate)
         base_id = str(row.get("base_id") or "")
-        if "id" in self.sources and base_id:
-            for position, variant in enumerate(normalize_bigg_id(base_id)):
-                hit = catalog.lookup_id(variant)
-                if hit is None:
-                    continue
-                if position == 0 and hit == base_id:
-                    found[hit].add("id", EVIDENCE_WEIGHTS["id=exact"], "id=exact")
-                elif hit != variant:
-                    found[hit].add("id", EVIDENCE_WEIGHTS["id=old"], f"id=old:{variant}")
-                else:
-                    found[hit].add("id", EVIDENCE_WEIGHTS["id=variant"], f"id=variant:{variant}")
         annotations = list(row.get("annotations") or ())
+        if "id" in self.sources and base_id:
+            self._id_evidence(base_id, found)
         if "xref" in self.sources:
-            own = id_as_xref(base_id) if base_id else None
-            pairs = [(pair, "xref") for pair in annotations if pair[0] != "inchikey"]
-            if own is not None:
-                pairs.append((own, "idxref"))
-            for (namespace, value), tag in pairs:
-                if namespace == "bigg.metabolite":
-                    for variant in normalize_bigg_id(value):
-                        hit = catalog.lookup_id(variant)
-                        if hit is not None:
-                            found[hit].add(
-                                "xref",
-                                EVIDENCE_WEIGHTS["xref:bigg.metabolite"],
-                                f"{tag}:bigg.metabolite={value}",
-                            )
-                            break
-                    continue
-                hits = catalog.by_xref(namespace, value)
-                if not hits:
-                    continue
-                groups = {catalog.canonical(h) for h in hits}
-                strength = _by_count("xref", len(groups))
-                for hit in hits:
-                    found[hit].add("xref", strength, f"{tag}:{namespace}={value}")
+            self._xref_evidence(base_id, annotations, found)
         if "inchikey" in self.sources:
-            for namespace, value in annotations:
-                if namespace != "inchikey":
-                    continue
-                full = self.catalog.by_inchikey(value)
-                for hit in full:
-                    found[hit].add(
-                        "inchikey", _by_count("inchikey=full", len(full)), "inchikey=full"
-                    )
-                for hit in self.catalog.by_inchikey_block(value):
-                    if hit not in full:
-                        found[hit].add(
-                            "inchikey", EVIDENCE_WEIGHTS["inchikey=skeleton"], "inchikey=skeleton"
-                        )
+            self._inchikey_evidence(annotations, found)
         if "name" in self.sources:
             key = normalize_name(str(row.get("clean_name") or row.get("name") or ""))
-            hits = catalog.by_name(key) if key else ()
-            groups = {catalog.canonical(h) for h in hits}
-            strength = _by_count("name=exact", len(groups))
+            hits = self.catalog.by_name(key) if key else ()
+            strength = _by_count("name=exact", len({self.catalog.canonical(h) for h in hits}))
             for hit in hits:
                 found[hit].add("name", strength, "name=exact")
         return found
+
+    def _id_evidence(self, base_id: str, found: dict[str, _Candidate]) -> None:
+        for position, variant in enumerate(normalize_bigg_id(base_id)):
+            hit = self.catalog.lookup_id(variant)
+            if hit is None:
+                continue
+            if position == 0 and hit == base_id:
+                found[hit].add("id", EVIDENCE_WEIGHTS["id=exact"], "id=exact")
+            elif hit != variant:
+                found[hit].add("id", EVIDENCE_WEIGHTS["id=old"], f"id=old:{variant}")
+            else:
+                found[hit].add("id", EVIDENCE_WEIGHTS["id=variant"], f"id=variant:{variant}")
+
+    def _xref_evidence(
+        self, base_id: str, annotations: list[tuple[str, str]], found: dict[str, _Candidate]
+    ) -> None:
+        catalog = self.catalog
+        own = id_as_xref(base_id) if base_id else None
+        pairs = [(pair, "xref") for pair in annotations if pair[0] != "inchikey"]
+        if own is not None:
+            pairs.append((own, "idxref"))
+        for (namespace, value), tag in pairs:
+            if namespace == "bigg.metabolite":
+                hit = next((h for h in map(catalog.lookup_id, normalize_bigg_id(value)) if h), None)
+                if hit is not None:
+                    found[hit].add(
+                        "xref",
+                        EVIDENCE_WEIGHTS["xref:bigg.metabolite"],
+                        f"{tag}:bigg.metabolite={value}",
+                    )
+                continue
+            hits = catalog.by_xref(namespace, value)
+            strength = _by_count("xref", len({catalog.canonical(h) for h in hits})) if hits else 0
+            for hit in hits:
+                found[hit].add("xref", strength, f"{tag}:{namespace}={value}")
+
+    def _inchikey_evidence(
+        self, annotations: list[tuple[str, str]], found: dict[str, _Candidate]
+    ) -> None:
+        for namespace, value in annotations:
+            if namespace != "inchikey":
+                continue
+            full = self.catalog.by_inchikey(value)
+            for hit in full:
+                found[hit].add("inchikey", _by_count("inchikey=full", len(full)), "inchikey=full")
+            for hit in self.catalog.by_inchikey_block(value):
+                if hit not in full:
+                    found[hit].add(
+                        "inchikey", EVIDENCE_WEIGHTS["inchikey=skeleton"], "inchikey=skeleton"
+                    )
 
     def _needs_similarity(self, found: dict[str, _Candidate]) -> bool:
         return not any(
