@@ -607,6 +607,7 @@ def _say_sanity(sanity: pd.DataFrame) -> None:
     help="Also run the matcher on both merged models and report the duplicates it finds.",
 )
 @matcher_options
+@decision_option
 @click.option("--dry-run", is_flag=True, help="Write nothing; print the report only.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @handle_errors
@@ -626,6 +627,7 @@ def merge(
     accept_review: bool,
     no_rename: bool,
     add_xrefs: bool,
+    decision: Any,
     dry_run: bool,
     overwrite: bool,
 ) -> None:
@@ -684,6 +686,7 @@ def merge(
         prefix_existing=prefix_existing,
         recheck=recheck,
         check_energy=not no_energy_check,
+        decision=decision,
     )
     _say_premerge(result.premerge, len(models))
     _say_merge(result)
