@@ -1164,3 +1164,26 @@ def test_float_charges_from_json_survive_sbml(tmp_path):
     assert 'fbc:charge="-2"' in written.read_text()
     restored = {met.id: (met.charge, dict(met.notes)) for met in read.metabolites}
     assert restored["thf_c"] == (-2.0, {}) and restored["mix_c"] == (0.5, {})  # as read
+
+
+def test_metabolite_copy_is_restored_after_a_failed_read(tmp_path):
+    """read_model patches cobra.Metabolite.copy while it builds a model (no deep copy per
+    reaction); a read that fails inside cobra's builder must leave cobra as it was."""
+    before = cobra.Metabolite.copy
+    bad = tmp_path / "bad.xml"
+    bad.write_text(
+        '<?xml version="1.0"?><sbml xmlns="http://www.sbml.org/sbml/level3/version1/core"'
+        ' level="3" version="1"><model id="m"><listOfCompartments><compartment id="c"'
+        ' constant="true"/></listOfCompartments><listOfSpecies><species id="a" compartment="c"'
+        ' hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/>'
+        '</listOfSpecies><listOfReactions><reaction id="R" reversible="false"><listOfReactants>'
+        '<speciesReference species="nothere" stoichiometry="1" constant="true"/>'
+        "</listOfReactants></reaction></listOfReactions></model></sbml>"
+    )
+    with pytest.raises(ModelReadError, match="nothere"):
+        read_model(bad)
+    assert cobra.Metabolite.copy is before and "copy" not in vars(cobra.Metabolite)
+    model = Model("m")
+    met = Metabolite("a_c", compartment="c")
+    model.add_metabolites([met])
+    assert met.copy() is not met  # a real copy again
