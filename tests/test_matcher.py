@@ -514,3 +514,15 @@ def test_seed_phosphatidylethanolamine_is_left_to_a_curator(catalog) -> None:
     """The same case with the packaged catalogue (six ids named Phosphatidylethanolamine)."""
     met = cobra.Metabolite("cpd11456_c", name="Phosphatidylethanolamine[c]", compartment="c")
     assert match(_model(met), catalog).loc["cpd11456_c", "decision"] == "review"
+
+
+def test_bigg_ids_ending_in_b_are_not_boundary_copies(catalog) -> None:
+    """The carveme universe's mfr_b_c (methanofuran b) and cs_b_l went to REVIEW as
+    'boundary copy'; an id that is itself a BiGG id is kept. A real copy still is not."""
+    model = _model(
+        cobra.Metabolite("mfr_b_c", name="Methanofuran b", formula="C34H40N4O15", compartment="c"),
+        cobra.Metabolite("akg_b", name="2-Oxoglutarate", formula="C5H4O5", compartment="e"),
+    )
+    table = match(model, catalog)
+    assert tuple(table.loc["mfr_b_c", ["bigg_id", "decision"]]) == ("mfr_b", "accept")
+    assert table.loc["akg_b", "decision"] != "accept"

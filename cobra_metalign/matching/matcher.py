@@ -930,7 +930,11 @@ class Matcher:
         if decision == "none":
             result["bigg_id"] = ""
             result["bigg_name"] = ""
-        if decision == "accept" and str(result["base_id"]).endswith("_b"):
+        if (
+            decision == "accept"
+            and str(result["base_id"]).endswith("_b")
+            and "id=exact" not in best.labels  # cs_b, mfr_b: BiGG ids of their own
+        ):
             # a boundary copy (``_b``) of a real metabolite: renaming it would collide with,
             # and merging it would remove, the boundary condition; a curator decides
             decision = "review"
