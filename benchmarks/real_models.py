@@ -38,7 +38,9 @@ compartment rules and invariant checks are not used; cobra reads the files):
 ``chem``
     Metabolites kept in the output (every status but MERGED) whose charge or
     formula, as cobra reads input and output, differs (formulas SBML FBC cannot
-    hold, such as ``C16.0H28.0``, are left out: they are written as a note).
+    hold, such as ``C16.0H28.0``, are left out: they are written as a note; a
+    missing charge that cobra reads back as 0, as it reads every FBC species
+    without ``fbc:charge``, is not a change).
 ``own_bigg``
     Metabolites carrying a ``bigg.metabolite`` annotation in the input whose
     applied ``bigg_id`` is not among them (the model's own annotation overruled),
@@ -227,6 +229,15 @@ def reaction_differences(model_in, model_out, new_id: dict[str, str]) -> list[st
 _FBC_FORMULA = re.compile(r"(?:[A-Z][a-z]*[0-9]*)*")
 
 
+def _number(value) -> float | None:
+    """A charge as a number; None when missing or not a number ("" in some JSON files)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
 def chem_differences(model_in, model_out, new_id: dict[str, str], status: dict[str, str]):
     """Kept metabolites whose charge or (FBC-valid) formula changed between input and output."""
     out = {m.id: m for m in model_out.metabolites}
@@ -238,11 +249,11 @@ def chem_differences(model_in, model_out, new_id: dict[str, str], status: dict[s
         if other is None:
             problems.append(f"{met.id}: missing from the output")
             continue
-        first, second = met.charge, other.charge
-        same_charge = (first is None and second is None) or (
-            first is not None
-            and second is not None
-            and math.isclose(float(first), float(second), abs_tol=1e-9)
+        first, second = _number(met.charge), _number(other.charge)
+        # cobra reads an FBC species without fbc:charge as charge 0: a missing charge
+        # that comes back as 0 is how cobra reads it, not a change
+        same_charge = (first is None and second in (None, 0)) or (
+            first is not None and second is not None and math.isclose(first, second, abs_tol=1e-9)
         )
         formula = met.formula or ""
         same_formula = (formula == (other.formula or "")) or not _FBC_FORMULA.fullmatch(formula)
