@@ -38,7 +38,8 @@ compartment rules and invariant checks are not used; cobra reads the files):
 ``chem``
     Metabolites kept in the output (every status but MERGED) whose charge or
     formula, as cobra reads input and output, differs (formulas SBML FBC cannot
-    hold, such as ``C16.0H28.0``, are left out: they are written as a note; a
+    hold, such as ``C16.0H28.0``, and charges that are not whole numbers are left
+    out: they are written as a note; a
     missing charge that cobra reads back as 0, as it reads every FBC species
     without ``fbc:charge``, is not a change).
 ``own_bigg``
@@ -252,8 +253,15 @@ def chem_differences(model_in, model_out, new_id: dict[str, str], status: dict[s
         first, second = _number(met.charge), _number(other.charge)
         # cobra reads an FBC species without fbc:charge as charge 0: a missing charge
         # that comes back as 0 is how cobra reads it, not a change
-        same_charge = (first is None and second in (None, 0)) or (
-            first is not None and second is not None and math.isclose(first, second, abs_tol=1e-9)
+        # a charge that is not a whole number cannot be held by FBC v2 (a CHARGE note)
+        same_charge = (
+            (first is None and second in (None, 0))
+            or (first is not None and not first.is_integer())
+            or (
+                first is not None
+                and second is not None
+                and math.isclose(first, second, abs_tol=1e-9)
+            )
         )
         formula = met.formula or ""
         same_formula = (formula == (other.formula or "")) or not _FBC_FORMULA.fullmatch(formula)

@@ -119,6 +119,7 @@ def test_chem_differences(rm):
             cobra.Metabolite("poly_c", formula="C16.0H28.0", charge=2, compartment="c"),
             cobra.Metabolite("none_c", compartment="c"),
             cobra.Metabolite("text_c", charge="", compartment="c"),
+            cobra.Metabolite("wta_c", charge=3.12, compartment="c"),
         ]
     )
     out = model.copy()
@@ -128,6 +129,7 @@ def test_chem_differences(rm):
     new_id, status = {"nh4": "nh4_c", "dup_c": "thf_c"}, {"dup_c": "MERGED"}
     assert rm.chem_differences(model, out, new_id, status) == []
     out.metabolites.none_c.charge = 0  # cobra's reading of a missing fbc:charge
+    out.metabolites.wta_c.charge = 0  # FBC v2 holds whole numbers only: a CHARGE note
     assert rm.chem_differences(model, out, new_id, status) == []
     out.metabolites.thf_c.charge = 0
     out.metabolites.nh4_c.charge = None
