@@ -35,6 +35,13 @@ compartment rules and invariant checks are not used; cobra reads the files):
     suffix of the original id (``_c`` stays ``_c`` whatever the compartment's
     SBML id, ``_c0`` stays ``_c0``, ``[c]`` becomes ``_c``); ids without a
     recognisable suffix are not judged.
+``chem``
+    Metabolites kept in the output (every status but MERGED) whose charge or
+    formula, as cobra reads input and output, differs (formulas SBML FBC cannot
+    hold, such as ``C16.0H28.0``, and charges that are not whole numbers are left
+    out: they are written as a note; a
+    missing charge that cobra reads back as 0, as it reads every FBC species
+    without ``fbc:charge``, is not a change).
 ``own_bigg``
     Metabolites carrying a ``bigg.metabolite`` annotation in the input whose
     applied ``bigg_id`` is not among them (the model's own annotation overruled),
@@ -91,6 +98,7 @@ COLUMNS = [
     "merged",
     "review",
     "conflict",
+    "chem",
     "x_comp",
     "x_formula",
     "similarity_only",
@@ -216,6 +224,49 @@ def reaction_differences(model_in, model_out, new_id: dict[str, str]) -> list[st
         )
         if not (same and bounds):
             problems.append(reaction.id)
+    return problems
+
+
+_FBC_FORMULA = re.compile(r"(?:[A-Z][a-z]*[0-9]*)*")
+
+
+def _number(value) -> float | None:
+    """A charge as a number; None when missing or not a number ("" in some JSON files)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def chem_differences(model_in, model_out, new_id: dict[str, str], status: dict[str, str]):
+    """Kept metabolites whose charge or (FBC-valid) formula changed between input and output."""
+    out = {m.id: m for m in model_out.metabolites}
+    problems = []
+    for met in model_in.metabolites:
+        if status.get(met.id) == "MERGED":
+            continue
+        other = out.get(new_id.get(met.id, met.id))
+        if other is None:
+            problems.append(f"{met.id}: missing from the output")
+            continue
+        first, second = _number(met.charge), _number(other.charge)
+        # cobra reads an FBC species without fbc:charge as charge 0: a missing charge
+        # that comes back as 0 is how cobra reads it, not a change
+        # a charge that is not a whole number cannot be held by FBC v2 (a CHARGE note)
+        same_charge = (
+            (first is None and second in (None, 0))
+            or (first is not None and not first.is_integer())
+            or (
+                first is not None
+                and second is not None
+                and math.isclose(first, second, abs_tol=1e-9)
+            )
+        )
+        formula = met.formula or ""
+        same_formula = (formula == (other.formula or "")) or not _FBC_FORMULA.fullmatch(formula)
+        if not (same_charge and same_formula):
+            problems.append(f"{met.id}: {formula} {first} -> {other.formula} {other.charge}")
     return problems
 
 
@@ -373,6 +424,11 @@ def check_model(
     diff = reaction_differences(model_in, model_out, new_id)
     row["reactions"] = len(diff)
     details["reactions"] = diff
+    chem = chem_differences(
+        model_in, model_out, new_id, dict(zip(audit["metabolite_id"], audit["status"], strict=True))
+    )
+    row["chem"] = len(chem)
+    details["chem"] = chem
     row["growth_in"], row["growth_out"] = growth(model_in), growth(model_out)
     row["growth"] = "same" if same_growth(row["growth_in"], row["growth_out"]) else "DIFFERS"
     found = check_audit(audit, model_in)
@@ -419,7 +475,7 @@ def failed(row: dict) -> bool:
         return True
     if row.get("apply") not in (None, "same"):
         return True
-    keys = ("reactions", "x_comp", "x_formula", "similarity_only", "stereo", "suffix")
+    keys = ("reactions", "chem", "x_comp", "x_formula", "similarity_only", "stereo", "suffix")
     return any(row.get(k) for k in keys)
 
 

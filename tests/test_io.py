@@ -1139,3 +1139,51 @@ def test_sbml_reader_shares_metabolites_only_in_its_own_thread(tmp_path, monkeyp
         assert {r.id for r in met.reactions} == {
             r.id for r in expected.metabolites.get_by_id(met.id).reactions
         }
+
+
+def test_float_charges_from_json_survive_sbml(tmp_path):
+    """A JSON model's charges (-2.0) were all written to SBML as fbc:charge="0" (libsbml
+    stores a float given to an FBC v2 species as 0): Poudel2020 and iYS854 lost every charge.
+    A charge FBC cannot hold (0.5) goes to a CHARGE note and is read back from it."""
+    model = Model("charges")
+    mets = [
+        Metabolite("thf_c", formula="C19H21N7O6", charge=-2.0, compartment="c"),
+        Metabolite("nh4_c", formula="H4N", charge=1, compartment="c"),
+        Metabolite("mix_c", formula="C10H20", charge=0.5, compartment="c"),
+    ]
+    reaction = Reaction("R")
+    reaction.add_metabolites({mets[0]: -1, mets[1]: 1, mets[2]: 1})
+    model.add_reactions([reaction])
+    source = tmp_path / "m.json"
+    cobra.io.save_json_model(model, str(source))
+    read = read_model(source)
+    written = write_model(read, tmp_path / "m.xml")
+    back = read_model(written)
+    charges = {met.id: met.charge for met in back.metabolites}
+    assert charges == {"thf_c": -2, "nh4_c": 1, "mix_c": 0.5}
+    assert 'fbc:charge="-2"' in written.read_text()
+    restored = {met.id: (met.charge, dict(met.notes)) for met in read.metabolites}
+    assert restored["thf_c"] == (-2.0, {}) and restored["mix_c"] == (0.5, {})  # as read
+
+
+def test_metabolite_copy_is_restored_after_a_failed_read(tmp_path):
+    """read_model patches cobra.Metabolite.copy while it builds a model (no deep copy per
+    reaction); a read that fails inside cobra's builder must leave cobra as it was."""
+    before = cobra.Metabolite.copy
+    bad = tmp_path / "bad.xml"
+    bad.write_text(
+        '<?xml version="1.0"?><sbml xmlns="http://www.sbml.org/sbml/level3/version1/core"'
+        ' level="3" version="1"><model id="m"><listOfCompartments><compartment id="c"'
+        ' constant="true"/></listOfCompartments><listOfSpecies><species id="a" compartment="c"'
+        ' hasOnlySubstanceUnits="false" boundaryCondition="false" constant="false"/>'
+        '</listOfSpecies><listOfReactions><reaction id="R" reversible="false"><listOfReactants>'
+        '<speciesReference species="nothere" stoichiometry="1" constant="true"/>'
+        "</listOfReactants></reaction></listOfReactions></model></sbml>"
+    )
+    with pytest.raises(ModelReadError, match="nothere"):
+        read_model(bad)
+    assert cobra.Metabolite.copy is before and "copy" not in vars(cobra.Metabolite)
+    model = Model("m")
+    met = Metabolite("a_c", compartment="c")
+    model.add_metabolites([met])
+    assert met.copy() is not met  # a real copy again

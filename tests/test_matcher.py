@@ -478,3 +478,51 @@ def test_packaged_catalogue_keeps_doubtful_groups_apart(catalog) -> None:
     assert set(catalog.equivalents("dcholcoa")) == {"dcholcoa", "dgcholcoa"}
     assert catalog["b12"].name == "Vitamin B12"
     assert catalog["uppg3"].name == "Uroporphyrinogen III"
+
+
+def test_top_k_cut_never_breaks_a_tie_between_exact_names() -> None:
+    """Two ids with the same name and the same cross-reference tie, whatever TF-IDF's top-k.
+
+    ModelSEED ``cpd11456`` "Phosphatidylethanolamine" holds the SEED xref and the exact name
+    of both ``pe_hs`` and ``psetha_BS`` (and four more ids carry the name); TF-IDF's top 5
+    kept one of the two, whose lead then passed the margin: an automatic RENAMED chosen by
+    score noise. With ``top_k=1`` the cut always drops one of two. (Their formulas, an R-group
+    record and a mixture, keep them from being pooled as BiGG twins, as in the catalogue.)
+    """
+    entries = [
+        CatalogEntry(
+            id=bigg_id,
+            name=name,
+            synonyms=("Phosphatidylethanolamine",),
+            formulas=(formula,),
+            xrefs={"seed.compound": ("cpd11456",)},
+        )
+        for bigg_id, name, formula in (
+            ("pe_hs", "Phosphatidylethanolamine (homo sapiens)", "C5H12NO4PRCO2R2CO2"),
+            ("psetha_BS", "Phosphatidylethanolamine B subtilis", "C3636H7172N100O800P100"),
+        )
+    ]
+    catalog = Catalog(entries, version="test-1", source="unit test")
+    met = cobra.Metabolite("cpd11456_c", name="Phosphatidylethanolamine[c]", compartment="c")
+    row = Matcher(catalog, top_k=1).match_model(_model(met)).loc["cpd11456_c"]
+    assert row["decision"] == "review"
+    scores = dict(part.split(":") for part in row["candidates"].split("; "))
+    assert scores["pe_hs"] == scores["psetha_BS"]
+
+
+def test_seed_phosphatidylethanolamine_is_left_to_a_curator(catalog) -> None:
+    """The same case with the packaged catalogue (six ids named Phosphatidylethanolamine)."""
+    met = cobra.Metabolite("cpd11456_c", name="Phosphatidylethanolamine[c]", compartment="c")
+    assert match(_model(met), catalog).loc["cpd11456_c", "decision"] == "review"
+
+
+def test_bigg_ids_ending_in_b_are_not_boundary_copies(catalog) -> None:
+    """The carveme universe's mfr_b_c (methanofuran b) and cs_b_l went to REVIEW as
+    'boundary copy'; an id that is itself a BiGG id is kept. A real copy still is not."""
+    model = _model(
+        cobra.Metabolite("mfr_b_c", name="Methanofuran b", formula="C34H40N4O15", compartment="c"),
+        cobra.Metabolite("akg_b", name="2-Oxoglutarate", formula="C5H4O5", compartment="e"),
+    )
+    table = match(model, catalog)
+    assert tuple(table.loc["mfr_b_c", ["bigg_id", "decision"]]) == ("mfr_b", "accept")
+    assert table.loc["akg_b", "decision"] != "accept"

@@ -105,3 +105,34 @@ def test_reaction_differences_and_growth(rm):
     assert rm.reaction_differences(model, merged, {"b_c": "a_c"}) == []
     assert rm.same_growth(float("nan"), float("nan"))
     assert not rm.same_growth(1.0, 1.00001) and rm.same_growth(1.0, 1.0000000001)
+
+
+def test_chem_differences(rm):
+    """A charge written as 0 (JSON -2.0 through libsbml) is found; merges and formulas FBC
+    cannot hold (kept as a note) are not judged; renamed ids are followed."""
+    model = cobra.Model("m")
+    model.add_metabolites(
+        [
+            cobra.Metabolite("thf_c", formula="C19H21N7O6", charge=-2.0, compartment="c"),
+            cobra.Metabolite("nh4", formula="H4N", charge=1, compartment="c"),
+            cobra.Metabolite("dup_c", formula="C2H4O2", charge=0, compartment="c"),
+            cobra.Metabolite("poly_c", formula="C16.0H28.0", charge=2, compartment="c"),
+            cobra.Metabolite("none_c", compartment="c"),
+            cobra.Metabolite("text_c", charge="", compartment="c"),
+            cobra.Metabolite("wta_c", charge=3.12, compartment="c"),
+        ]
+    )
+    out = model.copy()
+    out.metabolites.nh4.id = "nh4_c"
+    out.metabolites.poly_c.formula = None
+    out.remove_metabolites([out.metabolites.dup_c])
+    new_id, status = {"nh4": "nh4_c", "dup_c": "thf_c"}, {"dup_c": "MERGED"}
+    assert rm.chem_differences(model, out, new_id, status) == []
+    out.metabolites.none_c.charge = 0  # cobra's reading of a missing fbc:charge
+    out.metabolites.wta_c.charge = 0  # FBC v2 holds whole numbers only: a CHARGE note
+    assert rm.chem_differences(model, out, new_id, status) == []
+    out.metabolites.thf_c.charge = 0
+    out.metabolites.nh4_c.charge = None
+    found = rm.chem_differences(model, out, new_id, status)
+    assert [item.split(":")[0] for item in found] == ["thf_c", "nh4"]
+    assert rm.failed({"exit": 0, "readable": "yes", "growth": "same", "chem": 1})

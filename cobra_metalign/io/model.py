@@ -1279,6 +1279,45 @@ def _formulas_fbc_can_hold(model: cobra.Model) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _charges_fbc_can_hold(model: cobra.Model) -> Iterator[None]:
+    """Write whole-number float charges (``-2.0`` from JSON) as integers, others as a note.
+
+    libsbml stores a float given to ``FbcSpeciesPlugin.setCharge`` of an FBC v2
+    species as ``fbc:charge="0"``: every charge of a JSON model was written as 0.
+    A charge that is not a whole number (FBC v2 holds integers only) becomes a
+    ``CHARGE`` note, as :func:`_formulas_fbc_can_hold` does for formulas (the
+    reader takes it back). The model is restored on exit.
+    """
+    changed = [
+        (met, met.charge, dict(met.notes))
+        for met in model.metabolites
+        if isinstance(met.charge, float)
+        or (met.charge is not None and not isinstance(met.charge, int))
+    ]
+    fractional = []
+    for met, charge, notes in changed:
+        value = _charge(charge)
+        if math.isnan(value) or not value.is_integer():
+            met.notes = {**notes, "CHARGE": str(charge)}
+            met.charge = None
+            fractional.append(f"{met.id} ({charge})")
+        else:
+            met.charge = int(value)
+    if fractional:
+        logger.warning(
+            "%d charges that SBML FBC cannot hold were written as CHARGE notes instead: %s",
+            len(fractional),
+            ", ".join(fractional[:5]) + (" ..." if len(fractional) > 5 else ""),
+        )
+    try:
+        yield
+    finally:
+        for met, charge, notes in changed:
+            met.charge = charge
+            met.notes = notes
+
+
+@contextlib.contextmanager
 def _without_unused_blank_compartment(model: cobra.Model) -> Iterator[None]:
     """Leave out a compartment with an empty id (cobra makes one from JSON) that nothing uses.
 
@@ -1305,7 +1344,11 @@ def _serialize(model: cobra.Model, fmt: str) -> bytes:
         return to_bytes()
     if fmt == "sbml":
         buffer = io.StringIO()
-        with _formulas_fbc_can_hold(model), _without_unused_blank_compartment(model):
+        with (
+            _formulas_fbc_can_hold(model),
+            _charges_fbc_can_hold(model),
+            _without_unused_blank_compartment(model),
+        ):
             cobra.io.write_sbml_model(model, buffer)
         text = buffer.getvalue()
         if len(model.groups):

@@ -510,6 +510,13 @@ class Matcher:
                     candidates[met_id][bigg_id].add(
                         "tfidf", EVIDENCE_WEIGHTS["tfidf"] * similarity, f"tfidf={similarity:.2f}"
                     )
+                # every id whose name equals the model's is as similar as the best of them:
+                # the top-k cut must not break a tie between exact names (cpd11456
+                # "Phosphatidylethanolamine": pe_hs and psetha_BS, same xref and name)
+                exact = [c for c in candidates[met_id].values() if "name" in c.strengths]
+                top = max(exact, key=lambda c: c.strengths.get("tfidf", 0.0), default=None)
+                for cand in exact if top is not None and "tfidf" in top.strengths else ():
+                    cand.add("tfidf", top.strengths["tfidf"], top.labels["tfidf"][0])
         if "encoder" in self.sources and self.encoder is not None:
             index = self._encoder_index()
             vectors = self._encoder().encode(names)
@@ -1013,7 +1020,11 @@ class Matcher:
         if decision == "none":
             result["bigg_id"] = ""
             result["bigg_name"] = ""
-        if decision == "accept" and str(result["base_id"]).endswith("_b"):
+        if (
+            decision == "accept"
+            and str(result["base_id"]).endswith("_b")
+            and "id=exact" not in best.labels  # cs_b, mfr_b: BiGG ids of their own
+        ):
             # a boundary copy (``_b``) of a real metabolite: renaming it would collide with,
             # and merging it would remove, the boundary condition; a curator decides
             decision = "review"
