@@ -863,9 +863,9 @@ class Matcher:
         (unless an id names it), no anomer against its generic compound, no boundary copy."""
         if group.formula == "mismatch" or group.clash:
             return False
-        if str(row.get("base_id") or "").endswith("_b"):
-            return False
         exact_id = "id=exact" in group.labels
+        if str(row.get("base_id") or "").endswith("_b") and not exact_id:
+            return False  # a boundary copy (cs_b, mfr_b are BiGG ids of their own)
         id_hit = exact_id or (any(lab.startswith("id=") for lab in group.labels) and not rivals)
         plausible_other = any(g.score >= self.review_threshold for g in others)
         if group.specificity and plausible_other and not id_hit:
