@@ -13,7 +13,13 @@ from typing import Any
 
 import click
 
-from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, say, with_verbosity
+from cobra_metalign.cli.app import (
+    CONTEXT_SETTINGS,
+    decision_option,
+    handle_errors,
+    say,
+    with_verbosity,
+)
 from cobra_metalign.cli.rewrite import matcher_options
 from cobra_metalign.errors import EXIT_BAD_INPUT
 
@@ -98,6 +104,7 @@ def _scheduler_option(ctx: click.Context, param: click.Parameter, value: str | N
     "its workers must see the input and output paths.",
 )
 @matcher_options
+@decision_option
 @click.option(
     "--format",
     "output_format",
@@ -124,6 +131,7 @@ def fix_many(
     accept_review: bool,
     no_rename: bool,
     add_xrefs: bool,
+    decision: Any,
     output_format: str,
     overwrite: bool,
     resume: bool,
@@ -157,6 +165,7 @@ def fix_many(
         resume=resume,
         accept_review=accept_review,
         add_xrefs=add_xrefs,
+        decision=decision,
     )
     _echo_summary(summary, outdir)
     if (summary["status"] == "failed").any():
