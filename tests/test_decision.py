@@ -283,3 +283,39 @@ def test_packaged_decision_is_valid_and_hybrid() -> None:
     assert 0.9 <= decision.accept_threshold <= 1.0
     assert len(decision.metadata["data_sha256"]) == 64
     assert decision.metadata["versions"]["scikit-learn"]
+
+
+def test_a_rules_conflict_stays_a_conflict_whatever_the_learned_decision(catalog) -> None:
+    # named citrate, but KEGG C00311 is isocitrate: the rules make it a conflict for a curator
+    met = cobra.Metabolite("x9_c", name="Citrate", formula="C6H5O7", charge=-3, compartment="c")
+    met.annotation = {"kegg.compound": "C00311"}
+    model = _tiny(met)
+    rules = Matcher(catalog).match_model(model)
+    assert bool(rules.loc["x9_c", "conflict"]) and rules.loc["x9_c", "decision"] == "review"
+    always = _one_feature_model("tfidf_cosine", 0.0, accept=0.5, review=0.1, intercept=20.0)
+    for mode in ("hybrid", "replace"):
+        table = Matcher(catalog, decision=replace(always, mode=mode)).match_model(model)
+        assert table.loc["x9_c"].tolist() == rules.loc["x9_c"].tolist(), mode
+
+
+def test_nan_intercept_and_repeated_features_are_refused() -> None:
+    with pytest.raises(MetalignError, match="intercept"):
+        _one_feature_model("name_exact", 1.0, intercept=float("nan"))
+    n = 2
+    with pytest.raises(MetalignError, match="repeats"):
+        DecisionModel(
+            features=("name_exact", "name_exact"),
+            mean=np.zeros(n),
+            scale=np.ones(n),
+            coef=np.zeros(n),
+            intercept=0.0,
+            accept_threshold=0.9,
+            review_threshold=0.5,
+        )
+
+
+def test_a_decision_trained_with_an_encoder_needs_one(catalog) -> None:
+    model = _one_feature_model("name_exact", 1.0)
+    needs = replace(model, metadata={"encoder": "minilm|abc"})
+    with pytest.raises(MetalignError, match="encoder"):
+        Matcher(catalog, decision=needs)

@@ -106,6 +106,15 @@ def test_choose_thresholds_keeps_precision_from_there_up() -> None:
     assert accept_all == pytest.approx(0.4)
 
 
+def test_choose_thresholds_accepts_ties_together() -> None:
+    frame = pd.DataFrame(
+        {"unit": ["u1", "u2", "u3"], "rank": 0, "allowed": True, "label": [True, True, False]}
+    )
+    accept, _ = choose_thresholds(frame, np.array([0.99, 0.96, 0.96]), target=0.995)
+    # accepting at 0.96 accepts both tied rows, one of them wrong: stay at 0.99
+    assert accept == pytest.approx(0.99)
+
+
 def test_fit_decision_learns_from_the_candidates_and_ships_as_json(tiny_data, tmp_path) -> None:
     _folder, _sets, data = tiny_data
     frame = pd.concat([d.candidates for d in data.values()], ignore_index=True)
@@ -163,4 +172,6 @@ def test_train_decision_cli_writes_the_model_and_refuses_to_overwrite(tiny_data,
     assert "humangem" in result.output and not out.exists()
     out.write_text("{}")
     result = runner.invoke(train_decision, args)
-    assert result.exit_code != 0 and json.loads(out.read_text()) == {}
+    assert result.exit_code == 1 and "--overwrite" in result.output
+    assert "humangem" not in result.output  # refused before any data is read
+    assert json.loads(out.read_text()) == {}

@@ -143,7 +143,10 @@ def load_set(
     # one metabolite per unique compound, the first, as the scorer counts them
     first = gold.reset_index().groupby("unit", sort=False).first()
     keep = set(first["metabolite_id"])
-    candidates = matcher.candidate_table(table.loc[table.index.isin(keep)])
+    # the whole model, as the matcher sees it (the organism profile counts every metabolite),
+    # then the rows of the metabolites scored
+    candidates = matcher.candidate_table(table)
+    candidates = candidates[candidates["metabolite_id"].isin(keep)].reset_index(drop=True)
     by_met = gold.loc[list(keep & set(gold.index))]
     strict, adjudicated = [], []
     for met_id, bigg_id in zip(candidates["metabolite_id"], candidates["bigg_id"], strict=True):
@@ -319,11 +322,12 @@ def choose_thresholds(
     tuple of (float, float)
     """
     best = _unit_best(frame, probability)
-    acceptable = best[best["allowed"]].sort_values("p", ascending=False)
-    correct = acceptable["label"].to_numpy(int)
-    precision = np.cumsum(correct) / np.arange(1, len(correct) + 1)
-    ok = np.nonzero(precision >= target)[0]
-    accept = float(acceptable["p"].iloc[ok[-1]]) if len(ok) else 1.0
+    acceptable = best[best["allowed"]]
+    # precision of everything accepted at each distinct probability (ties accepted together)
+    by_p = acceptable.groupby("p")["label"].agg(["sum", "count"]).sort_index(ascending=False)
+    precision = by_p["sum"].cumsum() / by_p["count"].cumsum()
+    ok = precision[precision >= target]
+    accept = float(ok.index[-1]) if len(ok) else 1.0
     right = np.sort(best.loc[best["label"], "p"].to_numpy())
     review = float(right[int(0.05 * len(right))]) if len(right) else 0.5
     return accept, min(review, accept)

@@ -230,6 +230,10 @@ class DecisionModel:
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.features or len(set(self.features)) != len(self.features):
+            raise MetalignError("decision model: features must be a non-empty list without repeats")
+        if not math.isfinite(self.intercept):
+            raise MetalignError("decision model: the intercept must be a finite number")
         unknown = set(self.features) - set(FEATURES)
         if unknown:
             raise MetalignError(f"decision model reads unknown features {sorted(unknown)}")
@@ -272,8 +276,8 @@ class DecisionModel:
         numpy.ndarray
         """
         matrix = rows if isinstance(rows, np.ndarray) else self.matrix(rows)
-        if matrix.size == 0:
-            return np.zeros(len(matrix))
+        if len(matrix) == 0:
+            return np.zeros(0)
         logits = ((matrix - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
 

@@ -57,6 +57,7 @@ from cobra_metalign.chem import (
     parse_formula,
     specificity_difference,
 )
+from cobra_metalign.errors import MetalignError
 from cobra_metalign.matching.decision import FEATURES, DecisionModel, load_decision, pair_features
 from cobra_metalign.matching.similarity import TfidfNameIndex
 from cobra_metalign.normalize import normalize_bigg_id, normalize_name
@@ -369,6 +370,18 @@ class Matcher:
         if isinstance(decision, str):
             decision = load_decision(None if decision == "learned" else decision)
         self.decision = decision
+        trained_with = (getattr(decision, "metadata", None) or {}).get("encoder")
+        if decision is not None and trained_with and encoder is None:
+            raise MetalignError(
+                f"the decision model reads encoder features (trained with {trained_with}); "
+                "give the same encoder (--encoder/--adapter)"
+            )
+        if decision is not None and hasattr(decision, "metadata") and encoder is not None:
+            if not trained_with:
+                logger.warning(
+                    "the decision model was trained without an encoder; with one, the rule "
+                    "scores it reads include encoder evidence it never saw"
+                )
 
     # ------------------------------------------------------------------ API
     def match_model(self, model: cobra.Model) -> pd.DataFrame:
@@ -859,11 +872,14 @@ class Matcher:
         met_name: str,
     ) -> bool:
         """Whether the guards and invariants allow accepting ``group`` at all: no heavy-atom
-        formula mismatch, no clash of distinguishing tokens, no generic-vs-specific doubt
-        (unless an id names it), no anomer against its generic compound, no boundary copy."""
+        formula mismatch, no clash of distinguishing tokens, no rival with decisive evidence
+        and no generic-vs-specific doubt (unless an id names it), no anomer against its
+        generic compound, no boundary copy."""
         if group.formula == "mismatch" or group.clash:
             return False
         exact_id = "id=exact" in group.labels
+        if rivals and not exact_id:
+            return False
         if str(row.get("base_id") or "").endswith("_b") and not exact_id:
             return False  # a boundary copy (cs_b, mfr_b are BiGG ids of their own)
         id_hit = exact_id or (any(lab.startswith("id=") for lab in group.labels) and not rivals)
@@ -957,7 +973,22 @@ class Matcher:
         scores = [g.score for g in groups]
         probabilities = None
         pairs: list[dict[str, Any]] = []
-        if self.decision is not None and not (self.decision.mode == "hybrid" and rule == "accept"):
+        # strong evidence that disagrees with itself or with the chemistry is a conflict for a
+        # curator whatever a learned decision would say: the rules keep those
+        rule_best = groups[0]
+        rule_conflict = (
+            rule != "accept"
+            and (rule_best.name_exact or rule_best.hard >= HARD_EVIDENCE_MIN)
+            and (
+                bool(self._rivals(rule_best, groups[1:], met_name))
+                or rule_best.formula == "mismatch"
+            )
+        )
+        if (
+            self.decision is not None
+            and not rule_conflict
+            and not (self.decision.mode == "hybrid" and rule == "accept")
+        ):
             pairs = self._pairs(groups, twins, row, profile)
             probabilities = self.decision.probabilities([p["features"] for p in pairs])
         # a hybrid decision keeps what the rules accept and learns on the rest
@@ -998,7 +1029,7 @@ class Matcher:
             if self.decision.mode == "hybrid" and rule == "review" and decision == "none":
                 decision = "review"
             evidence.append(f"p={scores[0]:.3f} (rule score {best.score:.2f})")
-        elif self.decision is not None:
+        elif self.decision is not None and rule == "accept":
             evidence.append("accepted by the rules")
         if decision != "accept" and hard and (strong_elsewhere or best.formula == "mismatch"):
             # strong evidence that disagrees with itself or with the chemistry: a curator decides
