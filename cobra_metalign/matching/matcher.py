@@ -969,7 +969,10 @@ class Matcher:
         }
         if not groups:
             return result
-        rule = self._rule_of(groups, met_name)
+        rule_rivals = self._rivals(groups[0], groups[1:], met_name)
+        rule = self._rule_decision(
+            groups[0], groups[1].score if len(groups) > 1 else 0.0, rule_rivals, met_name
+        )
         scores = [g.score for g in groups]
         probabilities = None
         pairs: list[dict[str, Any]] = []
@@ -979,10 +982,7 @@ class Matcher:
         rule_conflict = (
             rule != "accept"
             and (rule_best.name_exact or rule_best.hard >= HARD_EVIDENCE_MIN)
-            and (
-                bool(self._rivals(rule_best, groups[1:], met_name))
-                or rule_best.formula == "mismatch"
-            )
+            and (bool(rule_rivals) or rule_best.formula == "mismatch")
         )
         if (
             self.decision is not None
@@ -1017,7 +1017,7 @@ class Matcher:
         evidence = list(best.labels)
         if twins:
             evidence.append("twins:" + ",".join(twins))
-        strong_elsewhere = self._rivals(best, groups[1:], met_name)
+        strong_elsewhere = self._rivals(best, groups[1:], met_name) if learned else rule_rivals
         # hard evidence names this compound: an exact name, an id, or a cross-reference or
         # InChIKey that points to few compounds; an InChIKey skeleton (other stereo) or a
         # cross-reference shared by many compounds is not enough to accept, even with a
