@@ -526,3 +526,40 @@ def test_bigg_ids_ending_in_b_are_not_boundary_copies(catalog) -> None:
     table = match(model, catalog)
     assert tuple(table.loc["mfr_b_c", ["bigg_id", "decision"]]) == ("mfr_b", "accept")
     assert table.loc["akg_b", "decision"] != "accept"
+
+
+def _organism_model(catalog: Catalog, tag: str, *named: cobra.Metabolite) -> cobra.Model:
+    """A model whose ids are 12 of BiGG's ``_tag`` organism copies, plus ``named``."""
+    from cobra_metalign.matching.matcher import organism_copies
+
+    own = sorted(set(organism_copies(catalog, tag).values()))[:12]
+    return _model(
+        *(cobra.Metabolite(f"{bigg}_c", name="", compartment="c") for bigg in own), *named
+    )
+
+
+def test_model_organism_picks_the_organism_copy(catalog) -> None:
+    """Human-GEM "globoside": gbside_hs and gbside_cho are one compound in two organisms'
+    copies; the model's other ids are human copies, so gbside_hs."""
+    globoside = cobra.Metabolite("MAM1_c", name="globoside", compartment="c")
+    table = match(_organism_model(catalog, "hs", globoside), catalog)
+    row = table.loc["MAM1_c"]
+    assert (row["bigg_id"], row["decision"]) == ("gbside_hs", "accept"), row["evidence"]
+    assert "organism copy of gbside_cho" in row["evidence"]
+    assert "gbside_cho" not in row["candidates"]
+    cho = match(_organism_model(catalog, "cho", globoside.copy()), catalog).loc["MAM1_c"]
+    assert (cho["bigg_id"], cho["decision"]) == ("gbside_cho", "accept"), cho["evidence"]
+
+
+def test_no_organism_copy_chosen_without_a_clear_model_organism(catalog) -> None:
+    globoside = cobra.Metabolite("MAM1_c", name="globoside", compartment="c")
+    alone = match(_model(globoside), catalog).loc["MAM1_c"]
+    assert alone["decision"] == "review"  # two organisms' copies: a curator decides
+    few = _model(
+        *(cobra.Metabolite(f"{b}_c", name="", compartment="c") for b in ("pail4p_hs", "crm_hs")),
+        globoside.copy(),
+    )
+    assert match(few, catalog).loc["MAM1_c", "decision"] == "review"
+    # the model's own ids are never mapped to another organism's copy
+    own = match(_organism_model(catalog, "hs", cobra.Metabolite("gbside_cho_c", name="")), catalog)
+    assert tuple(own.loc["gbside_cho_c", ["bigg_id", "decision"]]) == ("gbside_cho", "accept")

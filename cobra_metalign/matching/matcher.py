@@ -40,7 +40,7 @@ import logging
 import re
 import weakref
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -300,6 +300,82 @@ def _organism_tag(bigg_id: str, tags: frozenset[str]) -> str:
     return found.group(2) if found.group(2) in tags else ""
 
 
+#: The model's organism decides between BiGG's organism copies of a compound when at least
+#: this many of the ids the rules accept carry an organism tag, and this share of them
+#: carry the same one.
+ORGANISM_MIN_ACCEPTED = 10
+ORGANISM_MIN_SHARE = 0.8
+
+_COPY_MAPS: weakref.WeakKeyDictionary[Catalog, dict[str, dict[str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def organism_copies(catalog: Catalog, tag: str) -> dict[str, str]:
+    """Other organisms' copies of compounds that ``tag`` also has, mapped to ``tag``'s copy.
+
+    ``organism_copies(catalog, "hs")`` maps ``pail4p_cho`` to ``pail4p_hs`` and
+    ``gd1b_cho`` to ``gd1b_hs``; an id whose stem has no ``_hs`` copy is left out.
+    Computed once per catalogue and tag.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    tag : str
+        An organism tag of :func:`organism_tags`.
+
+    Returns
+    -------
+    dict
+    """
+    maps = _COPY_MAPS.setdefault(catalog, {})
+    if tag not in maps:
+        tags = organism_tags(catalog)
+        mapping: dict[str, str] = {}
+        for entry in catalog:
+            other = _organism_tag(entry.id, tags)
+            if other and other != tag:
+                target = entry.id[: -len(other)] + tag
+                if catalog.get(target) is not None:
+                    mapping[entry.id] = target
+        maps[tag] = mapping
+    return maps[tag]
+
+
+def _as_copies(
+    hits: Iterable[str], copies: Mapping[str, str], found: dict[str, _Candidate]
+) -> tuple[str, ...]:
+    """``hits`` with other organisms' copies replaced by the model's organism's copy; the
+    replaced id is named in the evidence of its replacement."""
+    if not copies:
+        return tuple(hits)
+    mapped: list[str] = []
+    for hit in hits:
+        target = copies.get(hit)
+        if target is not None:
+            label = f"organism copy of {hit}"
+            if label not in found[target].labels["organism"]:
+                found[target].labels["organism"].append(label)
+            hit = target
+        mapped.append(hit)
+    return tuple(dict.fromkeys(mapped))
+
+
+def _similar_copies(
+    hits: Iterable[tuple[str, float]],
+    copies: Mapping[str, str] | None,
+    found: dict[str, _Candidate],
+) -> list[tuple[str, float]]:
+    """Similarity hits with other organisms' copies replaced (the best similarity kept)."""
+    if not copies:
+        return list(hits)
+    best: dict[str, float] = {}
+    for bigg_id, similarity in hits:
+        (target,) = _as_copies((bigg_id,), copies, found)
+        best[target] = max(best.get(target, similarity), similarity)
+    return list(best.items())
+
+
 class Matcher:
     """Map metabolites to universal BiGG ids.
 
@@ -427,20 +503,27 @@ class Matcher:
         return result
 
     # ------------------------------------------------------------- evidence
-    def _hard_evidence(self, row: dict[str, Any]) -> dict[str, _Candidate]:
-        """Id, cross-reference, InChIKey and exact-name evidence for one metabolite."""
+    def _hard_evidence(
+        self, row: dict[str, Any], copies: Mapping[str, str] | None = None
+    ) -> dict[str, _Candidate]:
+        """Id, cross-reference, InChIKey and exact-name evidence for one metabolite.
+
+        ``copies`` maps other organisms' copies of a compound to the model's own
+        organism's copy (see :meth:`_organism_copies`); ids are never mapped.
+        """
         found: dict[str, _Candidate] = defaultdict(_Candidate)
+        copies = copies or {}
         base_id = str(row.get("base_id") or "")
         annotations = list(row.get("annotations") or ())
         if "id" in self.sources and base_id:
             self._id_evidence(base_id, found)
         if "xref" in self.sources:
-            self._xref_evidence(base_id, annotations, found)
+            self._xref_evidence(base_id, annotations, found, copies)
         if "inchikey" in self.sources:
-            self._inchikey_evidence(annotations, found)
+            self._inchikey_evidence(annotations, found, copies)
         if "name" in self.sources:
             key = normalize_name(str(row.get("clean_name") or row.get("name") or ""))
-            hits = self.catalog.by_name(key) if key else ()
+            hits = _as_copies(self.catalog.by_name(key), copies, found) if key else ()
             strength = _by_count("name=exact", len({self.catalog.canonical(h) for h in hits}))
             for hit in hits:
                 found[hit].add("name", strength, "name=exact")
@@ -459,7 +542,11 @@ class Matcher:
                 found[hit].add("id", EVIDENCE_WEIGHTS["id=variant"], f"id=variant:{variant}")
 
     def _xref_evidence(
-        self, base_id: str, annotations: list[tuple[str, str]], found: dict[str, _Candidate]
+        self,
+        base_id: str,
+        annotations: list[tuple[str, str]],
+        found: dict[str, _Candidate],
+        copies: Mapping[str, str],
     ) -> None:
         catalog = self.catalog
         own = id_as_xref(base_id) if base_id else None
@@ -476,21 +563,24 @@ class Matcher:
                         f"{tag}:bigg.metabolite={value}",
                     )
                 continue
-            hits = catalog.by_xref(namespace, value)
+            hits = _as_copies(catalog.by_xref(namespace, value), copies, found)
             strength = _by_count("xref", len({catalog.canonical(h) for h in hits})) if hits else 0
             for hit in hits:
                 found[hit].add("xref", strength, f"{tag}:{namespace}={value}")
 
     def _inchikey_evidence(
-        self, annotations: list[tuple[str, str]], found: dict[str, _Candidate]
+        self,
+        annotations: list[tuple[str, str]],
+        found: dict[str, _Candidate],
+        copies: Mapping[str, str],
     ) -> None:
         for namespace, value in annotations:
             if namespace != "inchikey":
                 continue
-            full = self.catalog.by_inchikey(value)
+            full = _as_copies(self.catalog.by_inchikey(value), copies, found)
             for hit in full:
                 found[hit].add("inchikey", _by_count("inchikey=full", len(full)), "inchikey=full")
-            for hit in self.catalog.by_inchikey_block(value):
+            for hit in _as_copies(self.catalog.by_inchikey_block(value), copies, found):
                 if hit not in full:
                     found[hit].add(
                         "inchikey", EVIDENCE_WEIGHTS["inchikey=skeleton"], "inchikey=skeleton"
@@ -504,7 +594,10 @@ class Matcher:
         )
 
     def _similarity_evidence(
-        self, records: dict[str, dict[str, Any]], candidates: dict[str, dict[str, _Candidate]]
+        self,
+        records: dict[str, dict[str, Any]],
+        candidates: dict[str, dict[str, _Candidate]],
+        copies: Mapping[str, str] | None = None,
     ) -> None:
         pending = [
             met_id
@@ -519,7 +612,7 @@ class Matcher:
             for met_id, hits in zip(
                 pending, tfidf_index(self.catalog).search(names, k=self.top_k), strict=True
             ):
-                for bigg_id, similarity in hits:
+                for bigg_id, similarity in _similar_copies(hits, copies, candidates[met_id]):
                     candidates[met_id][bigg_id].add(
                         "tfidf", EVIDENCE_WEIGHTS["tfidf"] * similarity, f"tfidf={similarity:.2f}"
                     )
@@ -534,7 +627,7 @@ class Matcher:
             index = self._encoder_index()
             vectors = self._encoder().encode(names)
             for met_id, hits in zip(pending, index.search(vectors, k=self.top_k), strict=True):
-                for bigg_id, similarity in hits:
+                for bigg_id, similarity in _similar_copies(hits, copies, candidates[met_id]):
                     strength = EVIDENCE_WEIGHTS["encoder"] * max(0.0, float(similarity))
                     candidates[met_id][bigg_id].add(
                         "encoder", strength, f"encoder={similarity:.2f}"
@@ -754,12 +847,46 @@ class Matcher:
         score) with the twins pooled into the best."""
         candidates = {met_id: self._hard_evidence(row) for met_id, row in records.items()}
         self._similarity_evidence(records, candidates)
+        ranked = self._rank(records, candidates)
+        organism = self._model_organism(records, ranked)
+        copies = organism_copies(self.catalog, organism) if organism else {}
+        touched = {m: r for m, r in records.items() if copies.keys() & candidates[m].keys()}
+        if touched:
+            # BiGG's organism copies (pail4p_hs, pail4p_cho) are one compound that names
+            # cannot tell apart: the model's own organism, read from what the rules accept
+            # elsewhere in it, picks the copy
+            logger.info(
+                "organism copies: %d metabolites weighed with the model's _%s copies",
+                len(touched),
+                organism,
+            )
+            again = {m: self._hard_evidence(row, copies) for m, row in touched.items()}
+            self._similarity_evidence(touched, again, copies)
+            ranked.update(self._rank(touched, again))
+        return ranked
+
+    def _rank(
+        self, records: dict[str, dict[str, Any]], candidates: dict[str, dict[str, _Candidate]]
+    ) -> dict[str, tuple[list[_Group], list[str]]]:
         ranked = {}
         for met_id, row in records.items():
             met_name = str(row.get("clean_name") or row.get("name") or "")
             groups = self._group(met_name, row, candidates[met_id])
             ranked[met_id] = self._pool_twins(groups, met_name) if groups else ([], [])
         return ranked
+
+    def _model_organism(
+        self,
+        records: dict[str, dict[str, Any]],
+        ranked: dict[str, tuple[list[_Group], list[str]]],
+    ) -> str:
+        """The organism tag the model's accepted ids carry, when one clearly dominates ("" else)."""
+        counts = self._organism_counts(records, ranked)
+        total = sum(counts.values())
+        if total < ORGANISM_MIN_ACCEPTED:
+            return ""
+        tag, count = max(counts.items(), key=lambda item: (item[1], item[0]))
+        return tag if count / total >= ORGANISM_MIN_SHARE else ""
 
     def _rule_of(self, groups: list[_Group], met_name: str) -> str:
         """What the hand-set rules decide for the best of ``groups``."""
@@ -782,6 +909,18 @@ class Matcher:
         rules accept in this model: the share of each organism tag among the accepted
         ids that carry one ({} when fewer than 3 do).
         """
+        counts = self._organism_counts(records, ranked)
+        total = sum(counts.values())
+        if total < 3:
+            return {}
+        return {tag: count / total for tag, count in counts.items()}
+
+    def _organism_counts(
+        self,
+        records: dict[str, dict[str, Any]],
+        ranked: dict[str, tuple[list[_Group], list[str]]],
+    ) -> dict[str, int]:
+        """How many of the ids the rules accept in this model carry each organism tag."""
         tags = organism_tags(self.catalog)
         counts: dict[str, int] = defaultdict(int)
         for met_id, (groups, _twins) in ranked.items():
@@ -792,10 +931,7 @@ class Matcher:
             met_name = str(row.get("clean_name") or row.get("name") or "")
             if tag and self._rule_of(groups, met_name) == "accept":
                 counts[tag] += 1
-        total = sum(counts.values())
-        if total < 3:
-            return {}
-        return {tag: count / total for tag, count in counts.items()}
+        return counts
 
     def _pairs(
         self,
