@@ -110,7 +110,11 @@ def test_model_round_trips_through_json(tmp_path) -> None:
     path = model.to_json(tmp_path / "decision.json")
     again = load_decision(path)
     assert again.to_dict() == model.to_dict()
-    rows = [pair_features(_candidate(strengths={"name": 0.9}), {}, EVIDENCE_WEIGHTS)]
+    rows = [
+        pair_features(
+            _candidate(strengths={"name": 0.9}, labels=["name=exact"]), {}, EVIDENCE_WEIGHTS
+        )
+    ]
     assert again.probabilities(rows)[0] == pytest.approx(model.probabilities(rows)[0])
     assert again.probabilities(rows)[0] == pytest.approx(1 / (1 + np.exp(-3.0)))
     assert json.loads(path.read_text())["kind"] == "logistic_regression"
@@ -319,3 +323,15 @@ def test_a_decision_trained_with_an_encoder_needs_one(catalog) -> None:
     needs = replace(model, metadata={"encoder": "minilm|abc"})
     with pytest.raises(MetalignError, match="encoder"):
         Matcher(catalog, decision=needs)
+
+
+def test_a_name_spelling_an_id_is_its_own_feature() -> None:
+    features = pair_features(
+        _candidate(strengths={"name": 0.85}, labels=["name=id"]), {}, EVIDENCE_WEIGHTS
+    )
+    assert features["name_is_id"] == 1
+    assert features["name_exact"] == 0 and features["name_compounds"] == 0
+    exact = pair_features(
+        _candidate(strengths={"name": 0.6}, labels=["name=exact"]), {}, EVIDENCE_WEIGHTS
+    )
+    assert (exact["name_is_id"], exact["name_exact"], exact["name_compounds"]) == (0, 1, 2)

@@ -563,3 +563,20 @@ def test_no_organism_copy_chosen_without_a_clear_model_organism(catalog) -> None
     # the model's own ids are never mapped to another organism's copy
     own = match(_organism_model(catalog, "hs", cobra.Metabolite("gbside_cho_c", name="")), catalog)
     assert tuple(own.loc["gbside_cho_c", ["bigg_id", "decision"]]) == ("gbside_cho", "accept")
+
+
+def test_a_name_that_spells_a_bigg_id_accepts_only_with_its_formula(catalog) -> None:
+    """Human-GEM names some metabolites by abbreviation: "AKG", "PEP", "Pi"."""
+    model = _model(
+        cobra.Metabolite("MAM1c", name="AKG", formula="C5H4O5", charge=-2, compartment="c"),
+        cobra.Metabolite("MAM2c", name="PEP", compartment="c"),
+        cobra.Metabolite("MAM3c", name="DHA", formula="C22H31O2", charge=-1, compartment="c"),
+    )
+    table = match(model, catalog)
+    akg = table.loc["MAM1c"]
+    assert (akg["bigg_id"], akg["decision"]) == ("akg", "accept"), akg["evidence"]
+    assert "name=id" in akg["evidence"]
+    pep = table.loc["MAM2c"]  # no formula to agree: an abbreviation alone proposes
+    assert (pep["bigg_id"], pep["decision"]) == ("pep", "review"), pep["evidence"]
+    dha = table.loc["MAM3c"]  # docosahexaenoate, not dihydroxyacetone
+    assert not (dha["bigg_id"] == "dha" and dha["decision"] == "accept"), dha["evidence"]

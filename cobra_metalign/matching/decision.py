@@ -78,6 +78,7 @@ FEATURES: tuple[str, ...] = (
     "inchikey_skeleton",
     "name_exact",
     "name_compounds",
+    "name_is_id",
     "tfidf_cosine",
     *ENCODER_FEATURES,
     # chemistry
@@ -162,8 +163,11 @@ def pair_features(
         "xref_compounds": float(_strength_count(xref, weights["xref"])) if xref else 0.0,
         "inchikey_full": float(inchikey >= min(weights["inchikey=full"]) - 1e-9),
         "inchikey_skeleton": float(0.0 < inchikey < min(weights["inchikey=full"]) - 1e-9),
-        "name_exact": float(name > 0.0),
-        "name_compounds": float(_strength_count(name, weights["name=exact"])) if name else 0.0,
+        "name_exact": float("name=exact" in labels),
+        "name_compounds": (
+            float(_strength_count(name, weights["name=exact"])) if "name=exact" in labels else 0.0
+        ),
+        "name_is_id": float("name=id" in labels),
         "tfidf_cosine": tfidf,
         "encoder_cosine": encoder,
         "encoder_only": float(encoder > 0.0 and tfidf == 0.0 and name == 0.0),

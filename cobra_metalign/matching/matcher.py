@@ -88,6 +88,7 @@ EVIDENCE_WEIGHTS: dict[str, float | tuple[float, ...]] = {
     "inchikey=full": (0.95, 0.85),
     "inchikey=skeleton": 0.50,
     "name=exact": (0.90, 0.60, 0.50),
+    "name=id": 0.85,
     "tfidf": 0.80,
     "encoder": 0.75,
 }
@@ -342,6 +343,23 @@ def organism_copies(catalog: Catalog, tag: str) -> dict[str, str]:
     return maps[tag]
 
 
+_LOWER_IDS: weakref.WeakKeyDictionary[Catalog, dict[str, tuple[str, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _lower_ids(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """The catalogue's ids by their lower-case spelling (computed once per catalogue)."""
+    ids = _LOWER_IDS.get(catalog)
+    if ids is None:
+        found: dict[str, list[str]] = defaultdict(list)
+        for entry in catalog:
+            found[entry.id.lower()].append(entry.id)
+        ids = {key: tuple(value) for key, value in found.items()}
+        _LOWER_IDS[catalog] = ids
+    return ids
+
+
 def _as_copies(
     hits: Iterable[str], copies: Mapping[str, str], found: dict[str, _Candidate]
 ) -> tuple[str, ...]:
@@ -527,7 +545,19 @@ class Matcher:
             strength = _by_count("name=exact", len({self.catalog.canonical(h) for h in hits}))
             for hit in hits:
                 found[hit].add("name", strength, "name=exact")
+            for hit in _as_copies(self._name_as_id(str(row.get("name") or "")), copies, found):
+                found[hit].add("name", EVIDENCE_WEIGHTS["name=id"], "name=id")
         return found
+
+    def _name_as_id(self, name: str) -> tuple[str, ...]:
+        """The BiGG ids a one-word name spells, whatever the case (Human-GEM "AKG", "PEP",
+        "Pi", "apoC-lys"): an abbreviation, so it accepts only with a formula that agrees."""
+        name = name.strip()
+        if len(name) < 2 or any(char.isspace() for char in name):
+            return ()
+        ids = _lower_ids(self.catalog)
+        keys = dict.fromkeys((name.lower(), name.lower().replace("-", "_")))
+        return tuple(hit for key in keys for hit in ids.get(key, ()))
 
     def _id_evidence(self, base_id: str, found: dict[str, _Candidate]) -> None:
         for position, variant in enumerate(normalize_bigg_id(base_id)):

@@ -22,6 +22,7 @@ _RIVAL = re.compile(r"([^,()]+)(?:\(([^()]*)\))?")
 _PLAIN = {
     "id=exact": "the id",
     "name=exact": "the name",
+    "name=id": "the name, spelled as the BiGG id",
     "inchikey=full": "the InChIKey",
 }
 
