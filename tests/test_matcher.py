@@ -580,3 +580,13 @@ def test_a_name_that_spells_a_bigg_id_accepts_only_with_its_formula(catalog) -> 
     assert (pep["bigg_id"], pep["decision"]) == ("pep", "review"), pep["evidence"]
     dha = table.loc["MAM3c"]  # docosahexaenoate, not dihydroxyacetone
     assert not (dha["bigg_id"] == "dha" and dha["decision"] == "accept"), dha["evidence"]
+    # the case of an id's suffix carries meaning: "fru_b" (a boundary copy) is not fru_B
+    copies = match(
+        _model(
+            cobra.Metabolite("fru_b", name="fru_b", formula="C6H12O6", compartment="e"),
+            cobra.Metabolite("x_c", name="fru_b", formula="C6H12O6", compartment="c"),
+        ),
+        catalog,
+    )
+    assert "name=id" not in " ".join(copies["evidence"]), copies["evidence"]
+    assert "fru_B" not in set(copies["bigg_id"]), copies[["bigg_id", "evidence"]]

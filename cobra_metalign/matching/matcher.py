@@ -545,19 +545,29 @@ class Matcher:
             strength = _by_count("name=exact", len({self.catalog.canonical(h) for h in hits}))
             for hit in hits:
                 found[hit].add("name", strength, "name=exact")
-            for hit in _as_copies(self._name_as_id(str(row.get("name") or "")), copies, found):
+            spelled = self._name_as_id(str(row.get("name") or ""), base_id)
+            for hit in _as_copies(spelled, copies, found):
                 found[hit].add("name", EVIDENCE_WEIGHTS["name=id"], "name=id")
         return found
 
-    def _name_as_id(self, name: str) -> tuple[str, ...]:
-        """The BiGG ids a one-word name spells, whatever the case (Human-GEM "AKG", "PEP",
-        "Pi", "apoC-lys"): an abbreviation, so it accepts only with a formula that agrees."""
+    def _name_as_id(self, name: str, base_id: str) -> tuple[str, ...]:
+        """The BiGG ids a one-word name spells (Human-GEM "AKG", "PEP", "Pi", "gpi_sig"): an
+        abbreviation, so it accepts only with a formula that agrees.
+
+        Case is ignored only in names without an underscore: in BiGG ids a suffix's case
+        carries meaning (``fru_b``, a boundary copy's name, is not ``fru_B``, beta-D-fructose).
+        A name that repeats the model's own id is left to the id evidence.
+        """
         name = name.strip()
         if len(name) < 2 or any(char.isspace() for char in name):
             return ()
-        ids = _lower_ids(self.catalog)
-        keys = dict.fromkeys((name.lower(), name.lower().replace("-", "_")))
-        return tuple(hit for key in keys for hit in ids.get(key, ()))
+        if base_id and name.lower() in {base_id.lower(), base_id.lower().replace("-", "_")}:
+            return ()
+        spelled = name.replace("-", "_")
+        if "_" in name:
+            hit = self.catalog.get(spelled)
+            return (hit.id,) if hit is not None and hit.id == spelled else ()
+        return _lower_ids(self.catalog).get(spelled.lower(), ())
 
     def _id_evidence(self, base_id: str, found: dict[str, _Candidate]) -> None:
         for position, variant in enumerate(normalize_bigg_id(base_id)):
