@@ -356,6 +356,7 @@ def test_train_near_miss_command(tiny_dir, catalog, tmp_path, gold_folder, monke
             [
                 "--base", str(tiny_dir), "--adapter", f"nm={out}", "--catalog", str(catalog_path),
                 "--test-fraction", "0.3", "--seed", "2", "--eval-queries", "5",
+                "--data", str(folder), "--json", str(tmp_path / "eval.json"),
             ],
         )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -363,3 +364,8 @@ def test_train_near_miss_command(tiny_dir, catalog, tmp_path, gold_folder, monke
     leaked = len(other.test_families - split.test_families)
     assert leaked  # the two seeds hold out different families
     assert f"{leaked} of the {len(other.test_families)} held-out families" in caplog.text
+    # the matcher's near misses of the held-out families are scored as a pair set
+    assert "near_miss pair acc." in result.output
+    record = json.loads((tmp_path / "eval.json").read_text())
+    assert record["held_out_families_seen_in_training"] == {"nm": leaked}
+    assert "near_miss" in record["sets"]["pair_sets"]

@@ -244,9 +244,10 @@ def train(
             f"{dropped} dropped (unknown names or straddling the split)"
         )
     elif recipe == "near-miss":
-        train_pairs = _near_miss_training_pairs(
+        train_pairs, frame = _near_miss_training_pairs(
             catalog, split, data_dir, n_pairs, near_miss_pairs, seed, data
         )
+        extra["near_miss"] = _near_miss_eval_pairs(catalog, split, frame)
     else:
         train_pairs = make_pairs(recipe, catalog, n_pairs, seed=seed, compounds=split.train_ids)
         data["source"] = f"generated: recipe {recipe}, {n_pairs} pairs, seed {seed}"
@@ -286,17 +287,34 @@ def train(
     click.echo(f"wrote the adapter and {path}")
 
 
+def _near_miss_candidates(catalog, data_dir: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The matcher's labelled candidates on the open gold sets under ``data_dir``."""
+    from cobra_metalign.training.decision import build_dataset
+    from cobra_metalign.training.pairs import near_miss_frame
+
+    loaded = build_dataset(data_dir, catalog)
+    return near_miss_frame(loaded.values()), sorted(loaded)
+
+
+def _near_miss_eval_pairs(catalog, split, frame: pd.DataFrame) -> tuple[list, list]:
+    """Near-miss pairs of the training families (thresholds) and of the held-out ones."""
+    from cobra_metalign.training.pairs import near_miss_pairs
+
+    train_families = set(split.families.values()) - split.test_families
+    train_side = near_miss_pairs(frame, catalog, split.test_families, families=split.families)
+    held_out = near_miss_pairs(frame, catalog, train_families, families=split.families)
+    return train_side, held_out
+
+
 def _near_miss_training_pairs(
     catalog, split, data_dir: Path, n_pairs: int, max_near_miss: int, seed: int, data: dict
-) -> list:
+) -> tuple[list, pd.DataFrame]:
     """The near-miss recipe: synonyms pairs of the training families plus near misses."""
     from collections import Counter
 
-    from cobra_metalign.training.decision import build_dataset
-    from cobra_metalign.training.pairs import make_pairs, near_miss_frame, near_miss_pairs
+    from cobra_metalign.training.pairs import make_pairs, near_miss_pairs
 
-    loaded = build_dataset(data_dir, catalog)
-    frame = near_miss_frame(loaded.values())
+    frame, gold_sets = _near_miss_candidates(catalog, data_dir)
     mined = near_miss_pairs(
         frame,
         catalog,
@@ -316,7 +334,7 @@ def _near_miss_training_pairs(
         f"{len(synonyms)} synonyms pairs, seed {seed}"
     )
     data["near_miss"] = {
-        "gold_sets": sorted(loaded),
+        "gold_sets": gold_sets,
         "pairs": len(mined),
         "positives": sum(p.label for p in mined),
         "negatives_by_kind": dict(sorted(kinds.items())),
@@ -326,7 +344,7 @@ def _near_miss_training_pairs(
         + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
         + f") plus {len(synonyms)} synonyms pairs"
     )
-    return mined + synonyms
+    return mined + synonyms, frame
 
 
 @click.command("evaluate-adapters", context_settings=CONTEXT_SETTINGS)
@@ -367,6 +385,14 @@ def _near_miss_training_pairs(
 )
 @click.option("--eval-queries", type=click.IntRange(min=1), default=1000)
 @click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also score near-miss pairs: the matcher's near misses on the open gold sets in this "
+    "folder (e.g. ../shared/data), thresholds on the training families, scored on the "
+    "held-out ones.",
+)
+@click.option(
     "--threads",
     type=click.IntRange(min=1),
     help="CPU threads for torch (default: torch's choice; 1 is faster on a busy machine).",
@@ -393,6 +419,7 @@ def evaluate_adapters(
     catalog_path: Path | None,
     gold_files: tuple[Path, ...],
     eval_queries: int,
+    data_dir: Path | None,
     threads: int | None,
     markdown_path: Path | None,
     json_path: Path | None,
@@ -417,8 +444,9 @@ def evaluate_adapters(
     catalog = load_catalog(catalog_path)
     split = family_split(catalog, test_fraction, seed, gold_files)
     catalog_sha256 = sha256_file(catalog.path) if catalog.path else None
+    leaked: dict[str, int | None] = {}
     for label, folder in folders.items():
-        _check_split(
+        leaked[label] = _check_split(
             label,
             folder / METADATA_FILE,
             seed,
@@ -430,6 +458,9 @@ def evaluate_adapters(
     if pairs_path is not None:
         train_pairs, test_pairs, _ = split.split_pairs(read_pairs_jsonl(pairs_path), catalog)
         extra["pairs_file"] = (train_pairs, test_pairs)
+    if data_dir is not None:
+        frame, _sets = _near_miss_candidates(catalog, data_dir)
+        extra["near_miss"] = _near_miss_eval_pairs(catalog, split, frame)
     sets = build_eval_sets(catalog, split, seed=seed, extra=extra, max_queries=eval_queries)
     encoders = {"base": _load_base(base)}
     for label, folder in folders.items():
@@ -451,6 +482,7 @@ def evaluate_adapters(
         record = {
             "sets": sets.summary(),
             "split": split.summary(),
+            "held_out_families_seen_in_training": leaked,
             "results": frame.to_dict(orient="index"),
         }
         with atomic_path(json_path) as tmp:
