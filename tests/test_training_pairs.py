@@ -17,6 +17,7 @@ from cobra_metalign.catalog.store import Catalog, CatalogEntry
 from cobra_metalign.cli.train import evaluate_adapters, train
 from cobra_metalign.training import decision as decision_module
 from cobra_metalign.training.decision import GoldSet, build_dataset
+from cobra_metalign.training.evaluate import TFIDF, EvalSets, anchor_wins, evaluate, format_markdown
 from cobra_metalign.training.pairs import (
     NEAR_MISS_KINDS,
     NamePair,
@@ -369,3 +370,39 @@ def test_train_near_miss_command(tiny_dir, catalog, tmp_path, gold_folder, monke
     record = json.loads((tmp_path / "eval.json").read_text())
     assert record["held_out_families_seen_in_training"] == {"nm": leaked}
     assert "near_miss" in record["sets"]["pair_sets"]
+    assert all("near_miss_anchor_wins" in row for row in record["results"].values())
+
+
+def test_anchor_wins_compares_each_negative_with_its_own_positive():
+    pairs = [
+        NamePair("a", "a1", 1),
+        NamePair("a", "a2", 0),
+        NamePair("a", "a3", 0),
+        NamePair("b", "b1", 1),
+        NamePair("b", "b2", 0),
+        NamePair("c", "c2", 0),  # no positive for this anchor: left out
+    ]
+    scores = [0.9, 0.5, 0.95, 0.4, 0.4, 0.99]
+    # a2 loses to a1 (win), a3 beats it (loss), b2 ties b1 (half)
+    assert anchor_wins(pairs, scores) == pytest.approx(0.5)
+    assert anchor_wins(pairs[:1], scores[:1]) != anchor_wins(pairs[:1], scores[:1])  # NaN
+
+
+def test_anchor_wins_are_reported_for_anchored_sets():
+    anchored = [
+        NamePair("L-alanine", "L-Ala", 1),
+        NamePair("L-alanine", "D-alanine", 0),
+        NamePair("palmitate", "hexadecanoate", 1),
+        NamePair("palmitate", "stearate", 0),
+    ]
+    names = ["L-Ala", "D-alanine", "hexadecanoate", "stearate"]
+    sets = EvalSets(
+        {"near_miss": (anchored, anchored)}, [("L-Ala", "a")], names, ["a", "b", "c", "d"]
+    )
+    frame = evaluate(sets, {})
+    assert 0 <= frame.loc[TFIDF, "near_miss_anchor_wins"] <= 1
+    assert "near_miss anchor wins" in format_markdown(frame)
+    plain = EvalSets(
+        {"x": (anchored[:1], anchored[:1])}, [("L-Ala", "a")], names, ["a", "b", "c", "d"]
+    )
+    assert "anchor wins" not in format_markdown(evaluate(plain, {}))
