@@ -338,7 +338,7 @@ def test_train_near_miss_command(tiny_dir, catalog, tmp_path, gold_folder, monke
     args = [
         "--base", str(tiny_dir), "--recipe", "near-miss", "--data", str(folder),
         "--catalog", str(catalog_path), "--n-pairs", "12", "--epochs", "1", "--loss", "in-batch",
-        "--test-fraction", "0.3", "--seed", "1", "--no-eval", "-o", str(out),
+        "--test-fraction", "0.3", "--seed", "1", "--eval-queries", "5", "-o", str(out),
     ]  # fmt: skip
     result = CliRunner().invoke(train, args)
     assert result.exit_code == 0, result.output
@@ -350,6 +350,8 @@ def test_train_near_miss_command(tiny_dir, catalog, tmp_path, gold_folder, monke
     assert meta["data"]["near_miss"]["gold_sets"] == ["tiny"]
     assert meta["data"]["near_miss"]["positives"] >= 1
     assert meta["hyperparameters"]["anchor_batches"] is True
+    # the held-out evaluation after training scores the held-out near misses too
+    assert "near_miss" in meta["held_out_metrics"]["sets"]["pair_sets"]
     # evaluating on another split: the held-out families it trained on are counted
     with caplog.at_level(logging.WARNING):
         result = CliRunner().invoke(

@@ -16,12 +16,17 @@ import logging
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
 
 from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, say
 from cobra_metalign.errors import MetalignError
+
+if TYPE_CHECKING:  # for the hints only: the commands import what they use when they run
+    from cobra_metalign.catalog.store import Catalog
+    from cobra_metalign.training.pairs import FamilySplit, NamePair
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +292,7 @@ def train(
     click.echo(f"wrote the adapter and {path}")
 
 
-def _near_miss_candidates(catalog, data_dir: Path) -> tuple[pd.DataFrame, list[str]]:
+def _near_miss_candidates(catalog: Catalog, data_dir: Path) -> tuple[pd.DataFrame, list[str]]:
     """The matcher's labelled candidates on the open gold sets under ``data_dir``."""
     from cobra_metalign.training.decision import build_dataset
     from cobra_metalign.training.pairs import near_miss_frame
@@ -296,7 +301,9 @@ def _near_miss_candidates(catalog, data_dir: Path) -> tuple[pd.DataFrame, list[s
     return near_miss_frame(loaded.values()), sorted(loaded)
 
 
-def _near_miss_eval_pairs(catalog, split, frame: pd.DataFrame) -> tuple[list, list]:
+def _near_miss_eval_pairs(
+    catalog: Catalog, split: FamilySplit, frame: pd.DataFrame
+) -> tuple[list[NamePair], list[NamePair]]:
     """Near-miss pairs of the training families (thresholds) and of the held-out ones."""
     from cobra_metalign.training.pairs import near_miss_pairs
 
@@ -307,8 +314,14 @@ def _near_miss_eval_pairs(catalog, split, frame: pd.DataFrame) -> tuple[list, li
 
 
 def _near_miss_training_pairs(
-    catalog, split, data_dir: Path, n_pairs: int, max_near_miss: int, seed: int, data: dict
-) -> tuple[list, pd.DataFrame]:
+    catalog: Catalog,
+    split: FamilySplit,
+    data_dir: Path,
+    n_pairs: int,
+    max_near_miss: int,
+    seed: int,
+    data: dict,
+) -> tuple[list[NamePair], pd.DataFrame]:
     """The near-miss recipe: synonyms pairs of the training families plus near misses."""
     from collections import Counter
 
