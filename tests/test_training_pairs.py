@@ -325,7 +325,7 @@ def test_train_near_miss_refuses_bad_input(tiny_dir, catalog, tmp_path, gold_fol
     assert result.exit_code == 2
 
 
-def test_train_near_miss_command(tiny_dir, catalog, tmp_path, gold_folder, monkeypatch, caplog):
+def test_train_near_miss_command(tiny_dir, catalog, tmp_path, gold_folder, monkeypatch):
     folder, sets = gold_folder
 
     def tiny_dataset(data_dir, catalog, *, encoder=None, sets_=sets):
@@ -353,7 +353,13 @@ def test_train_near_miss_command(tiny_dir, catalog, tmp_path, gold_folder, monke
     # the held-out evaluation after training scores the held-out near misses too
     assert "near_miss" in meta["held_out_metrics"]["sets"]["pair_sets"]
     # evaluating on another split: the held-out families it trained on are counted
-    with caplog.at_level(logging.WARNING):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append  # type: ignore[method-assign]
+    # on the command's own logger: other CLI tests may stop propagation to the root
+    logger = logging.getLogger("cobra_metalign.cli.train")
+    logger.addHandler(handler)
+    try:
         result = CliRunner().invoke(
             evaluate_adapters,
             [
@@ -362,11 +368,14 @@ def test_train_near_miss_command(tiny_dir, catalog, tmp_path, gold_folder, monke
                 "--data", str(folder), "--json", str(tmp_path / "eval.json"),
             ],
         )  # fmt: skip
+    finally:
+        logger.removeHandler(handler)
     assert result.exit_code == 0, result.output
     other = family_split(catalog, 0.3, seed=2)
     leaked = len(other.test_families - split.test_families)
     assert leaked  # the two seeds hold out different families
-    assert f"{leaked} of the {len(other.test_families)} held-out families" in caplog.text
+    text = "\n".join(r.getMessage() for r in records)
+    assert f"{leaked} of the {len(other.test_families)} held-out families" in text
     # the matcher's near misses of the held-out families are scored as a pair set
     assert "near_miss pair acc." in result.output
     record = json.loads((tmp_path / "eval.json").read_text())
