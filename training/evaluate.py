@@ -52,6 +52,7 @@ __all__ = [
     "retrieval_queries",
     "best_threshold",
     "roc_auc",
+    "anchor_wins",
     "evaluate",
     "format_markdown",
 ]
@@ -332,6 +333,37 @@ def _retrieval(method: _Method, sets: EvalSets, chunk: int = 256) -> tuple[float
     return top1 / n, top5 / n
 
 
+def anchor_wins(pairs: Sequence[NamePair], scores: Sequence[float]) -> float:
+    """Share of negatives scored below the positive of the same first name (anchor).
+
+    For the near-miss pairs (a model name against its compound and against the
+    matcher's look-alikes) this is the question that matters: does the method put
+    the right compound above the near miss, for the same name? Ties count one
+    half; negatives whose anchor has no positive in ``pairs`` are left out.
+
+    Parameters
+    ----------
+    pairs : sequence of NamePair
+    scores : sequence of float
+        The method's score of each pair.
+
+    Returns
+    -------
+    float
+        NaN when no negative has a positive with the same anchor.
+    """
+    positive: dict[str, float] = {}
+    for pair, score in zip(pairs, scores, strict=True):
+        if pair.label == 1:
+            positive[pair.name1] = max(score, positive.get(pair.name1, -np.inf))
+    wins = []
+    for pair, score in zip(pairs, scores, strict=True):
+        if pair.label == 0 and pair.name1 in positive:
+            best = positive[pair.name1]
+            wins.append(1.0 if best > score else 0.5 if best == score else 0.0)
+    return float(np.mean(wins)) if wins else float("nan")
+
+
 def _score_method(method: _Method, sets: EvalSets) -> dict[str, float]:
     row: dict[str, float] = {}
     for key, (train, test) in sets.pair_sets.items():
@@ -343,6 +375,7 @@ def _score_method(method: _Method, sets: EvalSets) -> dict[str, float]:
         row[f"{key}_auc"] = roc_auc(test_scores, test_labels)
         row[f"{key}_threshold"] = threshold
         row[f"{key}_train_accuracy"] = train_accuracy
+        row[f"{key}_anchor_wins"] = anchor_wins(test, test_scores)
     row["top1"], row["top5"] = _retrieval(method, sets)
     row["queries"] = float(len(sets.queries))
     return row
@@ -376,8 +409,9 @@ def evaluate(
     pandas.DataFrame
         One row per method (index ``method``); per pair set ``<set>_accuracy``
         (held-out, at the threshold chosen on the training split),
-        ``<set>_auc``, ``<set>_threshold``, ``<set>_train_accuracy``; then
-        ``top1``, ``top5`` and ``queries`` (retrieval).
+        ``<set>_auc``, ``<set>_threshold``, ``<set>_train_accuracy``,
+        ``<set>_anchor_wins`` (:func:`anchor_wins`, NaN for sets without
+        anchored negatives); then ``top1``, ``top5`` and ``queries`` (retrieval).
     """
     rows: dict[str, dict[str, float]] = {}
     if tfidf:
@@ -409,6 +443,11 @@ def format_markdown(frame: pd.DataFrame) -> str:
     header = ["method"]
     for key in sets:
         header += [f"{key} pair acc.", f"{key} AUC", f"{key} thr."]
+    # the anchor comparison only where a set has negatives anchored on a positive's name
+    anchored = [
+        k for k in sets if f"{k}_anchor_wins" in frame and frame[f"{k}_anchor_wins"].notna().any()
+    ]
+    header += [f"{key} anchor wins" for key in anchored]
     header += ["top-1", "top-5"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for method, row in frame.iterrows():
@@ -419,6 +458,7 @@ def format_markdown(frame: pd.DataFrame) -> str:
                 f"{row[f'{key}_auc']:.3f}",
                 f"{row[f'{key}_threshold']:.3f}",
             ]
+        cells += [f"{100 * row[f'{key}_anchor_wins']:.1f}%" for key in anchored]
         cells += [f"{100 * row['top1']:.1f}%", f"{100 * row['top5']:.1f}%"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -21,6 +21,15 @@ Two recipes build labelled pairs ``(name1, name2, label)`` from the BiGG catalog
     differ by PO3 units). Isomers are kept only when the two compounds are
     provably different (distinct InChIKeys, or a clash of distinguishing name
     tokens), so that duplicated BiGG entries never become negatives.
+``near-miss``
+    The matcher's own near misses on the open gold sets (:func:`near_miss_pairs`):
+    positives are a model's metabolite name against a name of its correct
+    compound; hard negatives are the same model name against a wrong candidate
+    the matcher ranked at or above the correct one, or scored close to it,
+    tagged by kind (anomer, cis-trans, stereo, positional, chain length,
+    isomer, generic, phosphate, other). Only training families contribute; it is
+    mixed with the synonyms recipe for training (``metalign train --recipe
+    near-miss --data DIR``).
 
 :func:`family_split` splits the catalogue by compound family (InChIKey first
 block, else formula skeleton plus name stem, merged over equivalent ids and
@@ -45,7 +54,7 @@ import pandas as pd
 from scipy.cluster.hierarchy import DisjointSet
 
 from cobra_metalign.catalog.store import Catalog
-from cobra_metalign.chem import distinguishing_clash, parse_formula
+from cobra_metalign.chem import distinguishing_clash, parse_formula, specificity_difference
 from cobra_metalign.errors import MetalignError
 from cobra_metalign.normalize import name_tokens, normalize_name
 
@@ -62,6 +71,11 @@ __all__ = [
     "original_pairs",
     "synonym_pairs",
     "make_pairs",
+    "NEAR_MISS_KINDS",
+    "NEAR_MISS_COLUMNS",
+    "near_miss_kind",
+    "near_miss_frame",
+    "near_miss_pairs",
     "read_pairs_jsonl",
     "write_pairs_jsonl",
     "pairs_frame",
@@ -71,7 +85,8 @@ __all__ = [
     "family_split",
 ]
 
-#: Names of the pair recipes.
+#: Names of the pair recipes built from the catalogue alone (``near-miss`` also needs
+#: the open gold sets, see :func:`near_miss_pairs`).
 RECIPES: tuple[str, ...] = ("original", "synonyms")
 
 #: How the original recipe splits a name into pieces.
@@ -547,6 +562,338 @@ def make_pairs(
     if recipe == "synonyms":
         return synonym_pairs(catalog, n_pairs, seed=seed, compounds=compounds)
     raise ValueError(f"unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}")
+
+
+# --------------------------------------------------------------------------- near-miss recipe
+
+#: Kinds of near-miss negatives, in the order a pair is tagged by (the first that applies).
+NEAR_MISS_KINDS: tuple[str, ...] = (
+    "anomer",
+    "cis-trans",
+    "stereo",
+    "positional",
+    "chain-length",
+    "isomer",
+    "generic",
+    "phosphate",
+    "other",
+)
+
+#: Columns :func:`near_miss_pairs` reads from a labelled candidate frame.
+NEAR_MISS_COLUMNS: tuple[str, ...] = (
+    "unit",
+    "metabolite_name",
+    "bigg_id",
+    "rank",
+    "rule_score",
+    "label",
+    "family",
+)
+
+# the feature of a distinguishing_clash() or specificity_difference() string -> its kind
+_CLASH_KINDS: dict[str, str] = {
+    "alpha/beta": "anomer",
+    "cis/trans": "cis-trans",
+    "E/Z": "cis-trans",
+    "stereo": "stereo",
+    "R/S": "stereo",
+    "erythro/threo": "stereo",
+    "optical": "stereo",
+    "number": "positional",
+    "greek": "positional",
+    "omega": "positional",
+    "chain": "chain-length",
+}
+
+
+def _clash_feature(text: str) -> str:
+    return text.split(" ", 1)[0]
+
+
+def near_miss_kind(name1: str, name2: str, relation: str | None = None) -> str:
+    """What tells two compounds' names apart, as one of :data:`NEAR_MISS_KINDS`.
+
+    The kind comes from the clashes of distinguishing tokens
+    (:func:`~cobra_metalign.chem.distinguishing_clash`: ``anomer``,
+    ``cis-trans``, ``stereo``, ``positional``, ``chain-length``, the first found
+    in that order), else from a generic-vs-specific difference
+    (:func:`~cobra_metalign.chem.specificity_difference`: ``generic``), else from
+    the formula relation (:func:`formula_relation`: ``isomer``, ``carbon`` as
+    ``chain-length``, ``phosphate``), else ``phosphate`` for a clash of phosphate
+    multipliers (``ATP`` vs ``ADP`` named by words), else ``other`` (carriers,
+    sugar families, other multipliers, unrelated formulas).
+
+    Parameters
+    ----------
+    name1, name2 : str
+    relation : str, optional
+        :func:`formula_relation` of the two compounds.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> near_miss_kind("alpha-D-glucose", "beta-D-glucose")
+    'anomer'
+    >>> near_miss_kind("glucose 6-phosphate", "glucose 1-phosphate", "isomer")
+    'positional'
+    >>> near_miss_kind("ADP", "ATP", "phosphate")
+    'phosphate'
+    """
+    found = set()
+    for clash in distinguishing_clash(name1, name2):
+        feature = _clash_feature(clash)
+        if feature == "multiplier" and "phosph" in clash:
+            found.add("phosphate")
+        found.add(_CLASH_KINDS.get(feature, "other"))
+    for kind in NEAR_MISS_KINDS[:5]:
+        if kind in found:
+            return kind
+    if specificity_difference(name1, name2):
+        return "generic"
+    if relation == "carbon":
+        return "chain-length"
+    if relation in ("isomer", "phosphate"):
+        return relation
+    if "phosphate" in found:
+        return "phosphate"
+    return "other"
+
+
+def near_miss_frame(loaded: Iterable[object]) -> pd.DataFrame:
+    """The labelled candidates of several gold sets, with each metabolite's name.
+
+    Parameters
+    ----------
+    loaded : iterable
+        Objects with ``candidates`` (the labelled candidate frame of
+        :func:`cobra_metalign.training.decision.build_dataset`) and ``table`` (the
+        model's metabolite table, indexed by metabolite id, with ``clean_name``
+        or ``name``), e.g. the values of :func:`build_dataset`'s result.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The candidate rows with a ``metabolite_name`` column (the name the matcher
+        matched: ``clean_name``, else ``name``).
+    """
+    frames = []
+    for item in loaded:
+        candidates = item.candidates.copy()  # type: ignore[attr-defined]
+        table = item.table  # type: ignore[attr-defined]
+        column = "clean_name" if "clean_name" in table else "name"
+        names = table[column].fillna("").astype(str).to_dict()
+        if column == "clean_name" and "name" in table:
+            fallback = table["name"].fillna("").astype(str).to_dict()
+            names = {k: v or fallback.get(k, "") for k, v in names.items()}
+        candidates["metabolite_name"] = [names.get(m, "") for m in candidates["metabolite_id"]]
+        frames.append(candidates)
+    if not frames:
+        return pd.DataFrame(columns=list(NEAR_MISS_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _heavy_sets(formulas: Sequence[str]) -> list[dict[str, int]]:
+    return [atoms for atoms in (_heavy_atoms(f) for f in formulas) if atoms]
+
+
+def near_miss_pairs(
+    candidates: pd.DataFrame,
+    catalog: Catalog,
+    held_out_families: Iterable[str],
+    *,
+    families: dict[str, str] | None = None,
+    score_gap: float = 0.3,
+    max_negatives: int = 3,
+    max_pairs: int | None = None,
+    seed: int = 0,
+) -> list[NamePair]:
+    """Pairs mined from the matcher's near misses on labelled gold sets.
+
+    For every gold metabolite (``unit``) with a correct candidate:
+
+    - a positive: the model's metabolite name against the name of the correct
+      compound (the best-ranked correct candidate) nearest to it whose normalized
+      form differs from the model name's (the preferred name when none differs);
+    - up to ``max_negatives`` hard negatives: the model's name against the
+      nearest name of each wrong candidate ranked at or above the best correct
+      one or scored within ``score_gap`` of it (rule score), in rank order.
+
+    A negative is made only when the catalogue says the two compounds are
+    different, never from equivalent BiGG ids (one canonical id) or compounds that
+    share a normalized name, and only when they are *provably* different, as in
+    :func:`synonym_pairs`: their heavy atoms differ, their full InChIKeys are
+    distinct, or their names clash on a distinguishing token or differ in
+    specificity (generic vs specific). A wrong label that nobody adjudicated may
+    be one of BiGG's unlinked duplicates; this rule keeps those out. Each
+    negative's ``kind`` is :func:`near_miss_kind`.
+
+    Held-out families never contribute: a metabolite is skipped when its gold
+    family (``family`` column) or its correct compound's family is held out, and
+    a wrong candidate is skipped when its family is held out. Duplicate pairs
+    (the same names, e.g. Human-GEM with and without cross-references) are kept
+    once. With ``max_pairs``, the metabolites that give negatives are kept first
+    (a seeded sample of them if they alone are too many), then a seeded sample
+    of the others (positives only), whole metabolites at a time.
+
+    Parameters
+    ----------
+    candidates : pandas.DataFrame
+        Labelled candidate rows with the columns of :data:`NEAR_MISS_COLUMNS`
+        (:func:`near_miss_frame` of :func:`~cobra_metalign.training.decision.build_dataset`).
+    catalog : Catalog
+    held_out_families : iterable of str
+        Family keys (:func:`compound_families`) that must not contribute.
+    families : dict of str to str, optional
+        Catalogue id -> family; computed with :func:`compound_families` when
+        not given.
+    score_gap : float, optional
+        A wrong candidate ranked below the correct one counts when its rule score
+        is at least the correct one's minus this.
+    max_negatives : int, optional
+        Most negatives per metabolite.
+    max_pairs : int, optional
+        Most pairs in all (None: every pair).
+    seed : int, optional
+        Seeds the sample taken under ``max_pairs``.
+
+    Returns
+    -------
+    list of NamePair
+        Per metabolite its positive, then its negatives (kinds as above; the
+        positive's kind is ``near-miss``).
+
+    Raises
+    ------
+    ValueError
+        When columns are missing or ``max_negatives`` is negative.
+    """
+    missing = [c for c in NEAR_MISS_COLUMNS if c not in candidates.columns]
+    if missing:
+        raise ValueError(f"the candidate frame lacks the columns {', '.join(missing)}")
+    if max_negatives < 0:
+        raise ValueError(f"max_negatives must be >= 0, got {max_negatives}")
+    if max_pairs is not None and max_pairs < 1:
+        raise ValueError(f"max_pairs must be >= 1, got {max_pairs}")
+    held_out = frozenset(held_out_families)
+    if families is None:
+        families = compound_families(catalog)
+    names_cache: dict[str, tuple[str, ...]] = {}
+
+    def names_of(canonical: str) -> tuple[str, ...]:
+        if canonical not in names_cache:
+            names_cache[canonical] = compound_names(catalog, [canonical]).get(canonical, ())
+        return names_cache[canonical]
+
+    def family_of(canonical: str) -> str | None:
+        for member in catalog.equivalents(canonical):
+            if member in families:
+                return families[member]
+        return None
+
+    units: list[list[NamePair]] = []
+    seen: set[tuple[str, str]] = set()
+    skipped: Counter[str] = Counter()
+    ordered = candidates.sort_values(["unit", "rank"], kind="stable")
+    for _unit, rows in ordered.groupby("unit", sort=False):
+        model_name = str(rows["metabolite_name"].iloc[0] or "").strip()
+        model_key = normalize_name(model_name)
+        correct = rows[rows["label"].astype(bool)]
+        if not model_key or correct.empty:
+            continue
+        if str(rows["family"].iloc[0]) in held_out:
+            skipped["held-out family"] += 1
+            continue
+        right_ids = [catalog.canonical(b) for b in correct["bigg_id"].astype(str) if b in catalog]
+        if not right_ids or any(family_of(c) in held_out for c in right_ids):
+            skipped["held-out family" if right_ids else "correct id not in catalogue"] += 1
+            continue
+        right = right_ids[0]
+        right_names = names_of(right)
+        if not right_names:
+            continue
+        right_keys = {normalize_name(n) for c in right_ids for n in names_of(c)}
+        different = [n for n in right_names if normalize_name(n) != model_key]
+        positive = min(different, key=lambda n: (_edit_gap(model_name, n), n)) if different else ""
+        positive = positive or right_names[0]
+        unit_pairs = [NamePair(model_name, positive, 1, right, right, "near-miss")]
+        right_formulas = [f for c in right_ids for f in _formulas(catalog, c)]
+        right_heavy = _heavy_sets(right_formulas)
+        right_inchikeys = set().union(*(_full_inchikeys(catalog, c) for c in right_ids))
+        best_rank = float(correct["rank"].min())
+        best_score = float(correct["rule_score"].max())
+        wrong = rows[~rows["label"].astype(bool)]
+        near = wrong[(wrong["rank"] <= best_rank) | (wrong["rule_score"] >= best_score - score_gap)]
+        taken: set[str] = set()
+        for bigg_id in near["bigg_id"].astype(str):
+            if len(unit_pairs) > max_negatives:
+                break
+            if bigg_id not in catalog:
+                continue
+            other = catalog.canonical(bigg_id)
+            if other in right_ids or other in taken:
+                continue  # the catalogue says one compound (equivalent BiGG ids)
+            if family_of(other) in held_out:
+                skipped["wrong candidate in a held-out family"] += 1
+                continue
+            other_names = names_of(other)
+            if any(normalize_name(n) in right_keys for n in other_names):
+                skipped["shares a name with the correct compound"] += 1
+                continue
+            options = [n for n in other_names if normalize_name(n) != model_key]
+            if not options:
+                continue
+            name = min(options, key=lambda n: (_edit_gap(model_name, n), n))
+            other_formulas = _formulas(catalog, other)
+            other_heavy = _heavy_sets(other_formulas)
+            atoms_differ = bool(right_heavy and other_heavy) and not any(
+                a == b for a in right_heavy for b in other_heavy
+            )
+            other_keys = _full_inchikeys(catalog, other)
+            distinct_keys = bool(
+                right_inchikeys and other_keys and not right_inchikeys & other_keys
+            )
+            told_apart = any(
+                distinguishing_clash(a, name) or specificity_difference(a, name)
+                for a in (model_name, positive)
+            )
+            if not (atoms_differ or distinct_keys or told_apart):
+                skipped["not provably different"] += 1
+                continue
+            relation = formula_relation(right_formulas, other_formulas)
+            kind = near_miss_kind(model_name, name, relation)
+            if kind == "other" and positive != model_name:
+                kind = near_miss_kind(positive, name, relation)
+            taken.add(other)
+            unit_pairs.append(NamePair(model_name, name, 0, right, other, kind))
+        kept = [p for p in unit_pairs if (p.name1, p.name2) not in seen]
+        seen.update((p.name1, p.name2) for p in kept)
+        if kept:
+            units.append(kept)
+    if max_pairs is not None:
+        rng = random.Random(seed)
+        hard = [u for u in units if any(p.label == 0 for p in u)]
+        easy = [u for u in units if all(p.label == 1 for p in u)]
+        rng.shuffle(hard)
+        rng.shuffle(easy)
+        chosen: list[list[NamePair]] = []
+        size = 0
+        for unit in hard + easy:
+            if size + len(unit) <= max_pairs:
+                chosen.append(unit)
+                size += len(unit)
+        units = chosen
+    pairs = [pair for unit in units for pair in unit]
+    kinds = Counter(pair.kind for pair in pairs)
+    logger.info(
+        "near-miss recipe: %d pairs (%s); skipped: %s",
+        len(pairs),
+        ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items())),
+        ", ".join(f"{k}: {v}" for k, v in sorted(skipped.items())) or "none",
+    )
+    return pairs
 
 
 # --------------------------------------------------------------------------- files

@@ -119,6 +119,11 @@ class TrainConfig:
         ``group_by_length``: names are short on average but long ones make a
         random batch pad to ~48 tokens; grouping makes an epoch about 2.5 times
         faster on CPU.
+    anchor_batches : bool
+        Keep the pairs that share their first name in one batch (whole groups
+        are packed into batches), so that the in-batch loss ranks each hard
+        negative of an anchor against that anchor's own positive (the near-miss
+        recipe: a model name, its compound and the matcher's look-alikes).
     """
 
     epochs: int = 10
@@ -135,6 +140,7 @@ class TrainConfig:
     seed: int = 0
     autocast: bool | None = None
     group_by_length: bool = True
+    anchor_batches: bool = False
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -147,6 +153,9 @@ class TrainConfig:
         """The configuration as a JSON-serialisable dict."""
         record = asdict(self)
         record["target_modules"] = list(self.target_modules)
+        if not self.anchor_batches:
+            # runs without it keep the identity (and resumable checkpoints) they had before
+            del record["anchor_batches"]
         return record
 
 
@@ -310,12 +319,16 @@ def epoch_batches(
     rng: random.Random,
     group_by_length: bool = True,
     chunk_batches: int = 50,
+    groups: Sequence[str] | None = None,
 ) -> list[list[int]]:
     """The batches of one epoch, as lists of pair indices.
 
     The pairs are shuffled; with ``group_by_length`` each run of
     ``chunk_batches * batch_size`` shuffled pairs is sorted by length and cut
-    into batches, and the batch order is shuffled again.
+    into batches, and the batch order is shuffled again. With ``groups``, pairs
+    of one group are never split: whole groups are shuffled, sorted by their
+    longest pair, and packed into batches of at most ``batch_size`` pairs (a
+    group larger than that makes a batch of its own).
 
     Parameters
     ----------
@@ -326,12 +339,16 @@ def epoch_batches(
         Draws the order (seed it per epoch for reproducible, resumable runs).
     group_by_length : bool, optional
     chunk_batches : int, optional
+    groups : sequence of str, optional
+        A group key per pair (e.g. the anchor name).
 
     Returns
     -------
     list of list of int
         Every index exactly once.
     """
+    if groups is not None:
+        return _grouped_batches(lengths, batch_size, rng, group_by_length, chunk_batches, groups)
     order = list(range(len(lengths)))
     rng.shuffle(order)
     if not group_by_length:
@@ -341,6 +358,45 @@ def epoch_batches(
     for start in range(0, len(order), chunk):
         part = sorted(order[start : start + chunk], key=lambda i: lengths[i])
         batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _grouped_batches(
+    lengths: Sequence[int],
+    batch_size: int,
+    rng: random.Random,
+    group_by_length: bool,
+    chunk_batches: int,
+    groups: Sequence[str],
+) -> list[list[int]]:
+    if len(groups) != len(lengths):
+        raise ValueError(f"{len(groups)} group keys for {len(lengths)} pairs")
+    members: dict[str, list[int]] = {}
+    for index, key in enumerate(groups):
+        members.setdefault(key, []).append(index)
+    units = list(members.values())
+    rng.shuffle(units)
+    chunk = batch_size * chunk_batches
+    batches: list[list[int]] = []
+    start = 0
+    while start < len(units):
+        part: list[list[int]] = []
+        size = 0
+        while start < len(units) and (not part or size + len(units[start]) <= chunk):
+            part.append(units[start])
+            size += len(units[start])
+            start += 1
+        if group_by_length:
+            part.sort(key=lambda unit: max(lengths[i] for i in unit))
+        current: list[int] = []
+        for unit in part:
+            if current and len(current) + len(unit) > batch_size:
+                batches.append(current)
+                current = []
+            current = current + unit
+        if current:
+            batches.append(current)
     rng.shuffle(batches)
     return batches
 
@@ -541,8 +597,8 @@ def train_adapter(
             logger.info("resuming from the checkpoint after epoch %d", start_epoch)
     use_autocast = _resolve_autocast(config)
     device_type = encoder.device.type
-    n_batches = (len(pairs) + config.batch_size - 1) // config.batch_size
     lengths = pair_lengths(encoder, pairs) if config.group_by_length else [0] * len(pairs)
+    groups = [pair.name1 for pair in pairs] if config.anchor_batches else None
     started = time.perf_counter()
     for epoch in range(start_epoch, config.epochs):
         epoch_start = time.perf_counter()
@@ -551,7 +607,9 @@ def train_adapter(
             config.batch_size,
             random.Random(config.seed * 1_000_003 + epoch),
             config.group_by_length,
+            groups=groups,
         )
+        n_batches = len(batches)
         model.train()
         total = 0.0
         seen = 0

@@ -16,11 +16,17 @@ import logging
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
 
 from cobra_metalign.cli.app import CONTEXT_SETTINGS, handle_errors, say
+from cobra_metalign.errors import MetalignError
+
+if TYPE_CHECKING:  # for the hints only: the commands import what they use when they run
+    from cobra_metalign.catalog.store import Catalog
+    from cobra_metalign.training.pairs import FamilySplit, NamePair
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +65,25 @@ def _load_base(base: str):
 )
 @click.option(
     "--recipe",
-    type=click.Choice(["original", "synonyms"]),
+    type=click.Choice(["original", "synonyms", "near-miss"]),
     default="original",
     help="original: delimiter swaps vs a dropped piece (MetaAlignGen); synonyms: real "
-    "synonyms vs look-alike compounds.",
+    "synonyms vs look-alike compounds; near-miss: the synonyms pairs plus the matcher's "
+    "near misses on the open gold sets of the training families (needs --data).",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="near-miss recipe: the folder with the open gold sets (benchmarks/, models/, "
+    "reference/), e.g. ../shared/data.",
+)
+@click.option(
+    "--near-miss-pairs",
+    type=click.IntRange(min=1),
+    default=3000,
+    show_default=True,
+    help="near-miss recipe: most near-miss pairs (metabolites with hard negatives first).",
 )
 @click.option(
     "--pairs",
@@ -90,7 +111,7 @@ def _load_base(base: str):
     "--n-pairs",
     type=click.IntRange(min=2),
     default=3000,
-    help="Generated training pairs (half positives).",
+    help="Generated training pairs (half positives; near-miss: the synonyms pairs mixed in).",
 )
 @click.option("--seed", type=int, default=0, help="Seed of the pairs, the split and torch.")
 @click.option(
@@ -145,6 +166,8 @@ def _load_base(base: str):
 def train(
     base: str,
     recipe: str,
+    data_dir: Path | None,
+    near_miss_pairs: int,
     pairs_path: Path | None,
     epochs: int,
     loss: str,
@@ -165,7 +188,14 @@ def train(
 
     Writes adapter_config.json, adapter_model.safetensors and metadata.json
     (versions, hyperparameters, data and base-model hashes, held-out metrics) to
-    OUTPUT, with a resumable checkpoint after every epoch.
+    OUTPUT, with a resumable checkpoint after every epoch. The held-out families
+    are listed in metadata.json, so that evaluate-adapters can check them.
+
+    The near-miss recipe reads the open gold sets under --data (evaluation data:
+    only pairs of the training families are used, nothing is copied out), runs the
+    matcher on them, and adds to the synonyms pairs each gold metabolite's name
+    against its correct compound and against the wrong candidates the matcher
+    ranked at or near it (anchors batched with their hard negatives).
     """
     from cobra_metalign.cache import sha256_file
     from cobra_metalign.catalog.store import load_catalog
@@ -184,6 +214,15 @@ def train(
             "a pairs file holds original-recipe pairs; use it with --recipe original",
             param_hint="'--pairs'",
         )
+    if recipe == "near-miss" and data_dir is None:
+        raise click.UsageError(
+            "--recipe near-miss needs --data DIR, the folder with the open gold sets"
+        )
+    if data_dir is not None and recipe != "near-miss":
+        raise click.BadParameter(
+            "the gold sets are read by the near-miss recipe only; use --recipe near-miss",
+            param_hint="'--data'",
+        )
     catalog = load_catalog(catalog_path)
     split = family_split(catalog, test_fraction, seed, gold_files)
     extra = {}
@@ -192,6 +231,7 @@ def train(
         "catalog_version": catalog.version,
         "catalog_sha256": sha256_file(catalog.path) if catalog.path else None,
         "split": split.summary(),
+        "held_out_families": sorted(split.test_families),
     }
     if pairs_path is not None:
         file_pairs = read_pairs_jsonl(pairs_path)
@@ -208,6 +248,11 @@ def train(
             f"{pairs_path.name}: {len(train_pairs)} training pairs, {len(file_test)} held out, "
             f"{dropped} dropped (unknown names or straddling the split)"
         )
+    elif recipe == "near-miss":
+        train_pairs, frame = _near_miss_training_pairs(
+            catalog, split, data_dir, n_pairs, near_miss_pairs, seed, data
+        )
+        extra["near_miss"] = _near_miss_eval_pairs(catalog, split, frame)
     else:
         train_pairs = make_pairs(recipe, catalog, n_pairs, seed=seed, compounds=split.train_ids)
         data["source"] = f"generated: recipe {recipe}, {n_pairs} pairs, seed {seed}"
@@ -216,7 +261,12 @@ def train(
         click.echo(split.gold_overlap.to_string())
 
     config = TrainConfig(
-        epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, loss=loss, seed=seed
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        loss=loss,
+        seed=seed,
+        anchor_batches=recipe == "near-miss",
     )
     if not resume and (output / CHECKPOINT_DIR).is_dir():
         shutil.rmtree(output / CHECKPOINT_DIR)
@@ -240,6 +290,74 @@ def train(
         click.echo(format_markdown(frame))
     path = write_metadata(output, result, train_pairs, data=data, metrics=metrics)
     click.echo(f"wrote the adapter and {path}")
+
+
+def _near_miss_candidates(catalog: Catalog, data_dir: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The matcher's labelled candidates on the open gold sets under ``data_dir``."""
+    from cobra_metalign.training.decision import build_dataset
+    from cobra_metalign.training.pairs import near_miss_frame
+
+    loaded = build_dataset(data_dir, catalog)
+    return near_miss_frame(loaded.values()), sorted(loaded)
+
+
+def _near_miss_eval_pairs(
+    catalog: Catalog, split: FamilySplit, frame: pd.DataFrame
+) -> tuple[list[NamePair], list[NamePair]]:
+    """Near-miss pairs of the training families (thresholds) and of the held-out ones."""
+    from cobra_metalign.training.pairs import near_miss_pairs
+
+    train_families = set(split.families.values()) - split.test_families
+    train_side = near_miss_pairs(frame, catalog, split.test_families, families=split.families)
+    held_out = near_miss_pairs(frame, catalog, train_families, families=split.families)
+    return train_side, held_out
+
+
+def _near_miss_training_pairs(
+    catalog: Catalog,
+    split: FamilySplit,
+    data_dir: Path,
+    n_pairs: int,
+    max_near_miss: int,
+    seed: int,
+    data: dict,
+) -> tuple[list[NamePair], pd.DataFrame]:
+    """The near-miss recipe: synonyms pairs of the training families plus near misses."""
+    from collections import Counter
+
+    from cobra_metalign.training.pairs import make_pairs, near_miss_pairs
+
+    frame, gold_sets = _near_miss_candidates(catalog, data_dir)
+    mined = near_miss_pairs(
+        frame,
+        catalog,
+        split.test_families,
+        families=split.families,
+        max_pairs=max_near_miss,
+        seed=seed,
+    )
+    if not mined:
+        raise MetalignError(
+            f"{data_dir}: the gold sets give no near-miss pairs in the training families"
+        )
+    synonyms = make_pairs("synonyms", catalog, n_pairs, seed=seed, compounds=split.train_ids)
+    kinds = Counter(p.kind for p in mined if p.label == 0)
+    data["source"] = (
+        f"generated: recipe near-miss, {len(mined)} near-miss pairs from {data_dir} plus "
+        f"{len(synonyms)} synonyms pairs, seed {seed}"
+    )
+    data["near_miss"] = {
+        "gold_sets": gold_sets,
+        "pairs": len(mined),
+        "positives": sum(p.label for p in mined),
+        "negatives_by_kind": dict(sorted(kinds.items())),
+    }
+    click.echo(
+        f"near-miss pairs: {len(mined)} ({sum(p.label for p in mined)} positives; negatives "
+        + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+        + f") plus {len(synonyms)} synonyms pairs"
+    )
+    return mined + synonyms, frame
 
 
 @click.command("evaluate-adapters", context_settings=CONTEXT_SETTINGS)
@@ -280,6 +398,14 @@ def train(
 )
 @click.option("--eval-queries", type=click.IntRange(min=1), default=1000)
 @click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also score near-miss pairs: the matcher's near misses on the open gold sets in this "
+    "folder (e.g. ../shared/data), thresholds on the training families, scored on the "
+    "held-out ones.",
+)
+@click.option(
     "--threads",
     type=click.IntRange(min=1),
     help="CPU threads for torch (default: torch's choice; 1 is faster on a busy machine).",
@@ -306,6 +432,7 @@ def evaluate_adapters(
     catalog_path: Path | None,
     gold_files: tuple[Path, ...],
     eval_queries: int,
+    data_dir: Path | None,
     threads: int | None,
     markdown_path: Path | None,
     json_path: Path | None,
@@ -330,12 +457,23 @@ def evaluate_adapters(
     catalog = load_catalog(catalog_path)
     split = family_split(catalog, test_fraction, seed, gold_files)
     catalog_sha256 = sha256_file(catalog.path) if catalog.path else None
+    leaked: dict[str, int | None] = {}
     for label, folder in folders.items():
-        _check_split(label, folder / METADATA_FILE, seed, test_fraction, catalog_sha256)
+        leaked[label] = _check_split(
+            label,
+            folder / METADATA_FILE,
+            seed,
+            test_fraction,
+            catalog_sha256,
+            split.test_families,
+        )
     extra = {}
     if pairs_path is not None:
         train_pairs, test_pairs, _ = split.split_pairs(read_pairs_jsonl(pairs_path), catalog)
         extra["pairs_file"] = (train_pairs, test_pairs)
+    if data_dir is not None:
+        frame, _sets = _near_miss_candidates(catalog, data_dir)
+        extra["near_miss"] = _near_miss_eval_pairs(catalog, split, frame)
     sets = build_eval_sets(catalog, split, seed=seed, extra=extra, max_queries=eval_queries)
     encoders = {"base": _load_base(base)}
     for label, folder in folders.items():
@@ -357,6 +495,7 @@ def evaluate_adapters(
         record = {
             "sets": sets.summary(),
             "split": split.summary(),
+            "held_out_families_seen_in_training": leaked,
             "results": frame.to_dict(orient="index"),
         }
         with atomic_path(json_path) as tmp:
@@ -364,18 +503,43 @@ def evaluate_adapters(
 
 
 def _check_split(
-    label: str, path: Path, seed: int, fraction: float, catalog_sha256: str | None
-) -> None:
-    """Warn when an adapter was trained on another split than the one evaluated."""
+    label: str,
+    path: Path,
+    seed: int,
+    fraction: float,
+    catalog_sha256: str | None,
+    test_families: frozenset[str] | None = None,
+) -> int | None:
+    """Warn when an adapter was trained on another split than the one evaluated.
+
+    When the adapter's metadata lists its held-out families, the evaluated
+    held-out families it did not hold out are counted (they may have been seen in
+    training) and a warning names how many; that count is returned (None when the
+    metadata has no list).
+    """
     if not path.is_file():
         logger.warning("%s: no %s; cannot check its training split", label, path.name)
-        return
+        return None
     try:
         data = json.loads(path.read_text()).get("data", {})
     except (OSError, ValueError) as error:
         logger.warning("%s: unreadable %s (%s)", label, path, error)
-        return
+        return None
     split = data.get("split", {})
+    held_out = data.get("held_out_families")
+    seen: int | None = None
+    if isinstance(held_out, list) and test_families is not None:
+        seen = len(set(test_families) - set(held_out))
+        if seen:
+            logger.warning(
+                "%s: %d of the %d held-out families evaluated were not held out in its "
+                "training: the figures may flatter it",
+                label,
+                seen,
+                len(test_families),
+            )
+        else:
+            logger.info("%s: every evaluated held-out family was held out in training", label)
     trained = (split.get("seed"), split.get("test_fraction"), data.get("catalog_sha256"))
     if trained != (seed, fraction, catalog_sha256):
         logger.warning(
@@ -385,6 +549,7 @@ def _check_split(
             trained,
             (seed, fraction, catalog_sha256),
         )
+    return seen
 
 
 @click.command("train-decision", context_settings=CONTEXT_SETTINGS)
