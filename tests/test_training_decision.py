@@ -175,3 +175,35 @@ def test_train_decision_cli_writes_the_model_and_refuses_to_overwrite(tiny_data,
     assert result.exit_code == 1 and "--overwrite" in result.output
     assert "humangem" not in result.output  # refused before any data is read
     assert json.loads(out.read_text()) == {}
+
+
+class _CountingEncoder:
+    """Vectors from the name's length; counts the names it is asked to encode."""
+
+    fingerprint = "counting"
+    dim = 2
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, names, normalize=True):
+        self.encoded.extend(names)
+        vectors = np.array([[len(n), 1.0] for n in names], dtype=np.float32).reshape(-1, 2)
+        if normalize and len(vectors):
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors
+
+
+def test_an_evaluation_encodes_each_name_once() -> None:
+    from cobra_metalign.training.decision import EncodedOnce
+
+    inner = _CountingEncoder()
+    once = EncodedOnce(inner)
+    first = once.encode(["pyruvate", "glucose", "pyruvate"])
+    again = once.encode(["glucose", "water"])
+    assert inner.encoded == ["pyruvate", "glucose", "water"]
+    np.testing.assert_allclose(first, inner.encode(["pyruvate", "glucose", "pyruvate"]))
+    np.testing.assert_allclose(again, inner.encode(["glucose", "water"]))
+    raw = once.encode(["glucose"], normalize=False)  # another kind of vector: encoded anew
+    np.testing.assert_allclose(raw, [[7.0, 1.0]])
+    assert once.fingerprint == "counting" and once.encode([]).shape == (0, 2)

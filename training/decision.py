@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "GoldSet",
+    "EncodedOnce",
     "GOLD_SETS",
     "TARGET_PRECISION",
     "build_dataset",
@@ -192,6 +193,52 @@ def _judgements(data_dir: Path) -> tuple[Adjudication | None, dict[str, str]]:
     return adjudication, old_ids
 
 
+class EncodedOnce:
+    """An encoder that encodes each distinct name once (for an evaluation: its weights do not
+    change meanwhile). Everything else is the wrapped encoder's.
+
+    The leave-one-set-out evaluation runs the matcher several times over each held-out
+    model (the rules, then each learned variant), and each run would encode the model's
+    names again.
+
+    Parameters
+    ----------
+    encoder : NameEncoder
+    """
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self._vectors: dict[tuple[str, bool], np.ndarray] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.encoder, name)
+
+    def encode(self, names: Sequence[str], *args: Any, normalize: bool = True, **kwargs: Any):
+        """:meth:`NameEncoder.encode`, reusing the vector of each name already encoded."""
+        names = list(names)
+        new = [n for n in dict.fromkeys(names) if (n, normalize) not in self._vectors]
+        if new:
+            vectors = self.encoder.encode(new, *args, normalize=normalize, **kwargs)
+            self._vectors.update({(n, normalize): v for n, v in zip(new, vectors, strict=True)})
+        if not names:
+            return self.encoder.encode(names, *args, normalize=normalize, **kwargs)
+        return np.stack([self._vectors[(n, normalize)] for n in names])
+
+
+def _encoded_once(encoder: Any) -> Any:
+    if encoder is None or isinstance(encoder, EncodedOnce):
+        return encoder
+    if isinstance(encoder, str):
+        encoder = _load_encoder(encoder)
+    return EncodedOnce(encoder)
+
+
+def _load_encoder(name: str) -> Any:
+    from cobra_metalign.matching.encoder import NameEncoder
+
+    return NameEncoder.minilm() if name == "minilm" else NameEncoder.from_pretrained(name)
+
+
 def build_dataset(
     data_dir: str | Path,
     catalog: Catalog,
@@ -217,7 +264,7 @@ def build_dataset(
     data_dir = Path(data_dir)
     adjudication, old_ids = _judgements(data_dir)
     families = compound_families(catalog)
-    matcher = Matcher(catalog, encoder, n_candidates=5)
+    matcher = Matcher(catalog, _encoded_once(encoder), n_candidates=5)
     loaded = {}
     for spec in sets:
         missing = [p for p in (spec.gold, spec.model) if p and not (data_dir / p).exists()]
@@ -475,6 +522,7 @@ def leave_one_set_out(
         and the thresholds used.
     """
     adjudication, old_ids = _judgements(Path(data_dir))
+    encoder = _encoded_once(encoder)
     frame = pd.concat([d.candidates for d in data.values()], ignore_index=True)
     rows = []
     for group in dict.fromkeys(d.spec.group for d in data.values()):

@@ -614,6 +614,7 @@ def train_decision(
     from cobra_metalign.cli.app import make_encoder
     from cobra_metalign.training.decision import (
         REPORT_COLUMNS,
+        EncodedOnce,
         build_dataset,
         family_cv,
         fit_decision,
@@ -626,6 +627,8 @@ def train_decision(
             check_output_path(path, label="decision", inputs=[], overwrite=overwrite)
     catalog = load_catalog(catalog_path)
     encoder = make_encoder(encoder_name, adapter)
+    if encoder is not None:
+        encoder = EncodedOnce(encoder)  # the evaluation matches each model several times
     data = build_dataset(data_dir, catalog, encoder=encoder)
     frame = pd.concat([d.candidates for d in data.values()], ignore_index=True)
     use_encoder = encoder is not None
