@@ -229,14 +229,10 @@ def _encoded_once(encoder: Any) -> Any:
     if encoder is None or isinstance(encoder, EncodedOnce):
         return encoder
     if isinstance(encoder, str):
-        encoder = _load_encoder(encoder)
+        from cobra_metalign.matching.encoder import load_encoder
+
+        encoder = load_encoder(encoder)
     return EncodedOnce(encoder)
-
-
-def _load_encoder(name: str) -> Any:
-    from cobra_metalign.matching.encoder import NameEncoder
-
-    return NameEncoder.minilm() if name == "minilm" else NameEncoder.from_pretrained(name)
 
 
 def build_dataset(

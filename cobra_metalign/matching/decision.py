@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from cobra_metalign.chem import FORMULA_RESULTS
 from cobra_metalign.errors import MetalignError
 
 logger = logging.getLogger(__name__)
@@ -50,16 +51,8 @@ MODES: tuple[str, ...] = ("hybrid", "replace")
 #: Version of the JSON layout written by :meth:`DecisionModel.to_json`.
 DECISION_FORMAT = 1
 
-#: Verdicts of :func:`cobra_metalign.chem.compare_formulas` (plus ``missing``).
-FORMULA_VERDICTS: tuple[str, ...] = (
-    "equal",
-    "ok",
-    "h_only",
-    "charge",
-    "generic",
-    "missing",
-    "mismatch",
-)
+#: Verdicts of :func:`cobra_metalign.chem.compare_formulas` (``missing`` included).
+FORMULA_VERDICTS: tuple[str, ...] = FORMULA_RESULTS
 
 #: Features that read the name encoder (zero when no encoder is used).
 ENCODER_FEATURES: tuple[str, ...] = ("encoder_cosine", "encoder_only")

@@ -674,13 +674,10 @@ class Matcher:
                     )
 
     def _encoder(self) -> NameEncoder:
-        from cobra_metalign.matching.encoder import NameEncoder
+        from cobra_metalign.matching.encoder import load_encoder
 
         if isinstance(self.encoder, str):
-            if self.encoder != "minilm":
-                self.encoder = NameEncoder.from_pretrained(self.encoder)
-            else:
-                self.encoder = NameEncoder.minilm()
+            self.encoder = load_encoder(self.encoder)
         return self.encoder  # type: ignore[return-value]
 
     def _encoder_index(self):
